@@ -1,0 +1,95 @@
+"""The Energy Export Monitor integration: export battery energy within the rule."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
+
+from .const import (
+    CONF_CUTOFF_SOC_ENTITY,
+    CONF_DISCHARGE_POWER_ENTITY,
+    CONF_DISCHARGE_SWITCH_ENTITY,
+    CONF_EXPORT_ENERGY_TODAY_ENTITY,
+    CONF_PV_ENERGY_TODAY_ENTITY,
+    CONF_SOC_ENTITY,
+    DOMAIN,
+    LOGGER,
+)
+from .controller import ExportMonitorController
+from .coordinator import ExportMonitorCoordinator
+from .models import ExportMonitorConfigEntry, ExportMonitorRuntimeData
+from .services import async_setup_services
+from .supervisor import ExportMonitorSupervisor
+
+PLATFORMS: list[Platform] = [
+    Platform.BUTTON,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+REQUIRED_ENTITIES = (
+    CONF_SOC_ENTITY,
+    CONF_PV_ENERGY_TODAY_ENTITY,
+    CONF_EXPORT_ENERGY_TODAY_ENTITY,
+    CONF_DISCHARGE_SWITCH_ENTITY,
+    CONF_DISCHARGE_POWER_ENTITY,
+    CONF_CUTOFF_SOC_ENTITY,
+)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the services once for all entries."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: ExportMonitorConfigEntry
+) -> bool:
+    """Set up one monitor: read, reconcile a running discharge, then add entities."""
+    missing = [
+        str(entry.options[key])
+        for key in REQUIRED_ENTITIES
+        if hass.states.get(str(entry.options[key])) is None
+    ]
+    if missing:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="entities_not_ready",
+            translation_placeholders={"entities": ", ".join(missing)},
+        )
+    coordinator = ExportMonitorCoordinator(hass, entry)
+    await coordinator.async_config_entry_first_refresh()
+    controller = ExportMonitorController(hass, entry, coordinator)
+    entry.runtime_data = ExportMonitorRuntimeData(
+        coordinator=coordinator, controller=controller
+    )
+    await controller.notifier.async_load()
+    supervisor = ExportMonitorSupervisor(hass, controller)
+    await supervisor.async_reconcile()
+    coordinator.async_start()
+    supervisor.async_start()
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(
+    hass: HomeAssistant, entry: ExportMonitorConfigEntry
+) -> bool:
+    """Stop any discharge first, then unload the entities."""
+    await entry.runtime_data.controller.async_shutdown()
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: ExportMonitorConfigEntry
+) -> bool:
+    """Migrate an entry to the current version; refuse entries from the future."""
+    if entry.version > 1:
+        LOGGER.error("Cannot downgrade %s from version %s", entry.title, entry.version)
+        return False
+    return True

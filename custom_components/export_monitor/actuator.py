@@ -1,0 +1,151 @@
+"""The one path for writing to other entities: timed out, verified, tagged, serialised."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from typing import Final, NoReturn
+
+from homeassistant.const import ATTR_ENTITY_ID, STATE_ON
+from homeassistant.core import Context, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+
+from .const import ACTUATOR_TIMEOUT_SECONDS, DOMAIN, LOGGER
+from .logic.readings import parse_number
+from .logic.units import setpoint_power_scale
+
+SWITCH_DOMAINS: Final = frozenset({"switch", "input_boolean"})
+NUMBER_DOMAINS: Final = frozenset({"number", "input_number"})
+# Read-back tolerance when a number entity has no step attribute.
+DEFAULT_STEP: Final = 0.001
+# Our recent write contexts, to recognise the state changes we caused.
+CONTEXTS_KEPT: Final = 64
+
+
+class ActuatorError(HomeAssistantError):
+    """A write to another entity failed, timed out or did not read back."""
+
+
+type OutcomeRecorder = Callable[[bool], None]
+
+
+def _domain(entity_id: str) -> str:
+    """Return the domain part of an entity id."""
+    return entity_id.partition(".")[0]
+
+
+class ExportMonitorActuator:
+    """Writes to the inverter's entities, one call at a time, and checks each."""
+
+    def __init__(self, hass: HomeAssistant, record_outcome: OutcomeRecorder) -> None:
+        """Bind to Home Assistant and to the breaker that counts outcomes."""
+        self._hass = hass
+        self._record_outcome = record_outcome
+        self._lock = asyncio.Lock()
+        self._contexts: deque[str] = deque(maxlen=CONTEXTS_KEPT)
+
+    @callback
+    def is_ours(self, context: Context | None) -> bool:
+        """Return whether a state change was caused by one of our writes."""
+        return context is not None and context.id in self._contexts
+
+    def switch_is_on(self, entity_id: str) -> bool | None:
+        """Return an on/off entity's state, None when it has none."""
+        state = self._hass.states.get(entity_id)
+        if state is None or state.state not in ("on", "off"):
+            return None
+        return state.state == STATE_ON
+
+    def number_value(self, entity_id: str) -> float | None:
+        """Return a number entity's value, None when not numeric."""
+        state = self._hass.states.get(entity_id)
+        if state is None:
+            return None
+        parsed = parse_number(state.state)
+        return parsed if isinstance(parsed, float) else None
+
+    def power_kw(self, entity_id: str) -> float | None:
+        """Return a power setpoint entity's value in kW."""
+        value = self.number_value(entity_id)
+        scale = self._power_scale(entity_id)
+        return None if value is None or scale is None else value * scale
+
+    def _power_scale(self, entity_id: str) -> float | None:
+        """Return kW per unit of a power setpoint entity."""
+        state = self._hass.states.get(entity_id)
+        unit = None if state is None else state.attributes.get("unit_of_measurement")
+        return setpoint_power_scale(unit)
+
+    async def async_set_switch(self, entity_id: str, on: bool, error_key: str) -> None:
+        """Turn an on/off entity on or off and verify it."""
+        service = "turn_on" if on else "turn_off"
+        await self._async_call(entity_id, service, {}, error_key)
+        if self.switch_is_on(entity_id) is not on:
+            self._fail(entity_id, error_key, "did not read back")
+        self._record_outcome(True)
+
+    async def async_set_number(
+        self, entity_id: str, value: float, error_key: str
+    ) -> None:
+        """Set a number entity and verify it reads back within its step."""
+        await self._async_call(entity_id, "set_value", {"value": value}, error_key)
+        actual = self.number_value(entity_id)
+        if actual is None or abs(actual - value) > self._step(entity_id):
+            self._fail(entity_id, error_key, f"read back {actual}, wanted {value}")
+        self._record_outcome(True)
+
+    async def async_set_power_kw(
+        self, entity_id: str, power_kw: float, error_key: str
+    ) -> None:
+        """Set a power setpoint given in kW, in the entity's own unit."""
+        scale = self._power_scale(entity_id)
+        if scale is None:
+            self._fail(entity_id, error_key, "unit is not W or kW")
+        await self.async_set_number(entity_id, round(power_kw / scale, 3), error_key)
+
+    def _step(self, entity_id: str) -> float:
+        """Return the read-back tolerance of a number entity: its step."""
+        state = self._hass.states.get(entity_id)
+        step = None if state is None else state.attributes.get("step")
+        return (
+            float(step) if isinstance(step, int | float) and step > 0 else DEFAULT_STEP
+        )
+
+    async def _async_call(
+        self, entity_id: str, service: str, data: dict[str, float], error_key: str
+    ) -> None:
+        """Call one service with a timeout, our own context and the breaker."""
+        context = Context()
+        self._contexts.append(context.id)
+        async with self._lock:
+            try:
+                async with asyncio.timeout(ACTUATOR_TIMEOUT_SECONDS):
+                    await self._hass.services.async_call(
+                        _domain(entity_id),
+                        service,
+                        {ATTR_ENTITY_ID: entity_id, **data},
+                        blocking=True,
+                        context=context,
+                    )
+            except TimeoutError as err:
+                self._fail(entity_id, error_key, "timed out", err)
+            # A foreign integration may raise anything; every failure counts.
+            except Exception as err:  # noqa: BLE001
+                self._fail(entity_id, error_key, repr(err), err)
+
+    def _fail(
+        self,
+        entity_id: str,
+        error_key: str,
+        detail: str,
+        err: BaseException | None = None,
+    ) -> NoReturn:
+        """Count a failure in the breaker and raise a translated error."""
+        self._record_outcome(False)
+        LOGGER.debug("Write to %s failed: %s", entity_id, detail)
+        raise ActuatorError(
+            translation_domain=DOMAIN,
+            translation_key=error_key,
+            translation_placeholders={"entity_id": entity_id, "detail": detail},
+        ) from err

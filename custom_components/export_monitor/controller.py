@@ -1,0 +1,461 @@
+"""The discharge session: start only when safe, and stop for sure."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+import random
+from typing import Any, Final, NoReturn
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .actuator import ActuatorError, ExportMonitorActuator
+from .const import (
+    CONF_CUTOFF_SOC_ENTITY,
+    CONF_DISCHARGE_DURATION_ENTITY,
+    CONF_DISCHARGE_POWER_ENTITY,
+    CONF_DISCHARGE_SWITCH_ENTITY,
+    DOMAIN,
+    EVENT_DISCHARGE_STARTED,
+    EVENT_DISCHARGE_STOPPED,
+    LOGGER,
+)
+from .coordinator import ExportMonitorCoordinator
+from .logic.errors import ErrorState
+from .logic.persist import session_from_data, session_to_data
+from .logic.plan import DischargePlan, make_plan
+from .logic.snapshot import Source, export_power_kw
+from .logic.status import ControllerStatus, MonitorView, is_fault
+from .logic.supervision import (
+    MeterCadence,
+    Session,
+    StopReason,
+    backstop_minutes,
+    export_power_estimate_kw,
+    reserve_kwh,
+    session_export_kwh,
+)
+from .models import ExportMonitorConfigEntry
+from .notifier import ExportMonitorNotifier
+
+STORE_VERSION: Final = 1
+STOP_RETRIES: Final = 3
+STOP_BACKOFF_SECONDS: Final = 1.0
+STOP_RETRY_INTERVAL: Final = timedelta(seconds=30)
+SETPOINT_TOLERANCE: Final = 0.001
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartRequest:
+    """What a caller asks of a discharge; missing fields come from the settings."""
+
+    power_kw: float | None = None
+    duration_minutes: float | None = None
+    target_export_kwh: float | None = None
+    origin: str = "service"
+
+
+def stop_backoff_seconds(attempt: int) -> float:
+    """Return the pause before stop retry `attempt`: doubling, with jitter."""
+    jitter = random.uniform(0.0, 0.5)  # noqa: S311 - spreading retries, not security
+    return STOP_BACKOFF_SECONDS * 2.0**attempt * (1.0 + jitter)
+
+
+class ExportMonitorController:
+    """Owns the one discharge session of an entry: start, stop, persistence."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ExportMonitorConfigEntry,
+        coordinator: ExportMonitorCoordinator,
+    ) -> None:
+        """Bind to the entry; nothing is read or written yet."""
+        self.hass = hass
+        self.entry = entry
+        self.coordinator = coordinator
+        self.actuator = ExportMonitorActuator(
+            hass, lambda ok: coordinator.async_record_action(success=ok)
+        )
+        self.notifier = ExportMonitorNotifier(hass, entry.entry_id, entry.title)
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.session"
+        )
+        self.lock = asyncio.Lock()
+        self.session: Session | None = None
+        self.cadence = MeterCadence()
+        self.fault = ErrorState.NONE
+        self.refusal = ErrorState.NONE
+        self.last_stop_at: datetime | None = None
+        self.last_stop_reason: StopReason | None = None
+        self.pending_stop: StopReason | None = None
+        self.export_before_start_kw: float | None = None
+        self.obey_confirmed = False
+        self.stop_check: tuple[datetime, float] | None = None
+        self.stopping = False
+        self._retry_unsub: CALLBACK_TYPE | None = None
+
+    # -- entities we drive ---------------------------------------------------
+
+    def _option(self, key: str) -> str | None:
+        """Return an entity option, None when not set."""
+        value = self.entry.options.get(key)
+        return str(value) if value else None
+
+    @property
+    def enable_entity(self) -> str:
+        """Return the on/off entity that runs the forced discharge."""
+        return str(self.entry.options[CONF_DISCHARGE_SWITCH_ENTITY])
+
+    @property
+    def active(self) -> bool:
+        """Return whether a discharge runs or is still being stopped."""
+        return self.session is not None or self.pending_stop is not None
+
+    # -- status ----------------------------------------------------------------
+
+    @callback
+    def async_publish(self) -> None:
+        """Send the controller's status to the coordinator's view."""
+        exported = None
+        if self.session is not None:
+            exported = session_export_kwh(
+                self.session,
+                self.coordinator.snapshot.value(Source.EXPORTED_TODAY),
+            )
+        self.coordinator.async_set_controller_status(
+            ControllerStatus(
+                active=self.active,
+                fault=self.fault,
+                refusal=self.refusal,
+                exported_this_session_kwh=exported,
+            )
+        )
+
+    @callback
+    def set_fault(self, fault: ErrorState, placeholders: dict[str, str]) -> None:
+        """Record an actuation fault and tell the user."""
+        self.fault = fault
+        self.notifier.async_raise(fault, placeholders)
+        self.async_publish()
+
+    @callback
+    def clear_fault(self, *faults: ErrorState) -> None:
+        """Clear actuation faults that no longer hold."""
+        for fault in faults:
+            self.notifier.async_clear(fault)
+        if self.fault in faults:
+            self.fault = ErrorState.NONE
+        self.async_publish()
+
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Run a coroutine owned by the entry."""
+        self.entry.async_create_background_task(self.hass, coro, name)
+
+    # -- persistence -------------------------------------------------------------
+
+    async def async_load_session(self) -> Session | None:
+        """Return the session stored before a restart, if any."""
+        data = await self._store.async_load()
+        return session_from_data((data or {}).get("session"))
+
+    async def _async_save(self) -> None:
+        """Persist the current session (or its absence)."""
+        session = None if self.session is None else session_to_data(self.session)
+        await self._store.async_save({"session": session})
+
+    # -- start -------------------------------------------------------------------
+
+    def calculate(
+        self, request: StartRequest
+    ) -> tuple[DischargePlan | None, list[str]]:
+        """Return the plan a start would use and everything blocking it."""
+        view = self.coordinator.view()
+        blockers = list(view.blockers)
+        if request.origin == "auto" and not view.in_export_window:
+            blockers.append(ErrorState.OUTSIDE_WINDOW)
+        plan = self._plan(view, request)
+        if plan is not None and not blockers and not self._worth_starting(view, plan):
+            blockers.append(ErrorState.NO_HEADROOM)
+        return plan, [str(blocker) for blocker in blockers]
+
+    def _plan(self, view: MonitorView, request: StartRequest) -> DischargePlan | None:
+        """Plan the discharge for a request from the latest snapshot."""
+        snapshot = view.snapshot
+        soc = snapshot.value(Source.SOC)
+        if snapshot.headroom_kwh is None or soc is None or not snapshot.safe:
+            return None
+        return make_plan(
+            headroom_kwh=snapshot.headroom_kwh,
+            soc=soc,
+            min_soc=view.settings.min_soc,
+            capacity_kwh=view.settings.battery_capacity_kwh,
+            power_kw=request.power_kw or view.settings.discharge_power_kw,
+            duration_minutes=request.duration_minutes,
+            target_export_kwh=request.target_export_kwh,
+        )
+
+    def _worth_starting(self, view: MonitorView, plan: DischargePlan) -> bool:
+        """Return whether the headroom exceeds what one stop delay could export."""
+        power = export_power_estimate_kw(
+            plan.power_kw,
+            export_power_kw(view.snapshot, view.settings),
+            self.cadence.rate_kw,
+        )
+        age = view.snapshot.readings[Source.EXPORTED_TODAY].age_seconds or 0.0
+        headroom = view.snapshot.headroom_kwh or 0.0
+        return headroom > reserve_kwh(power, self.cadence, age)
+
+    async def async_start(self, request: StartRequest) -> None:
+        """Start a supervised discharge, or raise a translated reason why not."""
+        async with self.lock:
+            if self.active:
+                return
+            plan, blockers = self.calculate(request)
+            if blockers or plan is None:
+                self._refuse(ErrorState(blockers[0]))
+            await self._async_actuate_start(plan, request)
+
+    def _refuse(self, blocker: ErrorState) -> NoReturn:
+        """Record a refused start, tell the user of faults, and raise."""
+        self.refusal = blocker
+        if is_fault(blocker):
+            self.notifier.async_raise(blocker, {})
+        self.async_publish()
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key=f"start_blocked_{blocker}"
+        )
+
+    async def _async_actuate_start(
+        self, plan: DischargePlan, request: StartRequest
+    ) -> None:
+        """Write power, cutoff, duration, then enable; undo on any failure."""
+        now = dt_util.now()
+        view = self.coordinator.view(now)
+        self.export_before_start_kw = export_power_kw(view.snapshot, view.settings)
+        try:
+            backstop = await self._async_write_setpoints(plan)
+            await self.actuator.async_set_switch(
+                self.enable_entity, True, ErrorState.DISCHARGE_START_FAILED
+            )
+        except ActuatorError as err:
+            await self._async_ensure_off()
+            self.set_fault(ErrorState(str(err.translation_key)), _details(err))
+            raise
+        self._begin_session(plan, request, view, backstop)
+        await self._async_save()
+
+    async def _async_write_setpoints(self, plan: DischargePlan) -> int | None:
+        """Write only the setpoints that differ; arm the inverter's own timer."""
+        power_entity = str(self.entry.options[CONF_DISCHARGE_POWER_ENTITY])
+        current = self.actuator.power_kw(power_entity)
+        if current is None or abs(current - plan.power_kw) > SETPOINT_TOLERANCE:
+            await self.actuator.async_set_power_kw(
+                power_entity, plan.power_kw, ErrorState.DISCHARGE_POWER_SET_FAILED
+            )
+        cutoff_entity = str(self.entry.options[CONF_CUTOFF_SOC_ENTITY])
+        cutoff = self.actuator.number_value(cutoff_entity)
+        if cutoff is None or abs(cutoff - plan.cutoff_soc) > SETPOINT_TOLERANCE:
+            await self.actuator.async_set_number(
+                cutoff_entity, plan.cutoff_soc, ErrorState.CUTOFF_SOC_SET_FAILED
+            )
+        return await self.async_arm_backstop(plan.duration_minutes)
+
+    async def async_arm_backstop(self, remaining: float) -> int | None:
+        """Write the inverter-side timer; None when no duration entity exists."""
+        duration_entity = self._option(CONF_DISCHARGE_DURATION_ENTITY)
+        if duration_entity is None:
+            return None
+        minutes = backstop_minutes(remaining)
+        await self.actuator.async_set_number(
+            duration_entity, float(minutes), ErrorState.DURATION_SET_FAILED
+        )
+        return minutes
+
+    def _begin_session(
+        self,
+        plan: DischargePlan,
+        request: StartRequest,
+        view: MonitorView,
+        backstop: int | None,
+    ) -> None:
+        """Record the new session, clear old faults, fire the started event."""
+        now = view.now
+        ends_at = None
+        if request.duration_minutes is not None:
+            ends_at = now + timedelta(minutes=request.duration_minutes)
+        self.session = Session(
+            started_at=now,
+            origin=request.origin,
+            power_kw=plan.power_kw,
+            cutoff_soc=plan.cutoff_soc,
+            start_exported_kwh=view.snapshot.value(Source.EXPORTED_TODAY) or 0.0,
+            target_export_kwh=request.target_export_kwh,
+            ends_at=ends_at,
+            started_in_window=view.in_export_window,
+            backstop_minutes=backstop,
+            backstop_armed_at=None if backstop is None else now,
+        )
+        self.obey_confirmed = False
+        self.refusal = ErrorState.NONE
+        self.clear_fault(*_START_FAULTS)
+        self.hass.bus.async_fire(
+            EVENT_DISCHARGE_STARTED,
+            {
+                "entry_id": self.entry.entry_id,
+                "power_kw": plan.power_kw,
+                "duration_minutes": round(
+                    request.duration_minutes or plan.duration_minutes, 1
+                ),
+                "reason": request.origin,
+            },
+        )
+        LOGGER.info("Forced discharge started at %.2f kW", plan.power_kw)
+
+    async def _async_ensure_off(self) -> None:
+        """After a failed start, make sure the enable entity is off."""
+        if self.actuator.switch_is_on(self.enable_entity) is False:
+            return
+        try:
+            await self.actuator.async_set_switch(
+                self.enable_entity, False, ErrorState.DISCHARGE_STOP_FAILED
+            )
+        except ActuatorError as err:
+            self.pending_stop = StopReason.START_FAILED
+            self._stop_failed(err)
+
+    # -- stop ----------------------------------------------------------------------
+
+    async def async_stop(self, reason: StopReason, *, force: bool = False) -> None:
+        """Stop the discharge (verified, retried) and tell why."""
+        async with self.lock:
+            try:
+                await self._async_stop_locked(reason, force=force)
+            finally:
+                self.stopping = False
+
+    async def _async_stop_locked(self, reason: StopReason, *, force: bool) -> None:
+        """Stop with the lock held: retry with backoff, then keep trying slowly."""
+        enable_off = self.actuator.switch_is_on(self.enable_entity) is False
+        if not force and not self.active and enable_off:
+            return
+        error: ActuatorError | None = None
+        for attempt in range(STOP_RETRIES + 1):
+            try:
+                await self._async_turn_off(force=force)
+            except ActuatorError as err:
+                error = err
+                if attempt < STOP_RETRIES:
+                    await asyncio.sleep(stop_backoff_seconds(attempt))
+                continue
+            self._finish_stop(reason)
+            return
+        self.pending_stop = self.pending_stop or reason
+        if error is not None:
+            self._stop_failed(error)
+
+    async def _async_turn_off(self, *, force: bool = False) -> None:
+        """Turn the enable entity off; unless forced, one that reads off is left."""
+        if not force and self.actuator.switch_is_on(self.enable_entity) is False:
+            return
+        await self.actuator.async_set_switch(
+            self.enable_entity, False, ErrorState.DISCHARGE_STOP_FAILED
+        )
+
+    def _stop_failed(self, error: ActuatorError) -> None:
+        """Raise the alarm and keep retrying the stop at a bounded rate."""
+        LOGGER.error("Could not stop the forced discharge: %s", error)
+        self.set_fault(ErrorState.DISCHARGE_STOP_FAILED, _details(error))
+        if self._retry_unsub is None:
+            self._retry_unsub = async_track_time_interval(
+                self.hass, self._async_retry_stop, STOP_RETRY_INTERVAL
+            )
+            self.entry.async_on_unload(self._cancel_retry)
+
+    @callback
+    def _cancel_retry(self) -> None:
+        """Stop the slow stop-retry timer."""
+        if self._retry_unsub is not None:
+            self._retry_unsub()
+            self._retry_unsub = None
+
+    async def _async_retry_stop(self, _now: datetime) -> None:
+        """Try the failed stop once more."""
+        if self.lock.locked():
+            return
+        async with self.lock:
+            try:
+                await self._async_turn_off()
+            except ActuatorError:
+                return
+            self._finish_stop(self.pending_stop or StopReason.USER)
+
+    def _finish_stop(self, reason: StopReason) -> None:
+        """Forget the session, fire the stopped event, check the power flow later."""
+        self._cancel_retry()
+        now = dt_util.now()
+        exported = 0.0
+        if self.session is not None:
+            exported = session_export_kwh(
+                self.session,
+                self.coordinator.snapshot.shown_value(Source.EXPORTED_TODAY),
+            )
+            self.stop_check = (now, self.session.power_kw)
+        self.session = None
+        self.pending_stop = None
+        self.last_stop_at = now
+        self.last_stop_reason = reason
+        self.clear_fault(ErrorState.DISCHARGE_STOP_FAILED)
+        self.hass.bus.async_fire(
+            EVENT_DISCHARGE_STOPPED,
+            {
+                "entry_id": self.entry.entry_id,
+                "reason": reason,
+                "exported_kwh": round(exported, 3),
+            },
+        )
+        LOGGER.info("Forced discharge stopped: %s", reason)
+        self.spawn(self._async_save(), "export_monitor save session")
+
+    # -- setup and teardown --------------------------------------------------------
+
+    async def async_shutdown(self) -> None:
+        """Stop a running discharge before the entry unloads."""
+        if self.active:
+            await self.async_stop(StopReason.UNLOAD)
+        self._cancel_retry()
+
+    @callback
+    def request_stop(self, reason: StopReason, *, force: bool = False) -> None:
+        """Start a stop in the background unless one is under way."""
+        if self.stopping:
+            return
+        self.stopping = True
+        self.spawn(
+            self.async_stop(reason, force=force), f"export_monitor stop {reason}"
+        )
+
+    @callback
+    def update_session(self, **changes: Any) -> None:
+        """Replace fields of the running session."""
+        if self.session is not None:
+            self.session = replace(self.session, **changes)
+
+
+_START_FAULTS: Final = (
+    ErrorState.DISCHARGE_POWER_SET_FAILED,
+    ErrorState.CUTOFF_SOC_SET_FAILED,
+    ErrorState.DURATION_SET_FAILED,
+    ErrorState.DISCHARGE_START_FAILED,
+)
+
+
+def _details(err: HomeAssistantError) -> dict[str, str]:
+    """Return the placeholders of a translated error, for the notification."""
+    return dict(err.translation_placeholders or {})

@@ -1,0 +1,224 @@
+"""Read the sources into an immutable view: pushed by state events, checked by a heartbeat."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Final
+
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    callback,
+)
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_state_report_event,
+    async_track_time_interval,
+)
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_BATTERY_POWER_ENTITY,
+    CONF_EXPORT_ENERGY_TODAY_ENTITY,
+    CONF_FORECAST_TODAY_ENTITY,
+    CONF_GRID_POWER_ENTITY,
+    CONF_PV_ENERGY_TODAY_ENTITY,
+    CONF_SOC_ENTITY,
+    DOMAIN,
+    HEARTBEAT_INTERVAL,
+    LOGGER,
+)
+from .logic.breaker import CircuitBreaker
+from .logic.counters import CounterTrack
+from .logic.readings import RawState
+from .logic.settings import MonitorSettings, settings_from_options
+from .logic.snapshot import Snapshot, Source, build_snapshot
+from .logic.status import ControllerStatus, MonitorView
+from .models import ExportMonitorConfigEntry
+
+SOURCE_OPTIONS: Final[Mapping[Source, str]] = MappingProxyType(
+    {
+        Source.SOC: CONF_SOC_ENTITY,
+        Source.PV_TODAY: CONF_PV_ENERGY_TODAY_ENTITY,
+        Source.EXPORTED_TODAY: CONF_EXPORT_ENERGY_TODAY_ENTITY,
+        Source.GRID_POWER: CONF_GRID_POWER_ENTITY,
+        Source.BATTERY_POWER: CONF_BATTERY_POWER_ENTITY,
+        Source.FORECAST_TODAY: CONF_FORECAST_TODAY_ENTITY,
+    }
+)
+
+type SnapshotListener = Callable[[Snapshot], None]
+
+
+def configured_sources(options: Mapping[str, Any]) -> dict[Source, str]:
+    """Return the entity id of each configured source."""
+    return {
+        source: str(options[key])
+        for source, key in SOURCE_OPTIONS.items()
+        if options.get(key)
+    }
+
+
+class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
+    """Owns the latest snapshot, the breakers and the view the entities show."""
+
+    config_entry: ExportMonitorConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: ExportMonitorConfigEntry) -> None:
+        """Set up from the entry's options; nothing is read yet."""
+        super().__init__(
+            hass, LOGGER, config_entry=entry, name=DOMAIN, always_update=True
+        )
+        self.settings: MonitorSettings = settings_from_options(entry.options)
+        self.sources: dict[Source, str] = configured_sources(entry.options)
+        self.read_breaker = CircuitBreaker()
+        self.action_breaker = CircuitBreaker()
+        self.controller_status = ControllerStatus()
+        self.counters: Mapping[Source, CounterTrack] = {}
+        self.snapshot: Snapshot = self._read()
+        self._snapshot_listeners: list[SnapshotListener] = []
+        self._was_safe = True
+
+    def _raw_states(self) -> dict[Source, RawState | None]:
+        """Collect the raw state of every configured source."""
+        raw: dict[Source, RawState | None] = {}
+        for source, entity_id in self.sources.items():
+            state = self.hass.states.get(entity_id)
+            raw[source] = (
+                None
+                if state is None
+                else RawState(
+                    state=state.state,
+                    unit=state.attributes.get("unit_of_measurement"),
+                    reported_at=state.last_reported,
+                )
+            )
+        return raw
+
+    def _read(self) -> Snapshot:
+        """Build a snapshot from the current states."""
+        snapshot = build_snapshot(
+            self._raw_states(), self.settings, dt_util.now(), self.counters
+        )
+        self.counters = snapshot.counters
+        return snapshot
+
+    def view(self, now: datetime | None = None) -> MonitorView:
+        """Return the view of the latest snapshot and controller status."""
+        return MonitorView(
+            snapshot=self.snapshot,
+            settings=self.settings,
+            controller=self.controller_status,
+            read_breaker=self.read_breaker,
+            action_breaker=self.action_breaker,
+            now=now or dt_util.now(),
+        )
+
+    async def _async_update_data(self) -> MonitorView:
+        """Read once; a bad source makes an unsafe snapshot, never a failure."""
+        self.snapshot = self._read()
+        return self.view()
+
+    @callback
+    def async_start(self) -> None:
+        """Subscribe to the sources and start the heartbeat; all owned by the entry."""
+        entity_ids = list(self.sources.values())
+        entry = self.config_entry
+        entry.async_on_unload(
+            async_track_state_change_event(
+                self.hass, entity_ids, self._async_on_source_changed
+            )
+        )
+        entry.async_on_unload(
+            async_track_state_report_event(
+                self.hass, entity_ids, self._async_on_source_reported
+            )
+        )
+        entry.async_on_unload(
+            async_track_time_interval(
+                self.hass, self._async_heartbeat, HEARTBEAT_INTERVAL
+            )
+        )
+
+    @callback
+    def async_add_snapshot_listener(self, listener: SnapshotListener) -> CALLBACK_TYPE:
+        """Call `listener` with every new snapshot; return the unsubscribe."""
+        self._snapshot_listeners.append(listener)
+        return lambda: self._snapshot_listeners.remove(listener)
+
+    @callback
+    def _async_on_source_changed(self, event: Event[EventStateChangedData]) -> None:
+        """Re-read when a source changes."""
+        self.async_refresh_now()
+
+    @callback
+    def _async_on_source_reported(self, event: Event[EventStateReportedData]) -> None:
+        """Re-read when a source re-reports the same value."""
+        self.async_refresh_now()
+
+    @callback
+    def _async_heartbeat(self, now: datetime) -> None:
+        """Re-check ages on a fixed beat and count read failures in the breaker."""
+        self.async_refresh_now()
+        if self.snapshot.safe:
+            self.read_breaker = self.read_breaker.record_success()
+        else:
+            self.read_breaker = self.read_breaker.record_failure(dt_util.now())
+        self.async_publish()
+
+    @callback
+    def async_refresh_now(self) -> None:
+        """Read every source, tell the listeners, then publish the view."""
+        self.snapshot = self._read()
+        self._log_transition()
+        for listener in list(self._snapshot_listeners):
+            listener(self.snapshot)
+        self.async_publish()
+
+    @callback
+    def async_publish(self) -> None:
+        """Push the current view to the entities."""
+        self.async_set_updated_data(self.view())
+
+    @callback
+    def async_set_controller_status(self, status: ControllerStatus) -> None:
+        """Record the controller's status and publish it."""
+        self.controller_status = status
+        self.async_publish()
+
+    @callback
+    def async_record_action(self, *, success: bool) -> None:
+        """Record an actuator call's outcome in the action breaker."""
+        breaker = self.action_breaker
+        self.action_breaker = (
+            breaker.record_success()
+            if success
+            else breaker.record_failure(dt_util.now())
+        )
+
+    @callback
+    def async_update_settings(self, **changes: Any) -> None:
+        """Apply changed tunables at once (the entry options are saved separately)."""
+        self.settings = replace(self.settings, **changes)
+        self.async_refresh_now()
+
+    def _log_transition(self) -> None:
+        """Log once when the data become unsafe and once when they recover."""
+        safe = self.snapshot.safe
+        if safe == self._was_safe:
+            return
+        self._was_safe = safe
+        if safe:
+            LOGGER.info("Export monitor sources are usable again")
+        else:
+            LOGGER.warning(
+                "Export monitor sources are not usable: %s",
+                self.snapshot.data_fault,
+            )

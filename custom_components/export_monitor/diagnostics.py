@@ -1,0 +1,64 @@
+"""Diagnostics download: options, source states and the snapshot, redacted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .models import ExportMonitorConfigEntry
+
+# Entity ids can reveal a home's layout and brands; titles can carry names.
+TO_REDACT = {"title"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: ExportMonitorConfigEntry
+) -> dict[str, Any]:
+    """Return the entry's options, source states, snapshot and controller status."""
+    coordinator = entry.runtime_data.coordinator
+    view = coordinator.view()
+    sources = {
+        source.value: _state(hass, entity_id)
+        for source, entity_id in coordinator.sources.items()
+    }
+    return async_redact_data(
+        {
+            "entry": {"title": entry.title, "options": dict(entry.options)},
+            "sources": sources,
+            "snapshot": _jsonable(asdict(view.snapshot)),
+            "controller": _jsonable(asdict(view.controller)),
+            "health": view.health,
+            "error_state": view.error_state,
+            "blockers": list(view.blockers),
+            "read_breaker": _jsonable(asdict(view.read_breaker)),
+            "action_breaker": _jsonable(asdict(view.action_breaker)),
+        },
+        TO_REDACT,
+    )
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> dict[str, Any] | None:
+    """Return a source's state and unit, or None when it does not exist."""
+    state = hass.states.get(entity_id)
+    if state is None:
+        return None
+    return {
+        "entity_id": entity_id,
+        "state": state.state,
+        "unit_of_measurement": state.attributes.get("unit_of_measurement"),
+        "last_reported": state.last_reported.isoformat(),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn dates, enums and nested mappings into JSON-friendly values."""
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,234 @@
+"""Build the immutable snapshot of all sources: readings, allowance, plan, faults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+from .allowance import allowance_kwh, headroom_kwh
+from .counters import CounterTrack, track_counter
+from .errors import ErrorState
+from .plan import DischargePlan, make_plan
+from .readings import RawState, Reading, ReadingProblem, parse_reading
+from .settings import MonitorSettings
+from .units import Quantity
+
+
+class Source(StrEnum):
+    """The sources the monitor reads."""
+
+    SOC = "soc"
+    PV_TODAY = "pv_today"
+    EXPORTED_TODAY = "exported_today"
+    GRID_POWER = "grid_power"
+    BATTERY_POWER = "battery_power"
+    FORECAST_TODAY = "forecast_today"
+
+
+QUANTITIES: Final[Mapping[Source, Quantity]] = MappingProxyType(
+    {
+        Source.SOC: Quantity.PERCENT,
+        Source.PV_TODAY: Quantity.ENERGY,
+        Source.EXPORTED_TODAY: Quantity.ENERGY,
+        Source.GRID_POWER: Quantity.POWER,
+        Source.BATTERY_POWER: Quantity.POWER,
+        Source.FORECAST_TODAY: Quantity.ENERGY,
+    }
+)
+REQUIRED_SOURCES: Final = (Source.SOC, Source.PV_TODAY, Source.EXPORTED_TODAY)
+DAILY_COUNTERS: Final = (Source.PV_TODAY, Source.EXPORTED_TODAY)
+READ_FAILURES: Final[Mapping[Source, ErrorState]] = MappingProxyType(
+    {
+        Source.SOC: ErrorState.SOC_READ_FAILED,
+        Source.PV_TODAY: ErrorState.PV_READ_FAILED,
+        Source.EXPORTED_TODAY: ErrorState.EXPORT_READ_FAILED,
+    }
+)
+PROBLEM_FAULTS: Final[Mapping[ReadingProblem, ErrorState]] = MappingProxyType(
+    {
+        ReadingProblem.MISSING: ErrorState.SOURCE_MISSING,
+        ReadingProblem.STALE: ErrorState.STALE_DATA,
+        ReadingProblem.WENT_BACKWARDS: ErrorState.COUNTER_WENT_BACKWARDS,
+        ReadingProblem.NOT_RESET: ErrorState.COUNTER_NOT_RESET,
+    }
+)
+# Problems that say "no value at all", as at start-up.
+_NO_VALUE: Final = frozenset({ReadingProblem.UNKNOWN, ReadingProblem.UNAVAILABLE})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    """Everything read at one moment, and what follows from it."""
+
+    taken_at: datetime
+    readings: Mapping[Source, Reading]
+    data_fault: ErrorState
+    is_stale: bool
+    data_age_seconds: float | None
+    allowance_kwh: float | None
+    headroom_kwh: float | None
+    plan: DischargePlan | None
+    counters: Mapping[Source, CounterTrack] = field(default_factory=dict)
+
+    @property
+    def safe(self) -> bool:
+        """Return whether every required source is usable."""
+        return self.data_fault is ErrorState.NONE
+
+    def value(self, source: Source) -> float | None:
+        """Return a source's usable value, None when absent or unusable."""
+        reading = self.readings.get(source)
+        return reading.value if reading is not None and reading.usable else None
+
+    def shown_value(self, source: Source) -> float | None:
+        """Return a source's value for display, including a held counter value."""
+        reading = self.readings.get(source)
+        return None if reading is None else reading.value
+
+
+def signed_power(
+    snapshot: Snapshot, source: Source, *, positive_is_wanted: bool
+) -> float | None:
+    """Return a power reading so that the wanted direction is positive."""
+    value = snapshot.value(source)
+    if value is None:
+        return None
+    return value if positive_is_wanted else -value
+
+
+def export_power_kw(snapshot: Snapshot, settings: MonitorSettings) -> float | None:
+    """Return grid export power in kW (positive while exporting), if measured."""
+    return signed_power(
+        snapshot,
+        Source.GRID_POWER,
+        positive_is_wanted=not settings.grid_power_export_negative,
+    )
+
+
+def battery_discharge_kw(snapshot: Snapshot, settings: MonitorSettings) -> float | None:
+    """Return battery discharge power in kW (positive while discharging), if measured."""
+    return signed_power(
+        snapshot,
+        Source.BATTERY_POWER,
+        positive_is_wanted=settings.battery_power_discharge_positive,
+    )
+
+
+def data_fault(readings: Mapping[Source, Reading]) -> ErrorState:
+    """Return the first fault among the required sources, or NONE."""
+    required = [readings.get(source) for source in REQUIRED_SOURCES]
+    problems = [
+        r.problem if r is not None else ReadingProblem.MISSING for r in required
+    ]
+    if all(problem in _NO_VALUE for problem in problems):
+        return ErrorState.NO_DATA
+    for source, problem in zip(REQUIRED_SOURCES, problems, strict=True):
+        if problem is not None:
+            return PROBLEM_FAULTS.get(problem, READ_FAILURES[source])
+    return ErrorState.NONE
+
+
+def oldest_age(readings: Mapping[Source, Reading]) -> float | None:
+    """Return the age of the oldest required report, None when none has one."""
+    ages = [
+        reading.age_seconds
+        for source in REQUIRED_SOURCES
+        if (reading := readings.get(source)) is not None
+        and reading.age_seconds is not None
+    ]
+    return max(ages) if ages else None
+
+
+def read_sources(
+    states: Mapping[Source, RawState | None],
+    settings: MonitorSettings,
+    now: datetime,
+    counters: Mapping[Source, CounterTrack],
+) -> tuple[dict[Source, Reading], dict[Source, CounterTrack]]:
+    """Parse every configured source and check the daily counters."""
+    readings: dict[Source, Reading] = {}
+    tracks: dict[Source, CounterTrack] = dict(counters)
+    for source, raw in states.items():
+        reading = parse_reading(
+            raw,
+            QUANTITIES[source],
+            now=now,
+            stale_after_seconds=settings.stale_after_seconds,
+        )
+        if source in DAILY_COUNTERS:
+            reading, tracks[source] = track_counter(
+                reading, counters.get(source), now.date()
+            )
+        readings[source] = reading
+    return readings, tracks
+
+
+def build_snapshot(
+    states: Mapping[Source, RawState | None],
+    settings: MonitorSettings,
+    now: datetime,
+    counters: Mapping[Source, CounterTrack] | None = None,
+) -> Snapshot:
+    """Read every source at `now` (local time) and derive allowance and plan."""
+    readings, tracks = read_sources(states, settings, now, counters or {})
+    fault = data_fault(readings)
+    snapshot = Snapshot(
+        taken_at=now,
+        readings=readings,
+        data_fault=fault,
+        is_stale=any(
+            r.problem is ReadingProblem.STALE
+            for s in REQUIRED_SOURCES
+            if (r := readings.get(s)) is not None
+        ),
+        data_age_seconds=oldest_age(readings),
+        allowance_kwh=None,
+        headroom_kwh=None,
+        plan=None,
+        counters=tracks,
+    )
+    return _with_allowance(snapshot, settings)
+
+
+def _with_allowance(snapshot: Snapshot, settings: MonitorSettings) -> Snapshot:
+    """Add allowance (needs PV), headroom (needs export) and plan (needs all safe)."""
+    pv = snapshot.value(Source.PV_TODAY)
+    if pv is None:
+        return snapshot
+    allowance = allowance_kwh(
+        pv, snapshot.value(Source.FORECAST_TODAY), settings.limits
+    )
+    exported = snapshot.value(Source.EXPORTED_TODAY)
+    if exported is None:
+        return replace(snapshot, allowance_kwh=allowance)
+    headroom = headroom_kwh(allowance, exported)
+    soc = snapshot.value(Source.SOC)
+    if not snapshot.safe or soc is None:
+        return replace(snapshot, allowance_kwh=allowance, headroom_kwh=headroom)
+    plan = make_plan(
+        headroom_kwh=headroom,
+        soc=soc,
+        min_soc=settings.min_soc,
+        capacity_kwh=settings.battery_capacity_kwh,
+        power_kw=settings.discharge_power_kw,
+    )
+    return replace(snapshot, allowance_kwh=allowance, headroom_kwh=headroom, plan=plan)
+
+
+def start_blockers(
+    snapshot: Snapshot, settings: MonitorSettings
+) -> tuple[ErrorState, ...]:
+    """Return what blocks a start, judged from the data alone."""
+    if not snapshot.safe:
+        return (snapshot.data_fault,)
+    blockers: list[ErrorState] = []
+    soc = snapshot.value(Source.SOC)
+    if soc is not None and soc <= settings.min_soc:
+        blockers.append(ErrorState.SOC_AT_MIN)
+    if snapshot.headroom_kwh is not None and snapshot.headroom_kwh <= 0:
+        blockers.append(ErrorState.NO_HEADROOM)
+    return tuple(blockers)

@@ -1,0 +1,276 @@
+"""Supervision of a running discharge: when to stop, re-arm, and whether the inverter obeyed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+import math
+from typing import Final
+
+# Seconds between our evaluations plus one actuator timeout: how late a stop can land.
+REACTION_SECONDS: Final = 10.0
+# Stop this long before local midnight, when the daily counters reset.
+MIDNIGHT_GUARD_SECONDS: Final = 30.0
+# Until a meter's cadence has been seen, assume it updates this rarely.
+DEFAULT_METER_INTERVAL_SECONDS: Final = 60.0
+CADENCE_SAMPLES: Final = 6
+BACKSTOP_MAX_MINUTES: Final = 15
+# The inverter gets this long to show power flow follow a command.
+OBEY_GRACE: Final = timedelta(seconds=90)
+# Below this share of the setpoint the battery is not taken to be discharging.
+OBEY_SHARE: Final = 0.25
+IDLE_DISCHARGE_KW: Final = 0.2
+AUTO_RESTART_PAUSE: Final = timedelta(minutes=5)
+MIN_WORTHWHILE_KWH: Final = 0.1
+
+
+class StopReason(StrEnum):
+    """Why a discharge session ended."""
+
+    USER = "user"
+    HEADROOM_EXHAUSTED = "headroom_exhausted"
+    TARGET_REACHED = "target_reached"
+    DURATION_ELAPSED = "duration_elapsed"
+    SOC_AT_MIN = "soc_at_min"
+    DATA_UNSAFE = "data_unsafe"
+    CIRCUIT_BREAKER_OPEN = "circuit_breaker_open"
+    WINDOW_ENDED = "window_ended"
+    MIDNIGHT = "midnight"
+    SWITCHED_OFF_ELSEWHERE = "switched_off_elsewhere"
+    INVERTER_NOT_OBEYING = "inverter_not_obeying"
+    RESTART = "restart"
+    UNLOAD = "unload"
+    SOURCE_REMOVED = "source_removed"
+    ACTUATOR_UNAVAILABLE = "actuator_unavailable"
+    START_FAILED = "start_failed"
+
+
+# Stops after which no automatic restart happens until the user acts.
+LATCHING_STOPS: Final = frozenset(
+    {StopReason.USER, StopReason.INVERTER_NOT_OBEYING, StopReason.SOURCE_REMOVED}
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """One supervised forced discharge."""
+
+    started_at: datetime
+    origin: str
+    power_kw: float
+    cutoff_soc: float
+    start_exported_kwh: float
+    target_export_kwh: float | None = None
+    ends_at: datetime | None = None
+    started_in_window: bool = True
+    backstop_minutes: int | None = None
+    backstop_armed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeterCadence:
+    """How often the export counter's value changes, and by how much at least."""
+
+    last_value: float | None = None
+    last_change_at: datetime | None = None
+    intervals: tuple[float, ...] = ()
+    resolution_kwh: float = 0.0
+    rate_kw: float | None = None
+
+    @property
+    def interval_seconds(self) -> float:
+        """Return the longest recent interval between value changes."""
+        return max(self.intervals) if self.intervals else DEFAULT_METER_INTERVAL_SECONDS
+
+    def observe(self, value: float, reported_at: datetime) -> MeterCadence:
+        """Return the cadence after seeing `value` reported at `reported_at`."""
+        if self.last_value is None or self.last_change_at is None:
+            return replace(self, last_value=value, last_change_at=reported_at)
+        delta = value - self.last_value
+        if delta == 0:
+            return self
+        if delta < 0:
+            return MeterCadence(last_value=value, last_change_at=reported_at)
+        seconds = (reported_at - self.last_change_at).total_seconds()
+        if seconds <= 0:
+            return replace(self, last_value=value)
+        return MeterCadence(
+            last_value=value,
+            last_change_at=reported_at,
+            intervals=(*self.intervals, seconds)[-CADENCE_SAMPLES:],
+            resolution_kwh=_smallest_step(self.resolution_kwh, delta),
+            rate_kw=delta / seconds * 3600.0,
+        )
+
+
+def _smallest_step(known: float, delta: float) -> float:
+    """Return the smallest positive counter step seen so far."""
+    return delta if known == 0 else min(known, delta)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupervisionInputs:
+    """What supervision looks at, taken from one snapshot."""
+
+    now: datetime
+    safe: bool
+    headroom_kwh: float | None
+    soc: float | None
+    exported_today_kwh: float | None
+    export_age_seconds: float | None
+    grid_export_kw: float | None
+    breaker_can_attempt: bool
+    in_window: bool
+    enable_is_on: bool | None
+
+
+def export_power_estimate_kw(
+    setpoint_kw: float, grid_export_kw: float | None, counter_rate_kw: float | None
+) -> float:
+    """Return a cautious export power: the largest of setpoint, meter and counter rate."""
+    candidates = [setpoint_kw]
+    candidates += [p for p in (grid_export_kw, counter_rate_kw) if p is not None]
+    return max(candidates)
+
+
+def reserve_kwh(
+    power_kw: float, cadence: MeterCadence, export_age_seconds: float
+) -> float:
+    """Return the energy that may leave before a stop decided now takes effect."""
+    horizon = max(cadence.interval_seconds, export_age_seconds) + REACTION_SECONDS
+    return power_kw * horizon / 3600.0 + cadence.resolution_kwh
+
+
+def seconds_to_local_midnight(now: datetime) -> float:
+    """Return the real seconds until the next local midnight (DST-aware)."""
+    midnight = datetime.combine(now.date() + timedelta(days=1), time(), now.tzinfo)
+    return (midnight.astimezone(UTC) - now.astimezone(UTC)).total_seconds()
+
+
+def stop_reason(
+    inputs: SupervisionInputs,
+    session: Session,
+    cadence: MeterCadence,
+    min_soc: float,
+) -> StopReason | None:
+    """Return why the session must stop now, or None to continue."""
+    if not inputs.safe or inputs.headroom_kwh is None or inputs.soc is None:
+        return StopReason.DATA_UNSAFE
+    if inputs.enable_is_on is None:
+        return StopReason.ACTUATOR_UNAVAILABLE
+    if not inputs.breaker_can_attempt:
+        return StopReason.CIRCUIT_BREAKER_OPEN
+    if _near_midnight(inputs.now, session.started_at.date()):
+        return StopReason.MIDNIGHT
+    if inputs.soc <= min_soc:
+        return StopReason.SOC_AT_MIN
+    if _headroom_spent(inputs, session, cadence):
+        return StopReason.HEADROOM_EXHAUSTED
+    return _planned_end(inputs, session)
+
+
+def _near_midnight(now: datetime, session_day: date) -> bool:
+    """Return whether the local day is ending (or has ended) for this session."""
+    if now.date() != session_day:
+        return True
+    return seconds_to_local_midnight(now) <= MIDNIGHT_GUARD_SECONDS
+
+
+def _headroom_spent(
+    inputs: SupervisionInputs, session: Session, cadence: MeterCadence
+) -> bool:
+    """Return whether the headroom would run out before the next chance to stop."""
+    if inputs.headroom_kwh is None:
+        return True
+    power = export_power_estimate_kw(
+        session.power_kw, inputs.grid_export_kw, cadence.rate_kw
+    )
+    reserve = reserve_kwh(power, cadence, inputs.export_age_seconds or 0.0)
+    return inputs.headroom_kwh <= reserve
+
+
+def _planned_end(inputs: SupervisionInputs, session: Session) -> StopReason | None:
+    """Return the end the user planned (target, duration, window) or an outside stop."""
+    exported = session_export_kwh(session, inputs.exported_today_kwh)
+    if session.target_export_kwh is not None and exported >= session.target_export_kwh:
+        return StopReason.TARGET_REACHED
+    if session.ends_at is not None and inputs.now >= session.ends_at:
+        return StopReason.DURATION_ELAPSED
+    if session.started_in_window and not inputs.in_window:
+        return StopReason.WINDOW_ENDED
+    if not inputs.enable_is_on:
+        return StopReason.SWITCHED_OFF_ELSEWHERE
+    return None
+
+
+def session_export_kwh(session: Session, exported_today_kwh: float | None) -> float:
+    """Return what the session has exported so far by the meter."""
+    if exported_today_kwh is None:
+        return 0.0
+    return max(0.0, exported_today_kwh - session.start_exported_kwh)
+
+
+def remaining_minutes(
+    session: Session, headroom_kwh: float, exported_today_kwh: float, now: datetime
+) -> float:
+    """Return the planned minutes left: headroom, target and end time all bound it."""
+    bounds = [headroom_kwh / session.power_kw * 60.0]
+    if session.target_export_kwh is not None:
+        left = session.target_export_kwh - session_export_kwh(
+            session, exported_today_kwh
+        )
+        bounds.append(left / session.power_kw * 60.0)
+    if session.ends_at is not None:
+        bounds.append((session.ends_at - now).total_seconds() / 60.0)
+    return max(0.0, min(bounds))
+
+
+def backstop_minutes(remaining: float) -> int:
+    """Return the inverter timer to write: the remaining time, 1 to 15 minutes."""
+    return max(1, min(BACKSTOP_MAX_MINUTES, math.ceil(remaining)))
+
+
+def backstop_due(session: Session, now: datetime) -> bool:
+    """Return whether the inverter-side timer must be (re-)armed now."""
+    if session.backstop_minutes is None or session.backstop_armed_at is None:
+        return True
+    half = max(60.0, session.backstop_minutes * 60.0 / 2)
+    return (now - session.backstop_armed_at).total_seconds() >= half
+
+
+def discharging(setpoint_kw: float, battery_discharge_kw: float) -> bool:
+    """Return whether measured battery power shows a forced discharge."""
+    return battery_discharge_kw >= max(IDLE_DISCHARGE_KW, OBEY_SHARE * setpoint_kw)
+
+
+def obey_check_due(commanded_at: datetime, now: datetime) -> bool:
+    """Return whether the inverter has had its grace time to follow a command."""
+    return now - commanded_at >= OBEY_GRACE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AutoStartInputs:
+    """What the automatic start looks at."""
+
+    now: datetime
+    enabled: bool
+    in_window: bool
+    blockers: tuple[str, ...]
+    headroom_kwh: float | None
+    last_stop_at: datetime | None
+    last_stop_reason: StopReason | None
+
+
+def auto_start_due(inputs: AutoStartInputs) -> bool:
+    """Return whether the automatic discharge should start now."""
+    if not inputs.enabled or not inputs.in_window or inputs.blockers:
+        return False
+    if inputs.headroom_kwh is None or inputs.headroom_kwh < MIN_WORTHWHILE_KWH:
+        return False
+    if inputs.last_stop_at is None:
+        return True
+    same_day = inputs.last_stop_at.date() == inputs.now.date()
+    if same_day and inputs.last_stop_reason in LATCHING_STOPS:
+        return False
+    return inputs.now - inputs.last_stop_at >= AUTO_RESTART_PAUSE

@@ -1,0 +1,300 @@
+"""Watch every snapshot: stop, re-arm, check the inverter obeyed, start automatically."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import async_track_time_interval
+
+from .const import LOGGER, SUPERVISION_INTERVAL
+from .controller import ExportMonitorController, StartRequest
+from .logic.errors import ErrorState
+from .logic.snapshot import Snapshot, Source, battery_discharge_kw, export_power_kw
+from .logic.status import MonitorView, is_fault
+from .logic.supervision import (
+    OBEY_SHARE,
+    AutoStartInputs,
+    StopReason,
+    SupervisionInputs,
+    auto_start_due,
+    backstop_due,
+    discharging,
+    obey_check_due,
+    remaining_minutes,
+    stop_reason,
+)
+
+# A data fault seen while idle is shown to the user once it lasts this long.
+NOTIFY_DATA_FAULT_AFTER: Final = timedelta(minutes=2)
+RESTART_NOTICE: Final = "discharge_stopped_on_restart"
+
+
+class ExportMonitorSupervisor:
+    """Evaluates the rules on every source update and on a short timer."""
+
+    def __init__(
+        self, hass: HomeAssistant, controller: ExportMonitorController
+    ) -> None:
+        """Bind to the controller it supervises."""
+        self.hass = hass
+        self.controller = controller
+        self.coordinator = controller.coordinator
+        self._fault_since: tuple[ErrorState, datetime] | None = None
+
+    @callback
+    def async_start(self) -> None:
+        """Listen to snapshots and tick; both owned by the entry."""
+        entry = self.controller.entry
+        entry.async_on_unload(
+            self.coordinator.async_add_snapshot_listener(self._async_on_snapshot)
+        )
+        entry.async_on_unload(
+            async_track_time_interval(self.hass, self._async_tick, SUPERVISION_INTERVAL)
+        )
+
+    @callback
+    def _async_tick(self, _now: datetime) -> None:
+        """Re-read the sources, which re-evaluates through the snapshot listener."""
+        self.coordinator.async_refresh_now()
+
+    @callback
+    def _async_on_snapshot(self, snapshot: Snapshot) -> None:
+        """Learn the meter cadence, then evaluate."""
+        reading = snapshot.readings.get(Source.EXPORTED_TODAY)
+        value = snapshot.value(Source.EXPORTED_TODAY)
+        if value is not None and reading is not None and reading.reported_at:
+            self.controller.cadence = self.controller.cadence.observe(
+                value, reading.reported_at
+            )
+        self.async_evaluate()
+
+    @callback
+    def async_evaluate(self) -> None:
+        """Apply the rules to the latest view."""
+        view = self.coordinator.view()
+        self._sync_data_notifications(view)
+        self._sync_breaker_notification(view)
+        if self.controller.lock.locked() or self.controller.stopping:
+            return
+        if self.controller.session is not None:
+            self._supervise(view)
+            return
+        self._check_stopped_flow(view)
+        self._clear_stale_refusal(view)
+        self._maybe_auto_start(view)
+
+    # -- while active --------------------------------------------------------------
+
+    def _inputs(self, view: MonitorView) -> SupervisionInputs:
+        """Collect what the stop rules look at."""
+        snapshot = view.snapshot
+        exported = snapshot.readings.get(Source.EXPORTED_TODAY)
+        return SupervisionInputs(
+            now=view.now,
+            safe=snapshot.safe,
+            headroom_kwh=snapshot.headroom_kwh,
+            soc=snapshot.value(Source.SOC),
+            exported_today_kwh=snapshot.value(Source.EXPORTED_TODAY),
+            export_age_seconds=None if exported is None else exported.age_seconds,
+            grid_export_kw=export_power_kw(snapshot, view.settings),
+            breaker_can_attempt=view.action_breaker.can_attempt(view.now),
+            in_window=view.in_export_window,
+            enable_is_on=self.controller.actuator.switch_is_on(
+                self.controller.enable_entity
+            ),
+        )
+
+    def _supervise(self, view: MonitorView) -> None:
+        """Stop when a rule says so; else keep the inverter's timer armed."""
+        session = self.controller.session
+        if session is None:
+            return
+        reason = stop_reason(
+            self._inputs(view), session, self.controller.cadence, view.settings.min_soc
+        )
+        if reason is None:
+            reason = self._check_obeying(view)
+        if reason is not None:
+            self._stop_for(reason, view)
+            return
+        if session.backstop_minutes is not None and backstop_due(session, view.now):
+            self.controller.spawn(self._async_rearm(view), "export_monitor re-arm")
+        self.controller.async_publish()
+
+    def _stop_for(self, reason: StopReason, view: MonitorView) -> None:
+        """Stop, and tell the user at once when a fault caused it."""
+        if reason is StopReason.DATA_UNSAFE and is_fault(view.snapshot.data_fault):
+            self.controller.notifier.async_raise(view.snapshot.data_fault, {})
+        if reason is StopReason.INVERTER_NOT_OBEYING:
+            self.controller.set_fault(ErrorState.INVERTER_NOT_OBEYING, {})
+        self.controller.request_stop(reason)
+
+    async def _async_rearm(self, view: MonitorView) -> None:
+        """Write the inverter-side timer again while the discharge continues."""
+        controller = self.controller
+        session = controller.session
+        headroom = view.snapshot.headroom_kwh
+        exported = view.snapshot.value(Source.EXPORTED_TODAY)
+        if session is None or headroom is None or exported is None:
+            return
+        remaining = remaining_minutes(session, headroom, exported, view.now)
+        async with controller.lock:
+            try:
+                minutes = await controller.async_arm_backstop(remaining)
+            except HomeAssistantError:
+                controller.request_stop(StopReason.CIRCUIT_BREAKER_OPEN)
+                return
+        controller.update_session(backstop_minutes=minutes, backstop_armed_at=view.now)
+
+    def _check_obeying(self, view: MonitorView) -> StopReason | None:
+        """Return a stop when battery power shows the inverter ignored the start."""
+        controller = self.controller
+        session = controller.session
+        battery = battery_discharge_kw(view.snapshot, view.settings)
+        if session is None or battery is None or controller.obey_confirmed:
+            return None
+        if discharging(session.power_kw, battery):
+            controller.obey_confirmed = True
+            controller.clear_fault(ErrorState.INVERTER_NOT_OBEYING)
+            return None
+        if obey_check_due(session.started_at, view.now):
+            return StopReason.INVERTER_NOT_OBEYING
+        return None
+
+    # -- while idle ------------------------------------------------------------------
+
+    def _check_stopped_flow(self, view: MonitorView) -> None:
+        """After a stop, check the power flow really ended; re-send off if not."""
+        controller = self.controller
+        if controller.stop_check is None:
+            return
+        stopped_at, power_kw = controller.stop_check
+        if not obey_check_due(stopped_at, view.now):
+            return
+        controller.stop_check = None
+        if self._still_discharging(view, power_kw):
+            LOGGER.warning("The inverter kept discharging after it was switched off")
+            controller.set_fault(
+                ErrorState.INVERTER_NOT_OBEYING,
+                {"entity_id": controller.enable_entity},
+            )
+            controller.request_stop(StopReason.INVERTER_NOT_OBEYING, force=True)
+
+    def _still_discharging(self, view: MonitorView, power_kw: float) -> bool:
+        """Return whether battery or grid power still shows the forced discharge."""
+        battery = battery_discharge_kw(view.snapshot, view.settings)
+        if battery is not None:
+            return discharging(power_kw, battery)
+        export = export_power_kw(view.snapshot, view.settings)
+        before = self.controller.export_before_start_kw
+        if export is None or before is None:
+            return False
+        return export > before + (1 - OBEY_SHARE) * power_kw
+
+    def _clear_stale_refusal(self, view: MonitorView) -> None:
+        """Forget a refusal reason once it no longer blocks a start."""
+        refusal = self.controller.refusal
+        if refusal is ErrorState.NONE:
+            return
+        if refusal is ErrorState.OUTSIDE_WINDOW and not view.in_export_window:
+            return
+        if refusal not in view.blockers:
+            self.controller.refusal = ErrorState.NONE
+            self.controller.notifier.async_clear(refusal)
+            self.controller.async_publish()
+
+    def _maybe_auto_start(self, view: MonitorView) -> None:
+        """Start by itself inside the window when everything allows it."""
+        controller = self.controller
+        due = auto_start_due(
+            AutoStartInputs(
+                now=view.now,
+                enabled=view.settings.auto_discharge,
+                in_window=view.in_export_window,
+                blockers=tuple(view.blockers),
+                headroom_kwh=view.snapshot.headroom_kwh,
+                last_stop_at=controller.last_stop_at,
+                last_stop_reason=controller.last_stop_reason,
+            )
+        )
+        if due and controller.fault is ErrorState.NONE:
+            controller.spawn(self._async_auto_start(), "export_monitor auto start")
+
+    async def _async_auto_start(self) -> None:
+        """Start automatically; a refusal is recorded, not raised."""
+        try:
+            await self.controller.async_start(StartRequest(origin="auto"))
+        except HomeAssistantError as err:
+            LOGGER.debug("Automatic start refused: %s", err)
+
+    # -- notifications ----------------------------------------------------------------
+
+    def _sync_data_notifications(self, view: MonitorView) -> None:
+        """Show a lasting data fault; dismiss data faults that have cleared."""
+        notifier = self.controller.notifier
+        fault = view.snapshot.data_fault
+        for raised in notifier.raised & _DATA_FAULTS:
+            if raised != fault:
+                notifier.async_clear(raised)
+        if fault is ErrorState.NONE:
+            self._fault_since = None
+            return
+        if self._fault_since is None or self._fault_since[0] != fault:
+            self._fault_since = (fault, view.now)
+        if view.now - self._fault_since[1] >= NOTIFY_DATA_FAULT_AFTER:
+            notifier.async_raise(fault, {})
+
+    def _sync_breaker_notification(self, view: MonitorView) -> None:
+        """Show the breaker while it refuses calls; dismiss it once it closes."""
+        notifier = self.controller.notifier
+        if not view.action_breaker.can_attempt(view.now):
+            if ErrorState.CIRCUIT_BREAKER_OPEN not in notifier.raised:
+                notifier.async_raise(ErrorState.CIRCUIT_BREAKER_OPEN, {})
+        else:
+            notifier.async_clear(ErrorState.CIRCUIT_BREAKER_OPEN)
+
+    # -- restart -------------------------------------------------------------------------
+
+    async def async_reconcile(self) -> None:
+        """After a restart or reload: adopt a safe discharge, else stop what we find."""
+        controller = self.controller
+        stored = await controller.async_load_session()
+        enable_on = controller.actuator.switch_is_on(controller.enable_entity)
+        if stored is None and enable_on is False:
+            return
+        view = self.coordinator.view()
+        if stored is not None and enable_on and self._may_resume(view):
+            controller.session = stored
+            controller.obey_confirmed = False
+            LOGGER.info("Resumed supervising the forced discharge after a restart")
+            controller.async_publish()
+            return
+        controller.session = stored
+        await controller.async_stop(StopReason.RESTART)
+        controller.notifier.async_raise(
+            RESTART_NOTICE, {"entity_id": controller.enable_entity}
+        )
+
+    def _may_resume(self, view: MonitorView) -> bool:
+        """Return whether the user allows resuming and every start condition holds."""
+        if not view.settings.resume_when_safe or view.blockers:
+            return False
+        plan, blockers = self.controller.calculate(StartRequest(origin="resume"))
+        return plan is not None and not blockers
+
+
+_DATA_FAULTS: Final = frozenset(
+    {
+        ErrorState.NO_DATA,
+        ErrorState.SOC_READ_FAILED,
+        ErrorState.PV_READ_FAILED,
+        ErrorState.EXPORT_READ_FAILED,
+        ErrorState.STALE_DATA,
+        ErrorState.COUNTER_WENT_BACKWARDS,
+        ErrorState.COUNTER_NOT_RESET,
+        ErrorState.SOURCE_MISSING,
+    }
+)

@@ -1,0 +1,1 @@
+"""Simulated home energy plant (PV, load, battery, inverter, meters) for the export monitor."""

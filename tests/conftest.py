@@ -1,0 +1,157 @@
+"""Shared fixtures: a real hass with source sensors and helper entities as the inverter."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.export_monitor import controller as controller_module
+from custom_components.export_monitor.const import (
+    CONF_BATTERY_POWER_ENTITY,
+    CONF_CUTOFF_SOC_ENTITY,
+    CONF_DISCHARGE_DURATION_ENTITY,
+    CONF_DISCHARGE_POWER_ENTITY,
+    CONF_DISCHARGE_SWITCH_ENTITY,
+    CONF_EXPORT_ENERGY_TODAY_ENTITY,
+    CONF_GRID_POWER_ENTITY,
+    CONF_PV_ENERGY_TODAY_ENTITY,
+    CONF_SOC_ENTITY,
+    DEFAULT_TITLE,
+    DOMAIN,
+)
+
+SOC = "sensor.battery_soc"
+PV = "sensor.pv_energy_today"
+EXPORT = "sensor.export_energy_today"
+GRID = "sensor.grid_power"
+BATTERY = "sensor.battery_power"
+ENABLE = "input_boolean.force_discharge"
+POWER = "input_number.discharge_power"
+CUTOFF = "input_number.discharge_cutoff_soc"
+DURATION = "input_number.discharge_duration"
+
+SOC_ATTRS = {"unit_of_measurement": "%", "device_class": "battery"}
+ENERGY_ATTRS = {"unit_of_measurement": "kWh", "device_class": "energy"}
+POWER_ATTRS = {"unit_of_measurement": "W", "device_class": "power"}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom integrations in every test."""
+
+
+@pytest.fixture(autouse=True)
+def fast_stop_backoff() -> Generator[None]:
+    """Keep the stop retries' backoff short so failing stops run quickly."""
+    with patch.object(controller_module, "STOP_BACKOFF_SECONDS", 0.001):
+        yield
+
+
+def base_options() -> dict[str, Any]:
+    """Return the options of a fully configured monitor."""
+    return {
+        CONF_SOC_ENTITY: SOC,
+        CONF_PV_ENERGY_TODAY_ENTITY: PV,
+        CONF_EXPORT_ENERGY_TODAY_ENTITY: EXPORT,
+        CONF_GRID_POWER_ENTITY: GRID,
+        CONF_BATTERY_POWER_ENTITY: BATTERY,
+        CONF_DISCHARGE_SWITCH_ENTITY: ENABLE,
+        CONF_DISCHARGE_POWER_ENTITY: POWER,
+        CONF_CUTOFF_SOC_ENTITY: CUTOFF,
+        CONF_DISCHARGE_DURATION_ENTITY: DURATION,
+    }
+
+
+@pytest.fixture
+def options() -> dict[str, Any]:
+    """Return the entry options; tests may override this fixture."""
+    return base_options()
+
+
+@pytest.fixture
+def config_entry(options: dict[str, Any]) -> MockConfigEntry:
+    """Return the monitor's config entry."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=DEFAULT_TITLE,
+        data={},
+        options=options,
+        version=1,
+        minor_version=1,
+        entry_id="01JEXPORTMONITOR0000000000",
+    )
+
+
+def set_sources(
+    hass: HomeAssistant,
+    *,
+    soc: str = "80",
+    pv: str = "12",
+    export: str = "3",
+    grid: str = "0",
+    battery: str = "0",
+) -> None:
+    """Write every source sensor's state."""
+    hass.states.async_set(SOC, soc, SOC_ATTRS)
+    hass.states.async_set(PV, pv, ENERGY_ATTRS)
+    hass.states.async_set(EXPORT, export, ENERGY_ATTRS)
+    hass.states.async_set(GRID, grid, POWER_ATTRS)
+    hass.states.async_set(BATTERY, battery, POWER_ATTRS)
+
+
+async def async_setup_inverter(hass: HomeAssistant) -> None:
+    """Create the inverter's controls as real helper entities."""
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"force_discharge": {}}}
+    )
+    assert await async_setup_component(
+        hass,
+        "input_number",
+        {
+            "input_number": {
+                "discharge_power": {
+                    "min": 0,
+                    "max": 10,
+                    "step": 0.1,
+                    "unit_of_measurement": "kW",
+                },
+                "discharge_cutoff_soc": {
+                    "min": 0,
+                    "max": 100,
+                    "step": 1,
+                    "unit_of_measurement": "%",
+                    "initial": 10,
+                },
+                "discharge_duration": {
+                    "min": 0,
+                    "max": 1440,
+                    "step": 1,
+                    "unit_of_measurement": "min",
+                },
+            }
+        },
+    )
+
+
+@pytest.fixture
+async def inverter(hass: HomeAssistant) -> None:
+    """Provide healthy sources and the helper-entity inverter."""
+    set_sources(hass)
+    await async_setup_inverter(hass)
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, inverter: None, config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set up the integration and return its entry."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry

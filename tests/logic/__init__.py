@@ -1,0 +1,1 @@
+"""Tests of the pure core of the export monitor."""

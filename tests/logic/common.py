@@ -1,0 +1,15 @@
+"""Shared clock and raw-state builders for the pure-core tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from custom_components.export_monitor.logic.readings import RawState
+
+NOW: Final = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+
+def raw(state: str, unit: str | None, age: float = 0.0) -> RawState:
+    """Build a raw state reported `age` seconds before NOW."""
+    return RawState(state=state, unit=unit, reported_at=NOW - timedelta(seconds=age))

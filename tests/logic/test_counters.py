@@ -1,0 +1,257 @@
+"""Tests of daily counter tracking: midnight resets, glitches held and flagged."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import reduce
+from itertools import accumulate
+from operator import sub
+
+from hypothesis import given, strategies as st
+import pytest
+
+from custom_components.export_monitor.logic.counters import (
+    ZERO_KWH,
+    CounterTrack,
+    track_counter,
+)
+from custom_components.export_monitor.logic.readings import Reading, ReadingProblem
+
+from .common import NOW
+
+DAY_1 = date(2026, 6, 15)
+DAY_2 = date(2026, 6, 16)
+DAY_3 = date(2026, 6, 17)
+WB = ReadingProblem.WENT_BACKWARDS
+NR = ReadingProblem.NOT_RESET
+
+type Step = tuple[Reading, date]
+type Shown = tuple[float | None, ReadingProblem | None]
+
+
+def ok(value: float) -> Reading:
+    """Return a usable reading of `value` kWh."""
+    return Reading(value=value, problem=None, reported_at=NOW, age_seconds=0.0)
+
+
+def bad(problem: ReadingProblem, value: float | None = None) -> Reading:
+    """Return an unusable reading."""
+    return Reading(value=value, problem=problem, reported_at=NOW, age_seconds=0.0)
+
+
+def _run(steps: list[Step]) -> tuple[list[Reading], CounterTrack | None]:
+    """Feed readings through the tracker; return what was used and the last track."""
+
+    def step(
+        state: tuple[list[Reading], CounterTrack | None], item: Step
+    ) -> tuple[list[Reading], CounterTrack | None]:
+        used, track = state
+        reading, today = item
+        result, new_track = track_counter(reading, track, today)
+        return [*used, result], new_track
+
+    return reduce(step, steps, ([], None))
+
+
+def _shown(steps: list[Step]) -> list[Shown]:
+    """Return (value, problem) of each reading the tracker passes on."""
+    return [(r.value, r.problem) for r in _run(steps)[0]]
+
+
+SEQUENCES: dict[str, tuple[list[Step], list[Shown]]] = {
+    "first_reading": ([(ok(5.0), DAY_1)], [(5.0, None)]),
+    "first_reading_mid_day_any_value": ([(ok(40.0), DAY_1)], [(40.0, None)]),
+    "steady_increase": (
+        [(ok(1.0), DAY_1), (ok(2.0), DAY_1), (ok(3.5), DAY_1)],
+        [(1.0, None), (2.0, None), (3.5, None)],
+    ),
+    "unchanged": ([(ok(2.0), DAY_1), (ok(2.0), DAY_1)], [(2.0, None), (2.0, None)]),
+    "jitter_within_tolerance": (
+        [(ok(5.0), DAY_1), (ok(4.9995), DAY_1)],
+        [(5.0, None), (4.9995, None)],
+    ),
+    "mid_day_drop_held": (
+        [(ok(5.0), DAY_1), (ok(3.0), DAY_1)],
+        [(5.0, None), (5.0, WB)],
+    ),
+    "mid_day_drop_held_until_consistent": (
+        [
+            (ok(5.0), DAY_1),
+            (ok(0.0), DAY_1),
+            (ok(4.0), DAY_1),
+            (ok(5.0), DAY_1),
+            (ok(6.0), DAY_1),
+        ],
+        [(5.0, None), (5.0, WB), (5.0, WB), (5.0, None), (6.0, None)],
+    ),
+    "new_day_waits_for_reset": (
+        [
+            (ok(12.0), DAY_1),
+            (ok(12.0), DAY_2),
+            (ok(12.5), DAY_2),
+            (ok(0.0), DAY_2),
+            (ok(0.3), DAY_2),
+        ],
+        [(12.0, None), (12.0, NR), (12.0, NR), (0.0, None), (0.3, None)],
+    ),
+    "new_day_drop_within_tolerance_is_no_reset": (
+        [(ok(12.0), DAY_1), (ok(11.9995), DAY_2)],
+        [(12.0, None), (12.0, NR)],
+    ),
+    "new_day_reset_already_climbing": (
+        [(ok(12.0), DAY_1), (ok(0.4), DAY_2), (ok(0.6), DAY_2)],
+        [(12.0, None), (0.4, None), (0.6, None)],
+    ),
+    "yesterday_at_zero_accepts_at_once": (
+        [(ok(0.0), DAY_1), (ok(0.4), DAY_2)],
+        [(0.0, None), (0.4, None)],
+    ),
+    "yesterday_at_tolerance_accepts_at_once": (
+        [(ok(ZERO_KWH), DAY_1), (ok(0.4), DAY_2)],
+        [(ZERO_KWH, None), (0.4, None)],
+    ),
+    "yesterday_just_above_tolerance_waits": (
+        [(ok(0.002), DAY_1), (ok(0.4), DAY_2)],
+        [(0.002, None), (0.002, NR)],
+    ),
+    "held_day_then_new_day_resets": (
+        [(ok(5.0), DAY_1), (ok(3.0), DAY_1), (ok(3.2), DAY_2)],
+        [(5.0, None), (5.0, WB), (3.2, None)],
+    ),
+    "day_skipped_waits_for_reset": (
+        [(ok(12.0), DAY_1), (ok(12.0), DAY_3), (ok(0.1), DAY_3)],
+        [(12.0, None), (12.0, NR), (0.1, None)],
+    ),
+    "unusable_passes_through": (
+        [
+            (ok(5.0), DAY_1),
+            (bad(ReadingProblem.UNAVAILABLE), DAY_1),
+            (ok(6.0), DAY_1),
+        ],
+        [(5.0, None), (None, ReadingProblem.UNAVAILABLE), (6.0, None)],
+    ),
+    "unusable_does_not_reset_the_check": (
+        [(ok(5.0), DAY_1), (bad(ReadingProblem.NOT_NUMERIC), DAY_1), (ok(3.0), DAY_1)],
+        [(5.0, None), (None, ReadingProblem.NOT_NUMERIC), (5.0, WB)],
+    ),
+    "stale_passes_through_with_value": (
+        [(ok(5.0), DAY_1), (bad(ReadingProblem.STALE, 2.0), DAY_1)],
+        [(5.0, None), (2.0, ReadingProblem.STALE)],
+    ),
+    "unusable_first_then_any_value": (
+        [(bad(ReadingProblem.UNKNOWN), DAY_1), (ok(3.0), DAY_1)],
+        [(None, ReadingProblem.UNKNOWN), (3.0, None)],
+    ),
+    "unusable_first_then_new_day": (
+        [(bad(ReadingProblem.UNKNOWN), DAY_1), (ok(3.0), DAY_2)],
+        [(None, ReadingProblem.UNKNOWN), (3.0, None)],
+    ),
+    "unusable_over_midnight_then_reset": (
+        [(ok(12.0), DAY_1), (bad(ReadingProblem.UNAVAILABLE), DAY_2), (ok(0.2), DAY_2)],
+        [(12.0, None), (None, ReadingProblem.UNAVAILABLE), (0.2, None)],
+    ),
+    "unusable_over_midnight_then_no_reset": (
+        [(ok(12.0), DAY_1), (bad(ReadingProblem.UNAVAILABLE), DAY_2), (ok(12.0), DAY_2)],
+        [(12.0, None), (None, ReadingProblem.UNAVAILABLE), (12.0, NR)],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"), list(SEQUENCES.values()), ids=list(SEQUENCES)
+)
+def test_counter_sequences(steps: list[Step], expected: list[Shown]) -> None:
+    """Each reading passed on shows the trusted value and any problem with it."""
+    assert _shown(steps) == expected
+
+
+TRACKS: dict[str, tuple[list[Step], CounterTrack]] = {
+    "first_reading": (
+        [(ok(5.0), DAY_1)],
+        CounterTrack(day=DAY_1, last_good_kwh=5.0, reset_seen=True),
+    ),
+    "unusable_first": (
+        [(bad(ReadingProblem.MISSING), DAY_1)],
+        CounterTrack(day=DAY_1, last_good_kwh=None, reset_seen=True),
+    ),
+    "jitter_keeps_highest": (
+        [(ok(5.0), DAY_1), (ok(4.9995), DAY_1)],
+        CounterTrack(day=DAY_1, last_good_kwh=5.0, reset_seen=True),
+    ),
+    "held_keeps_last_good": (
+        [(ok(5.0), DAY_1), (ok(3.0), DAY_1)],
+        CounterTrack(day=DAY_1, last_good_kwh=5.0, reset_seen=True),
+    ),
+    "waiting_for_reset": (
+        [(ok(12.0), DAY_1), (ok(12.0), DAY_2)],
+        CounterTrack(day=DAY_2, last_good_kwh=12.0, reset_seen=False),
+    ),
+    "reset_seen": (
+        [(ok(12.0), DAY_1), (ok(0.0), DAY_2)],
+        CounterTrack(day=DAY_2, last_good_kwh=0.0, reset_seen=True),
+    ),
+    "unusable_keeps_yesterday": (
+        [(ok(12.0), DAY_1), (bad(ReadingProblem.UNAVAILABLE), DAY_2)],
+        CounterTrack(day=DAY_1, last_good_kwh=12.0, reset_seen=True),
+    ),
+}
+
+
+@pytest.mark.parametrize(("steps", "expected"), list(TRACKS.values()), ids=list(TRACKS))
+def test_counter_track(steps: list[Step], expected: CounterTrack) -> None:
+    """The track remembers the day, the last trusted value and whether it reset."""
+    assert _run(steps)[1] == expected
+
+
+def test_held_reading_keeps_report_time_and_age() -> None:
+    """A held value still carries the incoming report's time and age."""
+    track = CounterTrack(day=DAY_1, last_good_kwh=5.0, reset_seen=True)
+    incoming = Reading(value=3.0, problem=None, reported_at=NOW, age_seconds=4.0)
+    held, _ = track_counter(incoming, track, DAY_1)
+    assert held == Reading(value=5.0, problem=WB, reported_at=NOW, age_seconds=4.0)
+
+
+def _on(day: date, values: list[float]) -> list[Step]:
+    """Return usable readings of `values`, all on `day`."""
+    return [(ok(value), day) for value in values]
+
+
+def _max_drop(steps: list[Step]) -> float:
+    """Return how far an accepted value fell below an earlier accepted one."""
+    used = _run(steps)[0]
+    accepted = [r.value for r in used if r.usable and r.value is not None]
+    return max(
+        (earlier - later for i, later in enumerate(accepted) for earlier in accepted[:i]),
+        default=0.0,
+    )
+
+
+@given(st.lists(st.floats(0, 1000), max_size=30))
+def test_accepted_values_never_drop_within_a_day(values: list[float]) -> None:
+    """Within one day no accepted value is more than the tolerance below an earlier one."""
+    assert _max_drop(_on(DAY_1, values)) <= ZERO_KWH
+
+
+@given(st.lists(st.floats(0, ZERO_KWH * 0.99), min_size=1, max_size=200))
+def test_small_steps_down_cannot_add_up(drops: list[float]) -> None:
+    """Many drops each within the tolerance are caught once they add up."""
+    values = list(accumulate(drops, sub, initial=10.0))
+    assert _max_drop(_on(DAY_1, values)) <= ZERO_KWH
+
+
+@st.composite
+def not_reset_days(draw: st.DrawFn) -> tuple[float, list[float]]:
+    """Draw yesterday's last value and today's values that never drop below it."""
+    yesterday = draw(st.floats(ZERO_KWH * 2, 1000))
+    today = draw(st.lists(st.floats(yesterday - ZERO_KWH, 1000), min_size=1))
+    return yesterday, today
+
+
+@given(not_reset_days())
+def test_yesterdays_value_is_never_taken_for_today(
+    days: tuple[float, list[float]],
+) -> None:
+    """On a new day nothing is accepted until the counter dropped below yesterday's."""
+    yesterday, today = days
+    shown = _shown([(ok(yesterday), DAY_1), *_on(DAY_2, today)])
+    assert set(shown[1:]) == {(yesterday, NR)}

@@ -1,0 +1,1 @@
+"""Tests of the simulated plant used by the benchmark and scripts/develop."""

@@ -1,0 +1,928 @@
+"""Tests of the config, options and reconfigure flows."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+import json
+from pathlib import Path
+from typing import Any
+from unittest.mock import AsyncMock, patch
+
+from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
+
+from custom_components.export_monitor.config_schema import (
+    CONTROLS_SCHEMA,
+    LIMITS_SCHEMA,
+    SOURCES_SCHEMA,
+)
+from custom_components.export_monitor.const import (
+    CONF_AUTO_DISCHARGE,
+    CONF_BATTERY_CAPACITY_KWH,
+    CONF_BATTERY_POWER_DISCHARGE_POSITIVE,
+    CONF_BATTERY_POWER_ENTITY,
+    CONF_CUTOFF_SOC_ENTITY,
+    CONF_DAILY_EXPORT_CAP_KWH,
+    CONF_DISCHARGE_DURATION_ENTITY,
+    CONF_DISCHARGE_POWER_ENTITY,
+    CONF_DISCHARGE_POWER_KW,
+    CONF_DISCHARGE_SWITCH_ENTITY,
+    CONF_EXPORT_ENERGY_TODAY_ENTITY,
+    CONF_EXPORT_WINDOW_END,
+    CONF_EXPORT_WINDOW_START,
+    CONF_FORECAST_CONFIDENCE,
+    CONF_FORECAST_CREDIT,
+    CONF_FORECAST_TODAY_ENTITY,
+    CONF_GRID_POWER_ENTITY,
+    CONF_GRID_POWER_EXPORT_NEGATIVE,
+    CONF_MIN_SOC,
+    CONF_PV_ENERGY_TODAY_ENTITY,
+    CONF_RESUME_WHEN_SAFE,
+    CONF_SAFETY_MARGIN_KWH,
+    CONF_SOC_ENTITY,
+    CONF_STALE_AFTER_SECONDS,
+    DEFAULT_AUTO_DISCHARGE,
+    DEFAULT_BATTERY_CAPACITY_KWH,
+    DEFAULT_BATTERY_POWER_DISCHARGE_POSITIVE,
+    DEFAULT_DISCHARGE_POWER_KW,
+    DEFAULT_EXPORT_WINDOW_END,
+    DEFAULT_EXPORT_WINDOW_START,
+    DEFAULT_FORECAST_CONFIDENCE,
+    DEFAULT_FORECAST_CREDIT,
+    DEFAULT_GRID_POWER_EXPORT_NEGATIVE,
+    DEFAULT_MIN_SOC,
+    DEFAULT_RESUME_WHEN_SAFE,
+    DEFAULT_SAFETY_MARGIN_KWH,
+    DEFAULT_STALE_AFTER_SECONDS,
+    DEFAULT_TITLE,
+    DOMAIN,
+)
+
+TRANSLATIONS = Path(__file__).parents[1] / (
+    "custom_components/export_monitor/translations/en.json"
+)
+
+SOURCES: dict[str, Any] = {
+    CONF_SOC_ENTITY: "sensor.battery_soc",
+    CONF_PV_ENERGY_TODAY_ENTITY: "sensor.pv_energy_today",
+    CONF_EXPORT_ENERGY_TODAY_ENTITY: "sensor.export_energy_today",
+    CONF_GRID_POWER_ENTITY: "sensor.grid_power",
+    CONF_GRID_POWER_EXPORT_NEGATIVE: True,
+    CONF_BATTERY_POWER_ENTITY: "sensor.battery_power",
+    CONF_BATTERY_POWER_DISCHARGE_POSITIVE: False,
+    CONF_FORECAST_TODAY_ENTITY: "sensor.solar_forecast_today",
+}
+REQUIRED_SOURCES: dict[str, Any] = {
+    CONF_SOC_ENTITY: "sensor.battery_soc",
+    CONF_PV_ENERGY_TODAY_ENTITY: "sensor.pv_energy_today",
+    CONF_EXPORT_ENERGY_TODAY_ENTITY: "sensor.export_energy_today",
+}
+CONTROLS: dict[str, Any] = {
+    CONF_DISCHARGE_SWITCH_ENTITY: "input_boolean.force_discharge",
+    CONF_DISCHARGE_POWER_ENTITY: "input_number.discharge_power",
+    CONF_CUTOFF_SOC_ENTITY: "number.cutoff_soc",
+    CONF_DISCHARGE_DURATION_ENTITY: "input_number.discharge_duration",
+}
+REQUIRED_CONTROLS: dict[str, Any] = {
+    CONF_DISCHARGE_SWITCH_ENTITY: "switch.inverter_force_discharge",
+    CONF_DISCHARGE_POWER_ENTITY: "number.discharge_power_watts",
+    CONF_CUTOFF_SOC_ENTITY: "input_number.cutoff_soc",
+}
+LIMITS: dict[str, Any] = {
+    CONF_SAFETY_MARGIN_KWH: 0.75,
+    CONF_DAILY_EXPORT_CAP_KWH: 15.0,
+    CONF_MIN_SOC: 25.0,
+    CONF_DISCHARGE_POWER_KW: 4.5,
+    CONF_BATTERY_CAPACITY_KWH: 13.5,
+    CONF_FORECAST_CREDIT: True,
+    CONF_FORECAST_CONFIDENCE: 0.7,
+    CONF_EXPORT_WINDOW_START: "16:00:00",
+    CONF_EXPORT_WINDOW_END: "06:30:00",
+    CONF_AUTO_DISCHARGE: True,
+    CONF_RESUME_WHEN_SAFE: True,
+    CONF_STALE_AFTER_SECONDS: 45,
+}
+DEFAULT_LIMITS: dict[str, Any] = {
+    CONF_SAFETY_MARGIN_KWH: DEFAULT_SAFETY_MARGIN_KWH,
+    CONF_MIN_SOC: DEFAULT_MIN_SOC,
+    CONF_DISCHARGE_POWER_KW: DEFAULT_DISCHARGE_POWER_KW,
+    CONF_BATTERY_CAPACITY_KWH: DEFAULT_BATTERY_CAPACITY_KWH,
+    CONF_FORECAST_CREDIT: DEFAULT_FORECAST_CREDIT,
+    CONF_FORECAST_CONFIDENCE: DEFAULT_FORECAST_CONFIDENCE,
+    CONF_EXPORT_WINDOW_START: DEFAULT_EXPORT_WINDOW_START,
+    CONF_EXPORT_WINDOW_END: DEFAULT_EXPORT_WINDOW_END,
+    CONF_AUTO_DISCHARGE: DEFAULT_AUTO_DISCHARGE,
+    CONF_RESUME_WHEN_SAFE: DEFAULT_RESUME_WHEN_SAFE,
+    CONF_STALE_AFTER_SECONDS: DEFAULT_STALE_AFTER_SECONDS,
+}
+OPTIONS: dict[str, Any] = SOURCES | CONTROLS | LIMITS
+
+# Every option changed, for the options flow.
+NEW_SOURCES: dict[str, Any] = {
+    CONF_SOC_ENTITY: "sensor.other_soc",
+    CONF_PV_ENERGY_TODAY_ENTITY: "sensor.other_pv_energy",
+    CONF_EXPORT_ENERGY_TODAY_ENTITY: "sensor.other_export_energy",
+    CONF_GRID_POWER_ENTITY: "sensor.other_grid_power",
+    CONF_GRID_POWER_EXPORT_NEGATIVE: False,
+    CONF_BATTERY_POWER_ENTITY: "sensor.other_battery_power",
+    CONF_BATTERY_POWER_DISCHARGE_POSITIVE: True,
+    CONF_FORECAST_TODAY_ENTITY: "sensor.other_forecast",
+}
+NEW_CONTROLS: dict[str, Any] = {
+    CONF_DISCHARGE_SWITCH_ENTITY: "switch.inverter_force_discharge",
+    CONF_DISCHARGE_POWER_ENTITY: "number.discharge_power_watts",
+    CONF_CUTOFF_SOC_ENTITY: "input_number.cutoff_soc",
+    CONF_DISCHARGE_DURATION_ENTITY: "number.discharge_duration",
+}
+NEW_LIMITS: dict[str, Any] = {
+    CONF_SAFETY_MARGIN_KWH: 0.0,
+    CONF_DAILY_EXPORT_CAP_KWH: 8.0,
+    CONF_MIN_SOC: 10.0,
+    CONF_DISCHARGE_POWER_KW: 2.0,
+    CONF_BATTERY_CAPACITY_KWH: 9.5,
+    CONF_FORECAST_CREDIT: False,
+    CONF_FORECAST_CONFIDENCE: 0.5,
+    CONF_EXPORT_WINDOW_START: "18:00:00",
+    CONF_EXPORT_WINDOW_END: "22:15:00",
+    CONF_AUTO_DISCHARGE: False,
+    CONF_RESUME_WHEN_SAFE: False,
+    CONF_STALE_AFTER_SECONDS: 120,
+}
+
+ERROR_KEYS = {
+    "entity_not_found",
+    "not_numeric",
+    "invalid_unit",
+    "same_entity",
+    "invalid_time",
+    "cap_below_margin",
+    "min_soc_too_high",
+}
+
+# entity_id: (state, attributes)
+SENSOR_STATES: dict[str, tuple[str, dict[str, Any]]] = {
+    "sensor.battery_soc": (
+        "80",
+        {"unit_of_measurement": "%", "device_class": "battery"},
+    ),
+    "sensor.pv_energy_today": (
+        "12.5",
+        {"unit_of_measurement": "kWh", "device_class": "energy"},
+    ),
+    "sensor.export_energy_today": (
+        "3200",
+        {"unit_of_measurement": "Wh", "device_class": "energy"},
+    ),
+    "sensor.grid_power": (
+        "-1.5",
+        {"unit_of_measurement": "kW", "device_class": "power"},
+    ),
+    "sensor.battery_power": (
+        "1500",
+        {"unit_of_measurement": "W", "device_class": "power"},
+    ),
+    "sensor.solar_forecast_today": ("20.1", {"unit_of_measurement": "kWh"}),
+    "sensor.other_soc": ("55", {"unit_of_measurement": "%", "device_class": "battery"}),
+    "sensor.other_pv_energy": (
+        "0.02",
+        {"unit_of_measurement": "MWh", "device_class": "energy"},
+    ),
+    "sensor.other_export_energy": (
+        "1.0",
+        {"unit_of_measurement": "kWh", "device_class": "energy"},
+    ),
+    "sensor.other_grid_power": (
+        "250",
+        {"unit_of_measurement": "W", "device_class": "power"},
+    ),
+    "sensor.other_battery_power": (
+        "0.001",
+        {"unit_of_measurement": "MW", "device_class": "power"},
+    ),
+    "sensor.other_forecast": (
+        "18000",
+        {"unit_of_measurement": "Wh", "device_class": "energy"},
+    ),
+    "sensor.soc_unknown": (
+        "unknown",
+        {"unit_of_measurement": "%", "device_class": "battery"},
+    ),
+    "sensor.soc_nan": ("nan", {"unit_of_measurement": "%", "device_class": "battery"}),
+    "sensor.soc_no_unit": ("0.8", {"device_class": "battery"}),
+    "sensor.pv_power": ("2000", {"unit_of_measurement": "W", "device_class": "power"}),
+    "sensor.export_text": (
+        "lots",
+        {"unit_of_measurement": "kWh", "device_class": "energy"},
+    ),
+    "sensor.grid_energy": (
+        "5",
+        {"unit_of_measurement": "kWh", "device_class": "energy"},
+    ),
+    "sensor.forecast_percent": ("70", {"unit_of_measurement": "%"}),
+    "switch.inverter_force_discharge": ("unavailable", {}),
+    "number.cutoff_soc": ("10", {"unit_of_measurement": "%"}),
+    "number.discharge_power_watts": ("3000", {"unit_of_measurement": "W"}),
+    "number.discharge_power_no_unit": ("3.0", {}),
+    "number.discharge_power_percent": ("100", {"unit_of_measurement": "%"}),
+    "number.discharge_power_unavailable": (
+        "unavailable",
+        {"unit_of_measurement": "kW"},
+    ),
+    "number.cutoff_soc_unavailable": ("unavailable", {"unit_of_measurement": "%"}),
+    "number.discharge_duration": ("60", {"unit_of_measurement": "min"}),
+    "number.discharge_duration_text": ("forever", {"unit_of_measurement": "min"}),
+}
+HELPERS: dict[str, dict[str, Any]] = {
+    "input_boolean": {"force_discharge": {"name": "Force discharge"}},
+    "input_number": {
+        "discharge_power": {
+            "min": 0,
+            "max": 10,
+            "step": 0.1,
+            "initial": 3,
+            "unit_of_measurement": "kW",
+        },
+        "cutoff_soc": {"min": 0, "max": 100, "initial": 15, "unit_of_measurement": "%"},
+        "discharge_duration": {"min": 1, "max": 1440, "initial": 60},
+    },
+}
+
+
+# Declared before anything that needs `hass`, so the patches outlive its teardown.
+@pytest.fixture(autouse=True)
+def mock_setup_entry() -> Generator[AsyncMock]:
+    """Stand in for the integration's setup, so only the flows run."""
+    with patch(
+        "custom_components.export_monitor.async_setup_entry", return_value=True
+    ) as mock:
+        yield mock
+
+
+@pytest.fixture(autouse=True)
+def mock_unload_entry() -> Generator[AsyncMock]:
+    """Stand in for the integration's unload, so reloads can be counted."""
+    with patch(
+        "custom_components.export_monitor.async_unload_entry", return_value=True
+    ) as mock:
+        yield mock
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load the integration from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+async def source_entities(hass: HomeAssistant) -> None:
+    """Create the sensors, numbers, switches and helpers the flows point at."""
+    for entity_id, (state, attributes) in SENSOR_STATES.items():
+        hass.states.async_set(entity_id, state, attributes)
+    assert await async_setup_component(hass, "input_boolean", HELPERS)
+    assert await async_setup_component(hass, "input_number", HELPERS)
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def loaded_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """Add a fully configured, loaded entry."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title=DEFAULT_TITLE, data={}, options=OPTIONS, version=1
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+def _suggested(result: ConfigFlowResult) -> dict[str, Any]:
+    """Return the suggested values a form shows, keyed by field."""
+    schema: vol.Schema = result["data_schema"]
+    return {
+        marker.schema: marker.description["suggested_value"]
+        for marker in schema.schema
+        if marker.description and "suggested_value" in marker.description
+    }
+
+
+async def _async_start(hass: HomeAssistant) -> ConfigFlowResult:
+    """Start a user config flow."""
+    return await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+
+
+async def _async_configure(
+    hass: HomeAssistant, result: ConfigFlowResult, user_input: Mapping[str, Any]
+) -> ConfigFlowResult:
+    """Submit one step of a config flow."""
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], dict(user_input)
+    )
+
+
+async def _async_options(
+    hass: HomeAssistant, result: ConfigFlowResult, user_input: Mapping[str, Any]
+) -> ConfigFlowResult:
+    """Submit one step of an options flow."""
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], dict(user_input)
+    )
+
+
+async def test_user_flow_creates_entry(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    """Sources, controls and limits make an entry with everything in options."""
+    result = await _async_start(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+
+    result = await _async_configure(hass, result, SOURCES)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "controls"
+    assert result["errors"] == {}
+
+    result = await _async_configure(hass, result, CONTROLS)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "limits"
+    assert result["errors"] == {}
+
+    result = await _async_configure(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == DEFAULT_TITLE
+    assert result["data"] == {}
+    assert result["options"] == OPTIONS
+    assert result["result"].version == 1
+    assert result["result"].minor_version == 1
+    await hass.async_block_till_done()
+    assert len(mock_setup_entry.mock_calls) == 1
+
+
+async def test_user_flow_defaults(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    """Only the required fields: optional ones stay out, tunables take defaults."""
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, REQUIRED_SOURCES)
+    result = await _async_configure(hass, result, REQUIRED_CONTROLS)
+    result = await _async_configure(hass, result, {})
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert (
+        result["options"]
+        == REQUIRED_SOURCES
+        | {
+            CONF_GRID_POWER_EXPORT_NEGATIVE: DEFAULT_GRID_POWER_EXPORT_NEGATIVE,
+            CONF_BATTERY_POWER_DISCHARGE_POSITIVE: DEFAULT_BATTERY_POWER_DISCHARGE_POSITIVE,
+        }
+        | REQUIRED_CONTROLS
+        | DEFAULT_LIMITS
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "entity_id", "error"),
+    [
+        (CONF_SOC_ENTITY, "sensor.missing", "entity_not_found"),
+        (CONF_SOC_ENTITY, "sensor.soc_unknown", "not_numeric"),
+        (CONF_SOC_ENTITY, "sensor.soc_nan", "not_numeric"),
+        (CONF_SOC_ENTITY, "sensor.soc_no_unit", "invalid_unit"),
+        (CONF_PV_ENERGY_TODAY_ENTITY, "sensor.pv_power", "invalid_unit"),
+        (CONF_EXPORT_ENERGY_TODAY_ENTITY, "sensor.export_text", "not_numeric"),
+        (CONF_EXPORT_ENERGY_TODAY_ENTITY, "sensor.pv_energy_today", "same_entity"),
+        (CONF_GRID_POWER_ENTITY, "sensor.grid_energy", "invalid_unit"),
+        (CONF_BATTERY_POWER_ENTITY, "sensor.missing", "entity_not_found"),
+        (CONF_BATTERY_POWER_ENTITY, "sensor.grid_power", "same_entity"),
+        (CONF_FORECAST_TODAY_ENTITY, "sensor.forecast_percent", "invalid_unit"),
+    ],
+    ids=[
+        "soc_missing",
+        "soc_unknown",
+        "soc_nan",
+        "soc_no_unit",
+        "pv_is_power",
+        "export_not_number",
+        "export_same_as_pv",
+        "grid_power_is_energy",
+        "battery_power_missing",
+        "battery_power_same_as_grid",
+        "forecast_in_percent",
+    ],
+)
+async def test_user_step_error_recovers(
+    hass: HomeAssistant,
+    mock_setup_entry: AsyncMock,
+    field: str,
+    entity_id: str,
+    error: str,
+) -> None:
+    """A bad source is flagged on its field; fixing it finishes the flow."""
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, SOURCES | {field: entity_id})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {field: error}
+    assert _suggested(result)[field] == entity_id
+
+    result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, CONTROLS)
+    result = await _async_configure(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"] == OPTIONS
+
+
+@pytest.mark.parametrize(
+    ("field", "entity_id", "error"),
+    [
+        (CONF_DISCHARGE_SWITCH_ENTITY, "switch.missing", "entity_not_found"),
+        (CONF_DISCHARGE_POWER_ENTITY, "number.missing", "entity_not_found"),
+        (
+            CONF_DISCHARGE_POWER_ENTITY,
+            "number.discharge_power_unavailable",
+            "not_numeric",
+        ),
+        (CONF_DISCHARGE_POWER_ENTITY, "number.discharge_power_percent", "invalid_unit"),
+        (CONF_CUTOFF_SOC_ENTITY, "number.cutoff_soc_unavailable", "not_numeric"),
+        (CONF_DISCHARGE_DURATION_ENTITY, "input_number.missing", "entity_not_found"),
+        (
+            CONF_DISCHARGE_DURATION_ENTITY,
+            "number.discharge_duration_text",
+            "not_numeric",
+        ),
+    ],
+    ids=[
+        "switch_missing",
+        "power_missing",
+        "power_unavailable",
+        "power_in_percent",
+        "cutoff_unavailable",
+        "duration_missing",
+        "duration_not_number",
+    ],
+)
+async def test_controls_step_error_recovers(
+    hass: HomeAssistant,
+    mock_setup_entry: AsyncMock,
+    field: str,
+    entity_id: str,
+    error: str,
+) -> None:
+    """A bad control is flagged on its field; fixing it finishes the flow."""
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, CONTROLS | {field: entity_id})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "controls"
+    assert result["errors"] == {field: error}
+
+    result = await _async_configure(hass, result, CONTROLS)
+    result = await _async_configure(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"] == OPTIONS
+
+
+@pytest.mark.parametrize(
+    "entity_id",
+    [
+        "input_number.discharge_power",
+        "number.discharge_power_watts",
+        "number.discharge_power_no_unit",
+    ],
+    ids=["kilowatts", "watts", "no_unit_means_kilowatts"],
+)
+async def test_power_setpoint_units_accepted(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, entity_id: str
+) -> None:
+    """The power setpoint may be in W, kW or have no unit."""
+    controls = CONTROLS | {CONF_DISCHARGE_POWER_ENTITY: entity_id}
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, controls)
+    result = await _async_configure(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"] == SOURCES | controls | LIMITS
+
+
+@pytest.mark.parametrize(
+    ("limits", "errors"),
+    [
+        ({CONF_MIN_SOC: 100.0}, {CONF_MIN_SOC: "min_soc_too_high"}),
+        (
+            {CONF_DAILY_EXPORT_CAP_KWH: 0.75},
+            {CONF_DAILY_EXPORT_CAP_KWH: "cap_below_margin"},
+        ),
+        (
+            {CONF_SAFETY_MARGIN_KWH: 20.0},
+            {CONF_DAILY_EXPORT_CAP_KWH: "cap_below_margin"},
+        ),
+        (
+            {CONF_EXPORT_WINDOW_START: "7:30"},
+            {CONF_EXPORT_WINDOW_START: "invalid_time"},
+        ),
+        (
+            {CONF_EXPORT_WINDOW_END: "7:45:00"},
+            {CONF_EXPORT_WINDOW_END: "invalid_time"},
+        ),
+        (
+            {
+                CONF_MIN_SOC: 100.0,
+                CONF_DAILY_EXPORT_CAP_KWH: 0.5,
+                CONF_EXPORT_WINDOW_START: "7:30",
+                CONF_EXPORT_WINDOW_END: "7:45",
+            },
+            {
+                CONF_MIN_SOC: "min_soc_too_high",
+                CONF_DAILY_EXPORT_CAP_KWH: "cap_below_margin",
+                CONF_EXPORT_WINDOW_START: "invalid_time",
+                CONF_EXPORT_WINDOW_END: "invalid_time",
+            },
+        ),
+    ],
+    ids=[
+        "min_soc_full",
+        "cap_equals_margin",
+        "margin_above_cap",
+        "start_not_iso",
+        "end_not_iso",
+        "all_at_once",
+    ],
+)
+async def test_limits_step_error_recovers(
+    hass: HomeAssistant,
+    mock_setup_entry: AsyncMock,
+    limits: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """Limits the schema lets through are checked; fixing them finishes."""
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, CONTROLS)
+    result = await _async_configure(hass, result, LIMITS | limits)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "limits"
+    assert result["errors"] == errors
+
+    result = await _async_configure(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"] == OPTIONS
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {CONF_SAFETY_MARGIN_KWH: -0.1},
+        {CONF_DAILY_EXPORT_CAP_KWH: 0},
+        {CONF_MIN_SOC: -1},
+        {CONF_MIN_SOC: 101},
+        {CONF_DISCHARGE_POWER_KW: 0.05},
+        {CONF_DISCHARGE_POWER_KW: 51},
+        {CONF_BATTERY_CAPACITY_KWH: 0},
+        {CONF_FORECAST_CONFIDENCE: 1.5},
+        {CONF_FORECAST_CONFIDENCE: -0.1},
+        {CONF_STALE_AFTER_SECONDS: 4},
+        {CONF_EXPORT_WINDOW_START: "25:00:00"},
+    ],
+    ids=[
+        "negative_margin",
+        "zero_cap",
+        "negative_min_soc",
+        "min_soc_over_100",
+        "power_too_low",
+        "power_too_high",
+        "no_capacity",
+        "confidence_over_1",
+        "confidence_negative",
+        "stale_below_5s",
+        "hour_25",
+    ],
+)
+async def test_limits_schema_rejects_then_recovers(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, limits: dict[str, Any]
+) -> None:
+    """Out-of-range numbers are refused by the form; valid ones then finish."""
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, CONTROLS)
+    with pytest.raises(InvalidData):
+        await _async_configure(hass, result, LIMITS | limits)
+
+    result = await _async_configure(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"] == OPTIONS
+
+
+async def test_stale_after_is_stored_as_int(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    """The number box gives a float; the option is a whole number of seconds."""
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, CONTROLS)
+    result = await _async_configure(
+        hass, result, LIMITS | {CONF_STALE_AFTER_SECONDS: 45.0}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert type(result["options"][CONF_STALE_AFTER_SECONDS]) is int
+
+
+async def test_duplicate_aborts(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    """Another entry with the same SOC and export sensors aborts the setup."""
+    MockConfigEntry(domain=DOMAIN, options=OPTIONS).add_to_hass(hass)
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, REQUIRED_SOURCES)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_second_monitor_with_other_export_meter(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    """Sharing only the SOC sensor with another entry is allowed."""
+    MockConfigEntry(domain=DOMAIN, options=OPTIONS).add_to_hass(hass)
+    sources = SOURCES | {CONF_EXPORT_ENERGY_TODAY_ENTITY: "sensor.other_export_energy"}
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, sources)
+    result = await _async_configure(hass, result, CONTROLS)
+    result = await _async_configure(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"] == OPTIONS | sources
+
+
+async def test_options_flow_edits_every_option(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+    mock_unload_entry: AsyncMock,
+) -> None:
+    """Each step shows the current values; saving stores all and reloads."""
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    assert _suggested(result) == SOURCES
+
+    result = await _async_options(hass, result, NEW_SOURCES)
+    assert result["step_id"] == "controls"
+    assert _suggested(result) == CONTROLS
+
+    result = await _async_options(hass, result, NEW_CONTROLS)
+    assert result["step_id"] == "limits"
+    assert _suggested(result) == LIMITS
+
+    result = await _async_options(hass, result, NEW_LIMITS)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    new_options = NEW_SOURCES | NEW_CONTROLS | NEW_LIMITS
+    assert result["data"] == new_options
+    assert loaded_entry.options == new_options
+    assert loaded_entry.data == {}
+    assert len(mock_unload_entry.mock_calls) == 1
+    assert len(mock_setup_entry.mock_calls) == 2
+
+
+async def test_options_flow_clears_optional_fields(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Optional fields left empty are removed; everything else is kept."""
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    result = await _async_options(hass, result, REQUIRED_SOURCES)
+    result = await _async_options(hass, result, REQUIRED_CONTROLS)
+    limits = LIMITS.copy()
+    del limits[CONF_DAILY_EXPORT_CAP_KWH]
+    result = await _async_options(hass, result, limits)
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert (
+        loaded_entry.options
+        == REQUIRED_SOURCES
+        | {
+            CONF_GRID_POWER_EXPORT_NEGATIVE: DEFAULT_GRID_POWER_EXPORT_NEGATIVE,
+            CONF_BATTERY_POWER_DISCHARGE_POSITIVE: DEFAULT_BATTERY_POWER_DISCHARGE_POSITIVE,
+        }
+        | REQUIRED_CONTROLS
+        | limits
+    )
+
+
+async def test_options_flow_keeps_unknown_options(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    """Options that no step shows are carried over unchanged."""
+    entry = MockConfigEntry(domain=DOMAIN, options=OPTIONS | {"future_option": 7})
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await _async_options(hass, result, SOURCES)
+    result = await _async_options(hass, result, CONTROLS)
+    result = await _async_options(hass, result, NEW_LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == SOURCES | CONTROLS | NEW_LIMITS | {"future_option": 7}
+
+
+@pytest.mark.parametrize(
+    ("field", "entity_id", "error"),
+    [
+        (CONF_SOC_ENTITY, "sensor.soc_unknown", "not_numeric"),
+        (CONF_EXPORT_ENERGY_TODAY_ENTITY, "sensor.pv_energy_today", "same_entity"),
+        (CONF_FORECAST_TODAY_ENTITY, "sensor.missing", "entity_not_found"),
+    ],
+    ids=["soc_unknown", "export_same_as_pv", "forecast_missing"],
+)
+async def test_options_sources_error_recovers(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    field: str,
+    entity_id: str,
+    error: str,
+) -> None:
+    """A bad source in the options is flagged on its field and can be fixed."""
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    result = await _async_options(hass, result, SOURCES | {field: entity_id})
+    assert result["step_id"] == "init"
+    assert result["errors"] == {field: error}
+
+    result = await _async_options(hass, result, NEW_SOURCES)
+    result = await _async_options(hass, result, CONTROLS)
+    result = await _async_options(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_entry.options == NEW_SOURCES | CONTROLS | LIMITS
+
+
+async def test_options_controls_error_recovers(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A bad control in the options is flagged on its field and can be fixed."""
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    result = await _async_options(hass, result, SOURCES)
+    result = await _async_options(
+        hass,
+        result,
+        CONTROLS | {CONF_DISCHARGE_POWER_ENTITY: "number.discharge_power_percent"},
+    )
+    assert result["step_id"] == "controls"
+    assert result["errors"] == {CONF_DISCHARGE_POWER_ENTITY: "invalid_unit"}
+
+    result = await _async_options(hass, result, NEW_CONTROLS)
+    result = await _async_options(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_entry.options == SOURCES | NEW_CONTROLS | LIMITS
+
+
+async def test_options_limits_error_recovers(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Bad limits in the options are flagged on their fields and can be fixed."""
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    result = await _async_options(hass, result, SOURCES)
+    result = await _async_options(hass, result, CONTROLS)
+    result = await _async_options(
+        hass,
+        result,
+        NEW_LIMITS | {CONF_SAFETY_MARGIN_KWH: 9.0, CONF_EXPORT_WINDOW_END: "9:00"},
+    )
+    assert result["step_id"] == "limits"
+    assert result["errors"] == {
+        CONF_DAILY_EXPORT_CAP_KWH: "cap_below_margin",
+        CONF_EXPORT_WINDOW_END: "invalid_time",
+    }
+
+    result = await _async_options(hass, result, NEW_LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_entry.options == SOURCES | CONTROLS | NEW_LIMITS
+
+
+async def test_options_duplicate_aborts(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Pointing the options at another monitor's sensors aborts, changing nothing."""
+    MockConfigEntry(domain=DOMAIN, options=NEW_SOURCES).add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    result = await _async_options(hass, result, NEW_SOURCES)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert loaded_entry.options == OPTIONS
+
+
+async def test_reconfigure_updates_and_reloads(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+    mock_unload_entry: AsyncMock,
+) -> None:
+    """Reconfigure changes sources and controls, keeps limits, and reloads."""
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert _suggested(result) == SOURCES
+
+    result = await _async_configure(hass, result, NEW_SOURCES)
+    assert result["step_id"] == "reconfigure_controls"
+    assert _suggested(result) == CONTROLS
+
+    result = await _async_configure(hass, result, NEW_CONTROLS)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert loaded_entry.options == NEW_SOURCES | NEW_CONTROLS | LIMITS
+    assert loaded_entry.data == {}
+    assert len(mock_unload_entry.mock_calls) == 1
+    assert len(mock_setup_entry.mock_calls) == 2
+
+
+async def test_reconfigure_errors_recover(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Errors in either reconfigure step are flagged and can be fixed."""
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    result = await _async_configure(
+        hass, result, NEW_SOURCES | {CONF_SOC_ENTITY: "sensor.pv_energy_today"}
+    )
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {CONF_SOC_ENTITY: "invalid_unit"}
+
+    result = await _async_configure(hass, result, NEW_SOURCES)
+    result = await _async_configure(
+        hass, result, NEW_CONTROLS | {CONF_CUTOFF_SOC_ENTITY: "number.missing"}
+    )
+    assert result["step_id"] == "reconfigure_controls"
+    assert result["errors"] == {CONF_CUTOFF_SOC_ENTITY: "entity_not_found"}
+
+    result = await _async_configure(hass, result, NEW_CONTROLS)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert loaded_entry.options == NEW_SOURCES | NEW_CONTROLS | LIMITS
+
+
+async def test_reconfigure_duplicate_aborts(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Reconfiguring onto another monitor's sensors aborts, changing nothing."""
+    MockConfigEntry(domain=DOMAIN, options=NEW_SOURCES).add_to_hass(hass)
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    result = await _async_configure(hass, result, NEW_SOURCES)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert loaded_entry.options == OPTIONS
+
+
+def _strings() -> dict[str, Any]:
+    """Load the English translations."""
+    return json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("section", "step_id", "schema"),
+    [
+        ("config", "user", SOURCES_SCHEMA),
+        ("config", "controls", CONTROLS_SCHEMA),
+        ("config", "limits", LIMITS_SCHEMA),
+        ("config", "reconfigure", SOURCES_SCHEMA),
+        ("config", "reconfigure_controls", CONTROLS_SCHEMA),
+        ("options", "init", SOURCES_SCHEMA),
+        ("options", "controls", CONTROLS_SCHEMA),
+        ("options", "limits", LIMITS_SCHEMA),
+    ],
+    ids=[
+        "user",
+        "controls",
+        "limits",
+        "reconfigure",
+        "reconfigure_controls",
+        "options_init",
+        "options_controls",
+        "options_limits",
+    ],
+)
+def test_every_field_is_translated(
+    section: str, step_id: str, schema: vol.Schema
+) -> None:
+    """Each step has a title, a description, a label and a help text per field."""
+    step = _strings()[section]["step"][step_id]
+    fields = {marker.schema for marker in schema.schema}
+    assert step["title"]
+    assert step["description"]
+    assert set(step["data"]) == fields
+    assert set(step["data_description"]) == fields
+
+
+@pytest.mark.parametrize(
+    ("section", "aborts"),
+    [
+        ("config", {"already_configured", "reconfigure_successful"}),
+        ("options", {"already_configured"}),
+    ],
+    ids=["config", "options"],
+)
+def test_every_error_and_abort_is_translated(section: str, aborts: set[str]) -> None:
+    """Each error and abort reason the flows use has a message."""
+    strings = _strings()[section]
+    assert set(strings["error"]) == ERROR_KEYS
+    assert set(strings["abort"]) == aborts
