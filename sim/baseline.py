@@ -25,7 +25,7 @@ class BaselineConfig:
     check_interval_s: float = 10.0
     window_start: time = time(16, 0)
     window_end: time = time(19, 0)
-    min_start_kwh: float = 0.1
+    min_start_kwh: float = 0.0
     timezone: str = DEFAULT_TIMEZONE
 
 

@@ -25,6 +25,13 @@ from custom_components.export_monitor.const import (
     DEFAULT_TITLE,
     DOMAIN,
 )
+from tests.discharge import (
+    FAKE_CUTOFF,
+    FAKE_DURATION,
+    FAKE_ENABLE,
+    FAKE_POWER,
+    FakeControls,
+)
 
 SOC = "sensor.battery_soc"
 PV = "sensor.pv_energy_today"
@@ -154,4 +161,29 @@ async def init_integration(
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
+    return config_entry
+
+
+@pytest.fixture
+def fake_controls(hass: HomeAssistant) -> FakeControls:
+    """Provide a fake enable switch and numbers (their services come after setup)."""
+    hass.states.async_set(FAKE_ENABLE, "off")
+    hass.states.async_set(FAKE_POWER, "0", {"unit_of_measurement": "kW", "step": 0.1})
+    hass.states.async_set(FAKE_CUTOFF, "10", {"unit_of_measurement": "%", "step": 1})
+    hass.states.async_set(FAKE_DURATION, "0", {"unit_of_measurement": "min", "step": 1})
+    return FakeControls(hass)
+
+
+@pytest.fixture
+async def fake_integration(
+    hass: HomeAssistant,
+    inverter: None,
+    fake_controls: FakeControls,
+    config_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """Set up the entry, then let the fake controls answer switch and number calls."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    fake_controls.install()
     return config_entry

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 import json
 from pathlib import Path
 from typing import Any
@@ -253,7 +253,6 @@ HELPERS: dict[str, dict[str, Any]] = {
 }
 
 
-# Declared before anything that needs `hass`, so the patches outlive its teardown.
 @pytest.fixture(autouse=True)
 def mock_setup_entry() -> Generator[AsyncMock]:
     """Stand in for the integration's setup, so only the flows run."""
@@ -270,6 +269,16 @@ def mock_unload_entry() -> Generator[AsyncMock]:
         "custom_components.export_monitor.async_unload_entry", return_value=True
     ) as mock:
         yield mock
+
+
+@pytest.fixture(autouse=True)
+async def unload_entries_while_patched(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, mock_unload_entry: AsyncMock
+) -> AsyncGenerator[None]:
+    """Unload the entries while setup and unload are still patched."""
+    yield
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        await hass.config_entries.async_unload(entry.entry_id)
 
 
 @pytest.fixture(autouse=True)
@@ -301,7 +310,8 @@ async def loaded_entry(hass: HomeAssistant) -> MockConfigEntry:
 
 def _suggested(result: ConfigFlowResult) -> dict[str, Any]:
     """Return the suggested values a form shows, keyed by field."""
-    schema: vol.Schema = result["data_schema"]
+    schema = result["data_schema"]
+    assert schema is not None
     return {
         marker.schema: marker.description["suggested_value"]
         for marker in schema.schema
@@ -875,7 +885,8 @@ async def test_reconfigure_duplicate_aborts(
 
 def _strings() -> dict[str, Any]:
     """Load the English translations."""
-    return json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
+    strings: dict[str, Any] = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
+    return strings
 
 
 @pytest.mark.parametrize(

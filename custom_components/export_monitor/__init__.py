@@ -63,6 +63,7 @@ async def async_setup_entry(
             translation_placeholders={"entities": ", ".join(missing)},
         )
     coordinator = ExportMonitorCoordinator(hass, entry)
+    await coordinator.async_load_counters()
     await coordinator.async_config_entry_first_refresh()
     controller = ExportMonitorController(hass, entry, coordinator)
     entry.runtime_data = ExportMonitorRuntimeData(

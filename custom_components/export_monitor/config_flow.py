@@ -46,7 +46,7 @@ from .logic.window import parse_time
 type _UnitCheck = Callable[[str | None], float | None]
 type _Validator = Callable[[HomeAssistant, Mapping[str, Any]], dict[str, str]]
 
-FULL_SOC: Final = 100.0
+_FULL_SOC: Final = 100.0
 
 
 def _any_unit(_unit: str | None) -> float:
@@ -105,7 +105,7 @@ def _same_entity_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
     """Flag each source field that repeats an entity chosen above it."""
     errors: dict[str, str] = {}
     seen: set[str] = set()
-    for key in (key for key in _SOURCE_CHECKS if key in user_input):
+    for key in filter(user_input.__contains__, _SOURCE_CHECKS):
         if user_input[key] in seen:
             errors[key] = "same_entity"
         seen.add(user_input[key])
@@ -115,7 +115,7 @@ def _same_entity_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
 def _limit_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
     """Check the limits that the schema alone cannot express."""
     errors: dict[str, str] = {}
-    if user_input[CONF_MIN_SOC] >= FULL_SOC:
+    if user_input[CONF_MIN_SOC] >= _FULL_SOC:
         errors[CONF_MIN_SOC] = "min_soc_too_high"
     cap = user_input.get(CONF_DAILY_EXPORT_CAP_KWH)
     if cap is not None and cap <= user_input[CONF_SAFETY_MARGIN_KWH]:
@@ -160,9 +160,9 @@ class _Step:
     validate: _Validator
 
 
-SOURCES: Final = _Step(SOURCES_SCHEMA, _async_source_errors)
-CONTROLS: Final = _Step(CONTROLS_SCHEMA, _async_control_errors)
-LIMITS: Final = _Step(LIMITS_SCHEMA, _async_limits_errors)
+_SOURCES: Final = _Step(SOURCES_SCHEMA, _async_source_errors)
+_CONTROLS: Final = _Step(CONTROLS_SCHEMA, _async_control_errors)
+_LIMITS: Final = _Step(LIMITS_SCHEMA, _async_limits_errors)
 
 
 def _merge(options: dict[str, Any], step: _Step, user_input: Mapping[str, Any]) -> None:
@@ -234,7 +234,7 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+    def async_get_options_flow(config_entry: ConfigEntry) -> ExportMonitorOptionsFlow:
         """Return the options flow, which edits every option."""
         return ExportMonitorOptionsFlow(config_entry.options)
 
@@ -243,7 +243,7 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Choose the sensors the monitor reads."""
         if form := _async_form_or_merge(
-            self, "user", SOURCES, self._options, user_input
+            self, "user", _SOURCES, self._options, user_input
         ):
             return form
         _async_abort_if_duplicate(self.hass, self._options, None)
@@ -254,7 +254,7 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Choose the inverter entities that run a forced discharge."""
         if form := _async_form_or_merge(
-            self, "controls", CONTROLS, self._options, user_input
+            self, "controls", _CONTROLS, self._options, user_input
         ):
             return form
         return await self.async_step_limits()
@@ -264,7 +264,7 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Set the limits and behaviour, then create the entry."""
         if form := _async_form_or_merge(
-            self, "limits", LIMITS, self._options, user_input
+            self, "limits", _LIMITS, self._options, user_input
         ):
             return form
         return self.async_create_entry(
@@ -278,7 +278,7 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         self._options = self._options or dict(entry.options)
         if form := _async_form_or_merge(
-            self, "reconfigure", SOURCES, self._options, user_input
+            self, "reconfigure", _SOURCES, self._options, user_input
         ):
             return form
         _async_abort_if_duplicate(self.hass, self._options, entry.entry_id)
@@ -289,7 +289,7 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the inverter controls, then save and reload."""
         if form := _async_form_or_merge(
-            self, "reconfigure_controls", CONTROLS, self._options, user_input
+            self, "reconfigure_controls", _CONTROLS, self._options, user_input
         ):
             return form
         return self.async_update_reload_and_abort(
@@ -309,7 +309,7 @@ class ExportMonitorOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Edit the sensors the monitor reads."""
         if form := _async_form_or_merge(
-            self, "init", SOURCES, self._options, user_input
+            self, "init", _SOURCES, self._options, user_input
         ):
             return form
         _async_abort_if_duplicate(self.hass, self._options, self.config_entry.entry_id)
@@ -320,7 +320,7 @@ class ExportMonitorOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Edit the inverter controls."""
         if form := _async_form_or_merge(
-            self, "controls", CONTROLS, self._options, user_input
+            self, "controls", _CONTROLS, self._options, user_input
         ):
             return form
         return await self.async_step_limits()
@@ -330,7 +330,7 @@ class ExportMonitorOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Edit the limits and behaviour, then save."""
         if form := _async_form_or_merge(
-            self, "limits", LIMITS, self._options, user_input
+            self, "limits", _LIMITS, self._options, user_input
         ):
             return form
         return self.async_create_entry(data=self._options)

@@ -21,6 +21,7 @@ from homeassistant.helpers.event import (
     async_track_state_report_event,
     async_track_time_interval,
 )
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -36,10 +37,10 @@ from .const import (
     LOGGER,
 )
 from .logic.breaker import CircuitBreaker
-from .logic.counters import CounterTrack
+from .logic.counters import CounterTrack, track_from_data, track_to_data
 from .logic.readings import RawState
 from .logic.settings import MonitorSettings, settings_from_options
-from .logic.snapshot import Snapshot, Source, build_snapshot
+from .logic.snapshot import DAILY_COUNTERS, Snapshot, Source, build_snapshot
 from .logic.status import ControllerStatus, MonitorView
 from .models import ExportMonitorConfigEntry
 
@@ -55,6 +56,10 @@ SOURCE_OPTIONS: Final[Mapping[Source, str]] = MappingProxyType(
 )
 
 type SnapshotListener = Callable[[Snapshot], None]
+
+COUNTER_STORE_VERSION: Final = 1
+# Seconds to gather counter changes into one write of the store.
+COUNTER_SAVE_DELAY: Final = 10
 
 
 def configured_sources(options: Mapping[str, Any]) -> dict[Source, str]:
@@ -82,6 +87,9 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
         self.action_breaker = CircuitBreaker()
         self.controller_status = ControllerStatus()
         self.counters: Mapping[Source, CounterTrack] = {}
+        self._counter_store: Store[dict[str, Any]] = Store(
+            hass, COUNTER_STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.counters"
+        )
         self.snapshot: Snapshot = self._read()
         self._snapshot_listeners: list[SnapshotListener] = []
         self._was_safe = True
@@ -103,12 +111,30 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
         return raw
 
     def _read(self) -> Snapshot:
-        """Build a snapshot from the current states."""
+        """Build a snapshot from the current states; persist changed counter tracks."""
         snapshot = build_snapshot(
             self._raw_states(), self.settings, dt_util.now(), self.counters
         )
-        self.counters = snapshot.counters
+        if snapshot.counters != self.counters:
+            self.counters = snapshot.counters
+            self._counter_store.async_delay_save(self._counter_data, COUNTER_SAVE_DELAY)
         return snapshot
+
+    async def async_load_counters(self) -> None:
+        """Restore the daily counters' history, so a restart cannot reuse yesterday's."""
+        data = await self._counter_store.async_load() or {}
+        tracks = {
+            source: track
+            for source in DAILY_COUNTERS
+            if (track := track_from_data(data.get(source))) is not None
+        }
+        self.counters = tracks
+        self.snapshot = self._read()
+
+    @callback
+    def _counter_data(self) -> dict[str, Any]:
+        """Return the counter tracks as stored data."""
+        return {source: track_to_data(track) for source, track in self.counters.items()}
 
     def view(self, now: datetime | None = None) -> MonitorView:
         """Return the view of the latest snapshot and controller status."""

@@ -8,16 +8,17 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .logic.snapshot import battery_discharge_kw, export_power_kw
 from .models import ExportMonitorConfigEntry
 
-# Entity ids can reveal a home's layout and brands; titles can carry names.
+# Titles can carry names. Entity ids stay: without them no report can be followed.
 TO_REDACT = {"title"}
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ExportMonitorConfigEntry
 ) -> dict[str, Any]:
-    """Return the entry's options, source states, snapshot and controller status."""
+    """Return the entry's options and settings, sources, snapshot and status."""
     coordinator = entry.runtime_data.coordinator
     view = coordinator.view()
     sources = {
@@ -27,8 +28,12 @@ async def async_get_config_entry_diagnostics(
     return async_redact_data(
         {
             "entry": {"title": entry.title, "options": dict(entry.options)},
+            "settings": _jsonable(asdict(view.settings)),
             "sources": sources,
             "snapshot": _jsonable(asdict(view.snapshot)),
+            # Signed as the decisions use them, to check the sign options.
+            "export_power_kw": export_power_kw(view.snapshot, view.settings),
+            "battery_discharge_kw": battery_discharge_kw(view.snapshot, view.settings),
             "controller": _jsonable(asdict(view.controller)),
             "health": view.health,
             "error_state": view.error_state,

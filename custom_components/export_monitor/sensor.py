@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, override
+from typing import Any, Final, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -19,6 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .entity import ExportMonitorEntity
 from .logic.breaker import BreakerState
 from .logic.errors import ErrorState, SystemHealth
+from .logic.readings import ReadingProblem
 from .logic.snapshot import Source
 from .logic.status import DischargeStatus, MonitorView
 from .models import ExportMonitorConfigEntry
@@ -58,7 +59,7 @@ def _last_failure(view: MonitorView) -> datetime | None:
 def _health_attributes(view: MonitorView) -> Mapping[str, Any]:
     """Return the system health sensor's attributes."""
     return {
-        "error_state": view.error_state,
+        "error_state": view.error_state.value,
         "data_age_seconds": view.snapshot.data_age_seconds,
         "circuit_breaker_failures": view.breaker_failures,
         "discharge_active": view.controller.active,
@@ -74,6 +75,19 @@ def _breaker_attributes(view: MonitorView) -> Mapping[str, Any]:
         "read_failures": view.read_breaker.failure_count,
         "action_failures": view.action_breaker.failure_count,
     }
+
+
+# A held counter value after a glitch is a true lower bound of today's export;
+# a stale value or yesterday's total (not reset yet) is not today's figure.
+_NOT_SHOWN: Final = frozenset({ReadingProblem.STALE, ReadingProblem.NOT_RESET})
+
+
+def _exported_today(view: MonitorView) -> float | None:
+    """Return today's export for display, including a held counter value."""
+    reading = view.snapshot.readings.get(Source.EXPORTED_TODAY)
+    if reading is None or reading.problem in _NOT_SHOWN:
+        return None
+    return reading.value
 
 
 def _duration(view: MonitorView) -> float | None:
@@ -146,10 +160,8 @@ SENSORS: tuple[ExportMonitorSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda view: view.snapshot.shown_value(Source.EXPORTED_TODAY),
-        available_fn=lambda view: (
-            view.snapshot.shown_value(Source.EXPORTED_TODAY) is not None
-        ),
+        value_fn=_exported_today,
+        available_fn=lambda view: _exported_today(view) is not None,
     ),
     ExportMonitorSensorEntityDescription(
         key="discharge_status",

@@ -58,7 +58,9 @@ ALLOWANCES: dict[str, tuple[float, float | None, ExportLimits, float]] = {
     "credit_forecast_confidence": (
         5.0,
         20.0,
-        ExportLimits(safety_margin_kwh=0.5, forecast_credit=True, forecast_confidence=0.5),
+        ExportLimits(
+            safety_margin_kwh=0.5, forecast_credit=True, forecast_confidence=0.5
+        ),
         9.5,
     ),
     "credit_without_forecast": (
@@ -70,7 +72,9 @@ ALLOWANCES: dict[str, tuple[float, float | None, ExportLimits, float]] = {
     "credit_still_capped": (
         5.0,
         20.0,
-        ExportLimits(safety_margin_kwh=0.5, daily_export_cap_kwh=8.0, forecast_credit=True),
+        ExportLimits(
+            safety_margin_kwh=0.5, daily_export_cap_kwh=8.0, forecast_credit=True
+        ),
         7.5,
     ),
 }
@@ -164,7 +168,9 @@ def test_credit_never_above_credited_forecast(
         forecast_credit=True,
         forecast_confidence=confidence,
     )
-    assert allowance_kwh(pv, forecast, limits) <= max(pv, forecast * confidence) - margin
+    assert (
+        allowance_kwh(pv, forecast, limits) <= max(pv, forecast * confidence) - margin
+    )
 
 
 @given(st.floats(-10, 1000), energies)

@@ -36,10 +36,10 @@ def test_fresh_breaker_is_closed() -> None:
     ) == (BreakerState.CLOSED, True, 0, None)
 
 
-CLOSED_COUNTS = {f"{n}_failures": (n,) for n in range(1, 5)}
+CLOSED_COUNTS = {f"{n}_failures": n for n in range(1, 5)}
 
 
-@pytest.mark.parametrize(("count",), list(CLOSED_COUNTS.values()), ids=list(CLOSED_COUNTS))
+@pytest.mark.parametrize("count", list(CLOSED_COUNTS.values()), ids=list(CLOSED_COUNTS))
 def test_stays_closed_below_five_failures(count: int) -> None:
     """Up to four consecutive failures keep the breaker closed."""
     breaker = _failures(count)

@@ -14,6 +14,8 @@ from custom_components.export_monitor.logic.counters import (
     ZERO_KWH,
     CounterTrack,
     track_counter,
+    track_from_data,
+    track_to_data,
 )
 from custom_components.export_monitor.logic.readings import Reading, ReadingProblem
 
@@ -50,7 +52,8 @@ def _run(steps: list[Step]) -> tuple[list[Reading], CounterTrack | None]:
         result, new_track = track_counter(reading, track, today)
         return [*used, result], new_track
 
-    return reduce(step, steps, ([], None))
+    start: tuple[list[Reading], CounterTrack | None] = ([], None)
+    return reduce(step, steps, start)
 
 
 def _shown(steps: list[Step]) -> list[Shown]:
@@ -151,7 +154,11 @@ SEQUENCES: dict[str, tuple[list[Step], list[Shown]]] = {
         [(12.0, None), (None, ReadingProblem.UNAVAILABLE), (0.2, None)],
     ),
     "unusable_over_midnight_then_no_reset": (
-        [(ok(12.0), DAY_1), (bad(ReadingProblem.UNAVAILABLE), DAY_2), (ok(12.0), DAY_2)],
+        [
+            (ok(12.0), DAY_1),
+            (bad(ReadingProblem.UNAVAILABLE), DAY_2),
+            (ok(12.0), DAY_2),
+        ],
         [(12.0, None), (None, ReadingProblem.UNAVAILABLE), (12.0, NR)],
     ),
 }
@@ -221,7 +228,11 @@ def _max_drop(steps: list[Step]) -> float:
     used = _run(steps)[0]
     accepted = [r.value for r in used if r.usable and r.value is not None]
     return max(
-        (earlier - later for i, later in enumerate(accepted) for earlier in accepted[:i]),
+        (
+            earlier - later
+            for i, later in enumerate(accepted)
+            for earlier in accepted[:i]
+        ),
         default=0.0,
     )
 
@@ -255,3 +266,44 @@ def test_yesterdays_value_is_never_taken_for_today(
     yesterday, today = days
     shown = _shown([(ok(yesterday), DAY_1), *_on(DAY_2, today)])
     assert set(shown[1:]) == {(yesterday, NR)}
+
+
+STORED_TRACKS = {
+    "fresh": CounterTrack(day=date(2026, 6, 15), last_good_kwh=None, reset_seen=True),
+    "waiting": CounterTrack(day=date(2026, 6, 15), last_good_kwh=7.5, reset_seen=False),
+}
+
+
+@pytest.mark.parametrize("track", list(STORED_TRACKS.values()), ids=list(STORED_TRACKS))
+def test_track_round_trip(track: CounterTrack) -> None:
+    """A stored counter track reads back unchanged."""
+    assert track_from_data(track_to_data(track)) == track
+
+
+BAD_TRACK_DATA: dict[str, object] = {
+    "none": None,
+    "text": "track",
+    "no_day": {"last_good_kwh": 1.0, "reset_seen": True},
+    "bad_day": {"day": "someday", "last_good_kwh": 1.0, "reset_seen": True},
+    "bad_value": {"day": "2026-06-15", "last_good_kwh": "lots", "reset_seen": True},
+    "no_reset_flag": {"day": "2026-06-15", "last_good_kwh": 1.0},
+}
+
+
+@pytest.mark.parametrize(
+    "data", list(BAD_TRACK_DATA.values()), ids=list(BAD_TRACK_DATA)
+)
+def test_malformed_track_data_is_refused(data: object) -> None:
+    """Malformed stored track data are dropped, never trusted."""
+    assert track_from_data(data) is None
+
+
+def test_restored_yesterday_track_waits_for_reset() -> None:
+    """After a restart past midnight, yesterday's total is not taken as today's."""
+    stored = track_from_data(
+        {"day": "2026-06-14", "last_good_kwh": 18.2, "reset_seen": True}
+    )
+    reading = Reading(value=18.2, problem=None)
+    held, track = track_counter(reading, stored, date(2026, 6, 15))
+    assert held.problem is ReadingProblem.NOT_RESET
+    assert track.reset_seen is False

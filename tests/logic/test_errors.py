@@ -46,7 +46,7 @@ CONDITIONS = (ErrorState.SOC_AT_MIN, ErrorState.NO_HEADROOM, ErrorState.OUTSIDE_
 
 def test_contract_error_states_exist() -> None:
     """Every error state named in CONTRACT.md is a value of ErrorState."""
-    assert CONTRACT_ERROR_STATES <= set(ErrorState)
+    assert set(ErrorState) >= CONTRACT_ERROR_STATES
 
 
 def test_contract_health_values() -> None:
@@ -68,7 +68,12 @@ def test_start_conditions() -> None:
 
 HEALTH: dict[str, tuple[ErrorState, bool, bool, SystemHealth]] = {
     "all_well": (ErrorState.NONE, False, False, SystemHealth.HEALTHY),
-    "soc_at_min_is_healthy": (ErrorState.SOC_AT_MIN, False, False, SystemHealth.HEALTHY),
+    "soc_at_min_is_healthy": (
+        ErrorState.SOC_AT_MIN,
+        False,
+        False,
+        SystemHealth.HEALTHY,
+    ),
     "no_headroom_is_healthy": (
         ErrorState.NO_HEADROOM,
         False,
@@ -104,10 +109,22 @@ HEALTH: dict[str, tuple[ErrorState, bool, bool, SystemHealth]] = {
         SystemHealth.CIRCUIT_BREAKER_OPEN,
     ),
     "breaker_beats_fault": (
-        ErrorState.DISCHARGE_STOP_FAILED,
+        ErrorState.DISCHARGE_START_FAILED,
         False,
         True,
         SystemHealth.CIRCUIT_BREAKER_OPEN,
+    ),
+    "failed_stop_beats_breaker": (
+        ErrorState.DISCHARGE_STOP_FAILED,
+        False,
+        True,
+        SystemHealth.ERROR,
+    ),
+    "failed_stop_beats_stale": (
+        ErrorState.DISCHARGE_STOP_FAILED,
+        True,
+        False,
+        SystemHealth.ERROR,
     ),
     "breaker_beats_condition": (
         ErrorState.NO_HEADROOM,
@@ -126,7 +143,7 @@ HEALTH: dict[str, tuple[ErrorState, bool, bool, SystemHealth]] = {
 def test_system_health(
     error_state: ErrorState, is_stale: bool, breaker_open: bool, expected: SystemHealth
 ) -> None:
-    """The breaker outranks staleness, which outranks faults; conditions are healthy."""
+    """A failed stop outranks all; then the breaker, staleness, faults; conditions are healthy."""
     assert (
         system_health(error_state, is_stale=is_stale, breaker_open=breaker_open)
         is expected
@@ -136,4 +153,6 @@ def test_system_health(
 @pytest.mark.parametrize("fault", FAULTS, ids=[str(fault) for fault in FAULTS])
 def test_faults_are_errors(fault: ErrorState) -> None:
     """Every fault, when fresh and with the breaker closed, is `error` health."""
-    assert system_health(fault, is_stale=False, breaker_open=False) is SystemHealth.ERROR
+    assert (
+        system_health(fault, is_stale=False, breaker_open=False) is SystemHealth.ERROR
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 from hypothesis import given, strategies as st
 import pytest
 
@@ -76,12 +78,16 @@ def test_make_plan(
         duration_minutes=duration,
         target_export_kwh=target,
     )
-    assert plan == DischargePlan(
-        power_kw=3.0,
-        cutoff_soc=20.0,
-        available_kwh=pytest.approx(available),
-        energy_kwh=pytest.approx(energy),
-        duration_minutes=pytest.approx(minutes),
+    assert astuple(plan) == pytest.approx(
+        astuple(
+            DischargePlan(
+                power_kw=3.0,
+                cutoff_soc=20.0,
+                available_kwh=available,
+                energy_kwh=energy,
+                duration_minutes=minutes,
+            )
+        )
     )
 
 

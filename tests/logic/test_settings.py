@@ -88,18 +88,18 @@ def test_cap_left_empty_means_no_cap() -> None:
     assert settings.limits.daily_export_cap_kwh is None
 
 
-MALFORMED: dict[str, tuple[object]] = {
-    "empty": ("",),
-    "words": ("evening",),
-    "hour_25": ("25:00:00",),
-    "minute_60": ("12:60",),
-    "none": (None,),
-    "number": (800,),
-    "with_offset": ("08:00:00+02:00",),
+MALFORMED: dict[str, object] = {
+    "empty": "",
+    "words": "evening",
+    "hour_25": "25:00:00",
+    "minute_60": "12:60",
+    "none": None,
+    "number": 800,
+    "with_offset": "08:00:00+02:00",
 }
 
 
-@pytest.mark.parametrize(("value",), list(MALFORMED.values()), ids=list(MALFORMED))
+@pytest.mark.parametrize("value", list(MALFORMED.values()), ids=list(MALFORMED))
 def test_malformed_window_times_fall_back(value: object) -> None:
     """A malformed window start or end falls back to the whole day."""
     settings = settings_from_options(

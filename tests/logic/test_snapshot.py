@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import astuple
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, strategies as st
 import pytest
@@ -22,6 +24,8 @@ from custom_components.export_monitor.logic.snapshot import (
     battery_discharge_kw,
     build_snapshot,
     export_power_kw,
+    read_sources,
+    seconds_since_local_midnight,
     start_blockers,
 )
 
@@ -56,26 +60,24 @@ def _snapshot(states: States, **options: Any) -> Snapshot:
 def test_healthy_snapshot() -> None:
     """Healthy sources give a safe snapshot with allowance, headroom and plan."""
     snapshot = _snapshot(_states())
+    assert snapshot.plan is not None
     assert (
         snapshot.safe,
         snapshot.data_fault,
         snapshot.is_stale,
         snapshot.allowance_kwh,
         snapshot.headroom_kwh,
-        snapshot.plan,
-    ) == (
-        True,
-        ErrorState.NONE,
-        False,
-        pytest.approx(11.5),
-        pytest.approx(8.5),
-        DischargePlan(
-            power_kw=3.0,
-            cutoff_soc=20.0,
-            available_kwh=pytest.approx(4.0),
-            energy_kwh=pytest.approx(4.0),
-            duration_minutes=pytest.approx(80.0),
-        ),
+    ) == pytest.approx((True, ErrorState.NONE, False, 11.5, 8.5))
+    assert astuple(snapshot.plan) == pytest.approx(
+        astuple(
+            DischargePlan(
+                power_kw=3.0,
+                cutoff_soc=20.0,
+                available_kwh=4.0,
+                energy_kwh=4.0,
+                duration_minutes=80.0,
+            )
+        )
     )
 
 
@@ -93,9 +95,8 @@ def test_plan_limited_by_headroom() -> None:
     """With little headroom the plan exports only the headroom."""
     snapshot = _snapshot(_states(exported_today=raw("10.5", "kWh")))
     assert snapshot.plan is not None
-    assert (snapshot.headroom_kwh, snapshot.plan.energy_kwh) == (
-        pytest.approx(1.0),
-        pytest.approx(1.0),
+    assert (snapshot.headroom_kwh, snapshot.plan.energy_kwh) == pytest.approx(
+        (1.0, 1.0)
     )
 
 
@@ -133,7 +134,12 @@ FAULTS: dict[str, tuple[States, ErrorState, float | None, float | None]] = {
         8.5,
     ),
     "soc_missing": (_states(soc=None), ErrorState.SOURCE_MISSING, 11.5, 8.5),
-    "soc_stale": (_states(soc=raw("60", "%", age=31)), ErrorState.STALE_DATA, 11.5, 8.5),
+    "soc_stale": (
+        _states(soc=raw("60", "%", age=31)),
+        ErrorState.STALE_DATA,
+        11.5,
+        8.5,
+    ),
     "pv_unknown": (
         _states(pv_today=raw("unknown", "kWh")),
         ErrorState.PV_READ_FAILED,
@@ -152,7 +158,12 @@ FAULTS: dict[str, tuple[States, ErrorState, float | None, float | None]] = {
         None,
         None,
     ),
-    "pv_inf": (_states(pv_today=raw("inf", "kWh")), ErrorState.PV_READ_FAILED, None, None),
+    "pv_inf": (
+        _states(pv_today=raw("inf", "kWh")),
+        ErrorState.PV_READ_FAILED,
+        None,
+        None,
+    ),
     "pv_missing": (_states(pv_today=None), ErrorState.SOURCE_MISSING, None, None),
     "pv_stale": (
         _states(pv_today=raw("12", "kWh", age=31)),
@@ -225,7 +236,7 @@ FAULTS: dict[str, tuple[States, ErrorState, float | None, float | None]] = {
         None,
     ),
     "all_missing": (
-        {s: None for s in REQUIRED_SOURCES},
+        dict.fromkeys(REQUIRED_SOURCES),
         ErrorState.SOURCE_MISSING,
         None,
         None,
@@ -257,7 +268,9 @@ FAULTS: dict[str, tuple[States, ErrorState, float | None, float | None]] = {
 
 
 @pytest.mark.parametrize(
-    ("states", "fault", "allowance", "headroom"), list(FAULTS.values()), ids=list(FAULTS)
+    ("states", "fault", "allowance", "headroom"),
+    list(FAULTS.values()),
+    ids=list(FAULTS),
 )
 def test_faulty_required_source(
     states: States, fault: ErrorState, allowance: float | None, headroom: float | None
@@ -270,7 +283,7 @@ def test_faulty_required_source(
         snapshot.allowance_kwh,
         snapshot.headroom_kwh,
         snapshot.plan,
-    ) == (False, fault, pytest.approx(allowance), pytest.approx(headroom), None)
+    ) == pytest.approx((False, fault, allowance, headroom, None))
 
 
 STALENESS: dict[str, tuple[States, bool]] = {
@@ -317,7 +330,7 @@ def test_bad_optional_source_stays_safe(source: Source, state: RawState | None) 
         snapshot.value(source),
         snapshot.allowance_kwh,
         snapshot.plan is not None,
-    ) == (True, None, pytest.approx(11.5), True)
+    ) == pytest.approx((True, None, 11.5, True))
 
 
 UNITS: dict[str, tuple[States, float, float]] = {
@@ -339,12 +352,7 @@ def test_energy_units_converted(states: States, pv: float, exported: float) -> N
         snapshot.value(EXPORT),
         snapshot.allowance_kwh,
         snapshot.headroom_kwh,
-    ) == (
-        pytest.approx(pv),
-        pytest.approx(exported),
-        pytest.approx(11.5),
-        pytest.approx(8.5),
-    )
+    ) == pytest.approx((pv, exported, 11.5, 8.5))
 
 
 EXPORT_POWER: dict[str, tuple[RawState | None, bool, float | None]] = {
@@ -420,7 +428,7 @@ AGES: dict[str, tuple[States, float | None]] = {
         4.0,
     ),
     "missing_ignored": (_states(soc=None, pv_today=raw("12", "kWh", age=7)), 7.0),
-    "all_missing": ({s: None for s in REQUIRED_SOURCES}, None),
+    "all_missing": (dict.fromkeys(REQUIRED_SOURCES), None),
 }
 
 
@@ -453,10 +461,7 @@ def test_forecast_credit(
 def test_daily_cap_applies() -> None:
     """A daily cap lowers the allowance to cap minus margin."""
     snapshot = _snapshot(_states(), daily_export_cap_kwh=8.0)
-    assert (snapshot.allowance_kwh, snapshot.headroom_kwh) == (
-        pytest.approx(7.5),
-        pytest.approx(4.5),
-    )
+    assert (snapshot.allowance_kwh, snapshot.headroom_kwh) == pytest.approx((7.5, 4.5))
 
 
 def test_counter_that_went_backwards_is_held() -> None:
@@ -471,7 +476,13 @@ def test_counter_that_went_backwards_is_held() -> None:
         second.shown_value(EXPORT),
         second.readings[EXPORT].problem,
         second.plan,
-    ) == (ErrorState.COUNTER_WENT_BACKWARDS, None, 3.0, ReadingProblem.WENT_BACKWARDS, None)
+    ) == (
+        ErrorState.COUNTER_WENT_BACKWARDS,
+        None,
+        3.0,
+        ReadingProblem.WENT_BACKWARDS,
+        None,
+    )
 
 
 def test_counter_not_reset_after_midnight() -> None:
@@ -493,7 +504,11 @@ def test_counter_not_reset_after_midnight() -> None:
 def test_counters_are_tracked_for_daily_sources() -> None:
     """Only the two daily counters get a track, starting from their first value."""
     counters = _snapshot(_states(grid_power=raw("1", "kW"))).counters
-    assert (set(counters), counters[PV].last_good_kwh, counters[EXPORT].last_good_kwh) == (
+    assert (
+        set(counters),
+        counters[PV].last_good_kwh,
+        counters[EXPORT].last_good_kwh,
+    ) == (
         {PV, EXPORT},
         12.0,
         3.0,
@@ -539,7 +554,11 @@ BLOCKERS: dict[str, tuple[States, dict[str, Any], tuple[ErrorState, ...]]] = {
         {},
         (ErrorState.NO_HEADROOM,),
     ),
-    "cap_reached": (_states(), {"daily_export_cap_kwh": 3.5}, (ErrorState.NO_HEADROOM,)),
+    "cap_reached": (
+        _states(),
+        {"daily_export_cap_kwh": 3.5},
+        (ErrorState.NO_HEADROOM,),
+    ),
     "soc_at_min_and_no_headroom": (
         _states(soc=raw("15", "%"), exported_today=raw("12", "kWh")),
         {},
@@ -605,7 +624,7 @@ def bad_state(draw: st.DrawFn, source: Source) -> RawState | None:
     """Draw a missing, unparseable, wrongly unitted, out-of-range or stale state."""
     good = draw(good_state(source))
     _, units = GOOD_NUMBERS[source]
-    return draw(
+    state: RawState | None = draw(
         st.one_of(
             st.none(),
             st.builds(
@@ -628,6 +647,7 @@ def bad_state(draw: st.DrawFn, source: Source) -> RawState | None:
             ),
         )
     )
+    return state
 
 
 @st.composite
@@ -678,3 +698,30 @@ def test_valid_fresh_readings_give_a_plan_within_headroom(
         snapshot.plan.energy_kwh <= snapshot.headroom_kwh,
         snapshot.plan.cutoff_soc,
     ) == (True, True, 20.0)
+
+
+FORECAST_AGES = {
+    "reported_this_morning": (3 * 3600.0, True),
+    "reported_yesterday": (13 * 3600.0, False),
+}
+
+
+@pytest.mark.parametrize(
+    ("age", "usable"), list(FORECAST_AGES.values()), ids=list(FORECAST_AGES)
+)
+def test_forecast_need_only_be_from_today(age: float, usable: bool) -> None:
+    """An hourly forecast is not stale after 30 s; one from yesterday is not used."""
+    readings, _ = read_sources(
+        {Source.FORECAST_TODAY: raw("20", "kWh", age=age)},
+        settings_from_options({}),
+        NOW,
+        {},
+    )
+    assert readings[Source.FORECAST_TODAY].usable is usable
+
+
+def test_seconds_since_local_midnight_counts_real_time() -> None:
+    """On a spring-forward day the local 03:00 is only two real hours after midnight."""
+    london = ZoneInfo("Europe/London")
+    moment = datetime(2026, 3, 29, 3, 0, tzinfo=london)
+    assert seconds_since_local_midnight(moment) == 2 * 3600.0

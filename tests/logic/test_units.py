@@ -39,7 +39,9 @@ SCALES: dict[str, tuple[str | None, Quantity, float | None]] = {
 @pytest.mark.parametrize(
     ("unit", "quantity", "expected"), list(SCALES.values()), ids=list(SCALES)
 )
-def test_unit_scale(unit: str | None, quantity: Quantity, expected: float | None) -> None:
+def test_unit_scale(
+    unit: str | None, quantity: Quantity, expected: float | None
+) -> None:
     """Each accepted unit scales to the canonical unit; anything else is refused."""
     assert unit_scale(unit, quantity) == expected
 

@@ -49,7 +49,9 @@ def seconds_since_start(plant: Plant, moment: datetime) -> float:
 
 def report_times(plant: Plant, sensor: str, seconds: float) -> list[float]:
     """Step 1 s at a time; return the distinct publish times (s since start) of a sensor."""
-    times = {seconds_since_start(plant, getattr(plant.published(), sensor).last_reported)}
+    times = {
+        seconds_since_start(plant, getattr(plant.published(), sensor).last_reported)
+    }
     end = plant.elapsed_s + seconds
     while plant.elapsed_s < end - 1e-9:
         plant.step(1.0)
@@ -61,5 +63,7 @@ def report_times(plant: Plant, sensor: str, seconds: float) -> list[float]:
 def energy_balance_error(plant: Plant) -> float:
     """Return |PV + discharge - charge - load - (export - import)| for the running day (kWh)."""
     t = plant.truth()
-    supply = t.pv_today_kwh + t.discharge_today_kwh - t.charge_today_kwh - t.load_today_kwh
+    supply = (
+        t.pv_today_kwh + t.discharge_today_kwh - t.charge_today_kwh - t.load_today_kwh
+    )
     return abs(supply - (t.export_today_kwh - t.import_today_kwh))

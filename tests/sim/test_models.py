@@ -35,12 +35,16 @@ def test_pv_same_seed_same_curve() -> None:
     first = PvModel(CLOUDY, 42, LONDON)
     second = PvModel(CLOUDY, 42, LONDON)
     assert first.cloud_factors(JUNE) == second.cloud_factors(JUNE)
-    assert first.power_kw(local(2025, 6, 10, 12, 7)) == second.power_kw(local(2025, 6, 10, 12, 7))
+    assert first.power_kw(local(2025, 6, 10, 12, 7)) == second.power_kw(
+        local(2025, 6, 10, 12, 7)
+    )
 
 
 def test_pv_other_seed_other_clouds() -> None:
     """Another seed gives another cloud pattern."""
-    assert PvModel(CLOUDY, 1, LONDON).cloud_factors(JUNE) != PvModel(CLOUDY, 2, LONDON).cloud_factors(JUNE)
+    assert PvModel(CLOUDY, 1, LONDON).cloud_factors(JUNE) != PvModel(
+        CLOUDY, 2, LONDON
+    ).cloud_factors(JUNE)
 
 
 def test_clouds_cut_the_day_total() -> None:
@@ -81,33 +85,49 @@ def test_load_within_limits_and_deterministic() -> None:
 
 def test_load_bumps_at_their_hours() -> None:
     """Without spikes, the evening bump raises the load above the base."""
-    model = LoadModel(LoadConfig(base_kw=0.3, evening_kw=1.0, spikes_per_day=0), 0, LONDON)
-    assert model.power_kw(local(2025, 6, 10, 18, 30)) == pytest.approx(0.3 + 1.0, abs=0.01)
+    model = LoadModel(
+        LoadConfig(base_kw=0.3, evening_kw=1.0, spikes_per_day=0), 0, LONDON
+    )
+    assert model.power_kw(local(2025, 6, 10, 18, 30)) == pytest.approx(
+        0.3 + 1.0, abs=0.01
+    )
     assert model.power_kw(local(2025, 6, 10, 3)) == pytest.approx(0.3, abs=0.001)
 
 
 def test_battery_discharge_loses_sqrt_efficiency() -> None:
     """One AC kWh out takes 1/sqrt(eff) kWh from the cells."""
-    battery = Battery.from_config(BatteryConfig(initial_soc=50.0, round_trip_efficiency=0.81))
+    battery = Battery.from_config(
+        BatteryConfig(initial_soc=50.0, round_trip_efficiency=0.81)
+    )
     assert battery.apply(1.0, 3600.0) == pytest.approx(1.0)
     assert battery.stored_kwh == pytest.approx(5.0 - 1.0 / 0.9)
 
 
 def test_battery_charge_loses_sqrt_efficiency() -> None:
     """One AC kWh in stores sqrt(eff) kWh."""
-    battery = Battery.from_config(BatteryConfig(initial_soc=50.0, round_trip_efficiency=0.81))
+    battery = Battery.from_config(
+        BatteryConfig(initial_soc=50.0, round_trip_efficiency=0.81)
+    )
     assert battery.apply(-1.0, 3600.0) == pytest.approx(-1.0)
     assert battery.stored_kwh == pytest.approx(5.0 + 0.9)
 
 
 @pytest.mark.parametrize(
     ("request_kw", "floor", "ceiling", "soc_after"),
-    [(5.0, 40.0, 100.0, 40.0), (-5.0, 0.0, 60.0, 60.0), (50.0, 0.0, 100.0, 50.0 - 5.0 / 3 / 10 * 100)],
+    [
+        (5.0, 40.0, 100.0, 40.0),
+        (-5.0, 0.0, 60.0, 60.0),
+        (50.0, 0.0, 100.0, 50.0 - 5.0 / 3 / 10 * 100),
+    ],
     ids=["stops_at_floor", "stops_at_ceiling", "power_capped_at_max"],
 )
-def test_battery_limits(request_kw: float, floor: float, ceiling: float, soc_after: float) -> None:
+def test_battery_limits(
+    request_kw: float, floor: float, ceiling: float, soc_after: float
+) -> None:
     """The battery never passes its floor or ceiling and never exceeds its power limits."""
-    battery = Battery.from_config(BatteryConfig(initial_soc=50.0, round_trip_efficiency=1.0))
+    battery = Battery.from_config(
+        BatteryConfig(initial_soc=50.0, round_trip_efficiency=1.0)
+    )
     battery.apply(request_kw, 1200.0, floor, ceiling)
     assert battery.soc_pct == pytest.approx(soc_after)
 
@@ -139,4 +159,6 @@ def test_in_window(clock: time, start: time, end: time, inside: bool) -> None:
 
 def test_one_way_efficiency_is_sqrt() -> None:
     """Each side of the round trip costs the square root of its efficiency."""
-    assert BatteryConfig(round_trip_efficiency=0.9).one_way_efficiency == pytest.approx(math.sqrt(0.9))
+    assert BatteryConfig(round_trip_efficiency=0.9).one_way_efficiency == pytest.approx(
+        math.sqrt(0.9)
+    )

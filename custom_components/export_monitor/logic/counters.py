@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from .readings import Reading, ReadingProblem
 
@@ -71,3 +71,27 @@ def _held(reading: Reading, track: CounterTrack, problem: ReadingProblem) -> Rea
         reported_at=reading.reported_at,
         age_seconds=reading.age_seconds,
     )
+
+
+def track_to_data(track: CounterTrack) -> dict[str, Any]:
+    """Return a JSON-ready dict of a counter track."""
+    return {
+        "day": track.day.isoformat(),
+        "last_good_kwh": track.last_good_kwh,
+        "reset_seen": track.reset_seen,
+    }
+
+
+def track_from_data(data: Any) -> CounterTrack | None:
+    """Rebuild a stored counter track; None when malformed."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        last = data.get("last_good_kwh")
+        return CounterTrack(
+            day=date.fromisoformat(str(data["day"])),
+            last_good_kwh=None if last is None else float(last),
+            reset_seen=bool(data["reset_seen"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -52,6 +52,8 @@ def system_health(
     error_state: ErrorState, *, is_stale: bool, breaker_open: bool
 ) -> SystemHealth:
     """Summarise the error state, staleness and breaker into one health word."""
+    if error_state is ErrorState.DISCHARGE_STOP_FAILED:
+        return SystemHealth.ERROR
     if breaker_open:
         return SystemHealth.CIRCUIT_BREAKER_OPEN
     if is_stale or error_state is ErrorState.STALE_DATA:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+import math
 from typing import Any
 
 from .supervision import Session
@@ -33,12 +34,13 @@ def session_from_data(data: Any) -> Session | None:
     try:
         times = {key: _parse(data.get(key)) for key in _TIME_FIELDS}
         started_at = times["started_at"]
-        if started_at is None:
+        power_kw = float(data["power_kw"])
+        if started_at is None or not math.isfinite(power_kw) or power_kw <= 0:
             return None
         return Session(
             started_at=started_at,
             origin=str(data["origin"]),
-            power_kw=float(data["power_kw"]),
+            power_kw=power_kw,
             cutoff_soc=float(data["cutoff_soc"]),
             start_exported_kwh=float(data["start_exported_kwh"]),
             target_export_kwh=_optional_float(data.get("target_export_kwh")),

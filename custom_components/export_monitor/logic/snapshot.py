@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, time
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
@@ -143,6 +143,19 @@ def oldest_age(readings: Mapping[Source, Reading]) -> float | None:
     return max(ages) if ages else None
 
 
+def seconds_since_local_midnight(now: datetime) -> float:
+    """Return the real seconds since the local day began (DST-aware)."""
+    midnight = datetime.combine(now.date(), time(), now.tzinfo)
+    return (now.astimezone(UTC) - midnight.astimezone(UTC)).total_seconds()
+
+
+def _stale_after(source: Source, settings: MonitorSettings, now: datetime) -> float:
+    """Return a source's staleness limit: a forecast need only be from today."""
+    if source is Source.FORECAST_TODAY:
+        return seconds_since_local_midnight(now)
+    return settings.stale_after_seconds
+
+
 def read_sources(
     states: Mapping[Source, RawState | None],
     settings: MonitorSettings,
@@ -157,7 +170,7 @@ def read_sources(
             raw,
             QUANTITIES[source],
             now=now,
-            stale_after_seconds=settings.stale_after_seconds,
+            stale_after_seconds=_stale_after(source, settings, now),
         )
         if source in DAILY_COUNTERS:
             reading, tracks[source] = track_counter(

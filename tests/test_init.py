@@ -1,0 +1,221 @@
+"""Tests of setting up, unloading and migrating an entry, and of its device and entities."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE, EntityCategory, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.export_monitor.const import DEFAULT_TITLE, DOMAIN
+from tests.conftest import base_options, async_setup_inverter, set_sources
+
+pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
+
+ENTRY_ID = "01JEXPORTMONITOR0000000000"
+DIAGNOSTIC = EntityCategory.DIAGNOSTIC
+CONFIG = EntityCategory.CONFIG
+# The public entity ids (CONTRACT.md), their keys and categories.
+ENTITIES: dict[str, tuple[str, EntityCategory | None]] = {
+    "sensor.export_monitor_system_health": ("system_health", DIAGNOSTIC),
+    "sensor.export_monitor_error_state": ("error_state", DIAGNOSTIC),
+    "sensor.export_monitor_data_staleness": ("data_staleness", DIAGNOSTIC),
+    "sensor.export_monitor_circuit_breaker_status": (
+        "circuit_breaker_status",
+        DIAGNOSTIC,
+    ),
+    "sensor.export_monitor_export_allowance": ("export_allowance", None),
+    "sensor.export_monitor_export_headroom": ("export_headroom", None),
+    "sensor.export_monitor_exported_today": ("exported_today", None),
+    "sensor.export_monitor_discharge_status": ("discharge_status", None),
+    "sensor.export_monitor_calculated_duration": ("calculated_duration", None),
+    "button.export_monitor_start_discharge": ("start_discharge", None),
+    "button.export_monitor_stop_discharge": ("stop_discharge", None),
+    "switch.export_monitor_auto_discharge": ("auto_discharge", CONFIG),
+    "number.export_monitor_min_soc": ("min_soc", CONFIG),
+    "number.export_monitor_safety_margin": ("safety_margin", CONFIG),
+    "number.export_monitor_discharge_power": ("discharge_power", CONFIG),
+}
+
+
+def entry_states(hass: HomeAssistant, entry_id: str) -> set[str]:
+    """Return the set of states the entry's entities are in."""
+    registry = er.async_get(hass)
+    return {
+        hass.states.get(entity.entity_id).state
+        for entity in er.async_entries_for_config_entry(registry, entry_id)
+    }
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A loaded entry unloads cleanly; its entities become unavailable."""
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert STATE_UNAVAILABLE not in entry_states(hass, ENTRY_ID)
+
+    assert await hass.config_entries.async_unload(ENTRY_ID)
+    await hass.async_block_till_done()
+
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    assert entry_states(hass, ENTRY_ID) == {STATE_UNAVAILABLE}
+
+
+async def async_create_sources(hass: HomeAssistant) -> None:
+    """Create the source sensors."""
+    set_sources(hass)
+
+
+@pytest.mark.parametrize(
+    ("present", "appearing", "missing"),
+    [
+        (
+            async_setup_inverter,
+            async_create_sources,
+            "sensor.battery_soc, sensor.pv_energy_today, sensor.export_energy_today",
+        ),
+        (
+            async_create_sources,
+            async_setup_inverter,
+            "input_boolean.force_discharge, input_number.discharge_power, "
+            "input_number.discharge_cutoff_soc",
+        ),
+    ],
+    ids=["sources_missing", "controls_missing"],
+)
+async def test_setup_retries_until_entities_exist(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    present: Callable[[HomeAssistant], Awaitable[None]],
+    appearing: Callable[[HomeAssistant], Awaitable[None]],
+    missing: str,
+) -> None:
+    """Setup waits for missing entities, naming them, and succeeds once they appear."""
+    await present(hass)
+    config_entry.add_to_hass(hass)
+
+    assert not await hass.config_entries.async_setup(config_entry.entry_id)
+
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert config_entry.error_reason_translation_key == "entities_not_ready"
+    assert config_entry.error_reason_translation_placeholders == {"entities": missing}
+
+    await appearing(hass)
+    freezer.tick(timedelta(seconds=10))
+    async_fire_time_changed(hass)
+    # The retry runs as a background task.
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert config_entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.usefixtures("inverter")
+@pytest.mark.parametrize(
+    ("version", "minor_version", "state"),
+    [
+        (1, 2, ConfigEntryState.LOADED),
+        (2, 1, ConfigEntryState.MIGRATION_ERROR),
+    ],
+    ids=["newer_minor_version_loads", "future_version_refused"],
+)
+async def test_migrate_entry(
+    hass: HomeAssistant, version: int, minor_version: int, state: ConfigEntryState
+) -> None:
+    """Version 1 entries load as they are; a future version is refused, untouched."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=DEFAULT_TITLE,
+        options=base_options(),
+        version=version,
+        minor_version=minor_version,
+    )
+    entry.add_to_hass(hass)
+
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert entry.state is state
+    assert (entry.version, entry.minor_version) == (version, minor_version)
+    assert entry.options == base_options()
+
+
+async def test_service_device(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """One service device per entry, named after it, holds every entity."""
+    devices = dr.async_entries_for_config_entry(device_registry, ENTRY_ID)
+    entities = er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
+
+    assert len(devices) == 1
+    device = devices[0]
+    assert (device.name, device.entry_type, device.identifiers) == (
+        "Export Monitor",
+        dr.DeviceEntryType.SERVICE,
+        {(DOMAIN, ENTRY_ID)},
+    )
+    assert device == snapshot
+    assert {entity.device_id for entity in entities} == {device.id}
+    assert sorted(entity.entity_id for entity in entities) == sorted(ENTITIES)
+
+
+@pytest.mark.usefixtures("init_integration")
+@pytest.mark.parametrize(
+    ("entity_id", "key", "category"),
+    [(entity_id, *details) for entity_id, details in ENTITIES.items()],
+    ids=list(ENTITIES),
+)
+async def test_default_entity_ids(
+    entity_registry: er.EntityRegistry,
+    entity_id: str,
+    key: str,
+    category: EntityCategory | None,
+) -> None:
+    """Each public entity has its contract id, a stable unique id and its category."""
+    entity = entity_registry.async_get(entity_id)
+
+    assert entity is not None
+    assert (entity.unique_id, entity.translation_key, entity.entity_category) == (
+        f"{ENTRY_ID}_{key}",
+        key,
+        category,
+    )
+
+
+@pytest.mark.usefixtures("inverter")
+@pytest.mark.parametrize(
+    "platform",
+    # The sensors' snapshot is in test_sensor.py.
+    [Platform.BUTTON, Platform.NUMBER, Platform.SWITCH],
+    ids=str,
+)
+async def test_entities_snapshot(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    """Every entity's registry entry and state match the snapshot, platform by platform."""
+    config_entry.add_to_hass(hass)
+    with patch("custom_components.export_monitor.PLATFORMS", [platform]):
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+
+    await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
