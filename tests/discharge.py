@@ -13,10 +13,21 @@ from typing import Any, Final
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.export_monitor.const import DOMAIN
 
@@ -30,6 +41,10 @@ FAKE_POWER: Final = "number.fake_power"
 FAKE_CUTOFF: Final = "number.fake_cutoff"
 FAKE_DURATION: Final = "number.fake_duration"
 STEP: Final = timedelta(seconds=5)
+
+BATTERY: Final = "sensor.battery_power"
+GRID: Final = "sensor.grid_power"
+POWER_UNIT: Final = {"unit_of_measurement": "W", "device_class": "power"}
 
 SOURCES: Final = (
     "sensor.battery_soc",
@@ -118,6 +133,15 @@ async def async_advance(
         await async_settle(hass)
 
 
+async def async_later(hass: HomeAssistant, seconds: float) -> None:
+    """Fire the timers due within `seconds`, the wall clock running on for real.
+
+    For tests whose actuator calls must time out in real time (no freezer).
+    """
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+    await async_settle(hass)
+
+
 async def async_jump(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: datetime
 ) -> None:
@@ -126,6 +150,28 @@ async def async_jump(
     report(hass)
     async_fire_time_changed(hass)
     await async_settle(hass)
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set up an entry at the current (frozen) time; the sources report then first."""
+    report(hass)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await async_settle(hass)
+
+
+def follow_enable(hass: HomeAssistant, enable: str, power_w: float = 3000.0) -> None:
+    """Make battery and grid power follow the enable entity, as an obeying inverter."""
+
+    @callback
+    def _async_follow(event: Event[EventStateChangedData]) -> None:
+        """Discharge while on, idle while off."""
+        new_state = event.data["new_state"]
+        power = power_w if new_state is not None and new_state.state == "on" else 0.0
+        hass.states.async_set(BATTERY, str(power), POWER_UNIT)
+        hass.states.async_set(GRID, str(-power), POWER_UNIT)
+
+    async_track_state_change_event(hass, [enable], _async_follow)
 
 
 class Behaviour(StrEnum):

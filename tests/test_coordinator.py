@@ -168,7 +168,11 @@ async def test_counter_drop_is_held(hass: HomeAssistant) -> None:
     hass.states.async_set(EXPORT, "1", ENERGY_ATTRS)
     await hass.async_block_till_done()
 
-    assert (state_of(hass, EXPORTED), state_of(hass, ERROR), state_of(hass, HEALTH)) == (
+    assert (
+        state_of(hass, EXPORTED),
+        state_of(hass, ERROR),
+        state_of(hass, HEALTH),
+    ) == (
         "3.0",
         "counter_went_backwards",
         "error",
@@ -185,7 +189,11 @@ async def test_counter_drop_is_held(hass: HomeAssistant) -> None:
     hass.states.async_set(EXPORT, "3.2", ENERGY_ATTRS)
     await hass.async_block_till_done()
 
-    assert (state_of(hass, EXPORTED), state_of(hass, ERROR), state_of(hass, HEALTH)) == (
+    assert (
+        state_of(hass, EXPORTED),
+        state_of(hass, ERROR),
+        state_of(hass, HEALTH),
+    ) == (
         "3.2",
         "none",
         "healthy",
@@ -256,3 +264,61 @@ async def test_failed_write_counts_in_breaker(hass: HomeAssistant) -> None:
         hass, BREAKER, "failure_count", "action_failures", "read_failures"
     ) == {"failure_count": 1, "action_failures": 1, "read_failures": 0}
     assert state_of(hass, ERROR) == "discharge_power_set_failed"
+
+
+COUNTER_STORE = "export_monitor.01JEXPORTMONITOR0000000000.counters"
+
+
+def stored_tracks(day: str, pv: float, export: float) -> dict[str, Any]:
+    """Return stored counter tracks of one day."""
+    return {
+        "pv_today": {"day": day, "last_good_kwh": pv, "reset_seen": True},
+        "exported_today": {"day": day, "last_good_kwh": export, "reset_seen": True},
+    }
+
+
+@pytest.fixture
+def counter_store(hass_storage: dict[str, Any], stored: dict[str, Any]) -> None:
+    """Put counter tracks in the store before the entry is set up."""
+    hass_storage[COUNTER_STORE] = {"version": 1, "key": COUNTER_STORE, "data": stored}
+
+
+@pytest.mark.freeze_time("2026-06-15 00:05:00-07:00")
+@pytest.mark.usefixtures("counter_store", "init_integration")
+@pytest.mark.parametrize(
+    ("stored", "error", "exported"),
+    [
+        (stored_tracks("2026-06-14", 12, 3), "counter_not_reset", STATE_UNAVAILABLE),
+        (stored_tracks("2026-06-15", 12, 3), "none", "3.0"),
+        (stored_tracks("2026-06-15", 12, 3.5), "counter_went_backwards", "3.5"),
+        ({"pv_today": "junk", "exported_today": {"day": "later"}}, "none", "3.0"),
+    ],
+    ids=[
+        "restart_after_midnight",
+        "restart_same_day",
+        "restart_counter_lower",
+        "stored_tracks_malformed",
+    ],
+)
+async def test_counter_tracks_survive_restart(
+    hass: HomeAssistant,
+    error: str,
+    exported: str,
+) -> None:
+    """Stored counter history is checked at start-up, so yesterday's totals are not reused."""
+    assert (state_of(hass, ERROR), state_of(hass, EXPORTED)) == (error, exported)
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_counter_tracks_saved_while_changing(
+    hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
+) -> None:
+    """Counters that keep changing are still written within the save delay."""
+    hass.states.async_set(EXPORT, "3.1", ENERGY_ATTRS)
+    await hass.async_block_till_done()
+    await async_advance(hass, freezer, 5)
+    hass.states.async_set(EXPORT, "3.2", ENERGY_ATTRS)
+    await hass.async_block_till_done()
+    await async_advance(hass, freezer, 5)
+
+    assert hass_storage[COUNTER_STORE]["data"] == stored_tracks("2026-06-15", 12, 3.2)

@@ -15,6 +15,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.export_monitor.const import (
     CONF_BATTERY_POWER_DISCHARGE_POSITIVE,
+    CONF_FORECAST_TODAY_ENTITY,
     CONF_GRID_POWER_EXPORT_NEGATIVE,
 )
 from tests.conftest import BATTERY, GRID, base_options
@@ -96,22 +97,24 @@ async def test_power_units_and_signs(
     )
 
 
+@pytest.mark.parametrize(
+    "options",
+    [{**base_options(), CONF_FORECAST_TODAY_ENTITY: "sensor.solar_forecast_today"}],
+    ids=["forecast_never_created"],
+)
 async def test_missing_source(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """A configured source that no longer exists shows as missing."""
-    hass.states.async_remove(GRID)
-    await hass.async_block_till_done()
-
+    """A configured optional source that does not exist shows as missing."""
     data = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
 
-    assert data["sources"]["grid_power"] is None
-    assert data["snapshot"]["readings"]["grid_power"] == {
+    assert data["sources"]["forecast_today"] is None
+    assert data["snapshot"]["readings"]["forecast_today"] == {
         "value": None,
         "problem": "missing",
         "reported_at": None,
         "age_seconds": None,
     }
-    assert (data["health"], data["export_power_kw"]) == ("healthy", None)
+    assert data["health"] == "healthy"

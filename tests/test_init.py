@@ -19,8 +19,24 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.export_monitor.const import DEFAULT_TITLE, DOMAIN
-from tests.conftest import base_options, async_setup_inverter, set_sources
+from custom_components.export_monitor.const import (
+    CONF_CUTOFF_SOC_ENTITY,
+    CONF_DISCHARGE_DURATION_ENTITY,
+    CONF_DISCHARGE_POWER_ENTITY,
+    CONF_DISCHARGE_SWITCH_ENTITY,
+    DEFAULT_TITLE,
+    DOMAIN,
+)
+from tests.conftest import async_setup_inverter, base_options, set_sources
+from tests.discharge import (
+    FAKE_CUTOFF,
+    FAKE_DURATION,
+    FAKE_ENABLE,
+    FAKE_POWER,
+    Behaviour,
+    FakeControls,
+    async_start,
+)
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
 
@@ -59,6 +75,14 @@ def entry_states(hass: HomeAssistant, entry_id: str) -> set[str]:
     }
 
 
+def entity_devices(registry: er.EntityRegistry, entry_id: str) -> dict[str, str | None]:
+    """Return the device id of each of the entry's entities."""
+    return {
+        entity.entity_id: entity.device_id
+        for entity in er.async_entries_for_config_entry(registry, entry_id)
+    }
+
+
 async def test_setup_and_unload(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
@@ -71,6 +95,35 @@ async def test_setup_and_unload(
 
     assert init_integration.state is ConfigEntryState.NOT_LOADED
     assert entry_states(hass, ENTRY_ID) == {STATE_UNAVAILABLE}
+
+
+FAKE_OPTIONS = {
+    **base_options(),
+    CONF_DISCHARGE_SWITCH_ENTITY: FAKE_ENABLE,
+    CONF_DISCHARGE_POWER_ENTITY: FAKE_POWER,
+    CONF_CUTOFF_SOC_ENTITY: FAKE_CUTOFF,
+    CONF_DISCHARGE_DURATION_ENTITY: FAKE_DURATION,
+}
+
+
+# The stop retries sleep between attempts: let the clock run.
+@pytest.mark.freeze_time("2026-06-15 12:00:00-07:00", tick=True)
+@pytest.mark.parametrize("options", [FAKE_OPTIONS], ids=["fake_controls"])
+async def test_unload_refused_until_discharge_stopped(
+    hass: HomeAssistant,
+    fake_integration: MockConfigEntry,
+    fake_controls: FakeControls,
+) -> None:
+    """An entry whose discharge cannot be stopped stays loaded and keeps supervising."""
+    await async_start(hass)
+    fake_controls.set(FAKE_ENABLE, "turn_off", Behaviour.RAISE)
+
+    assert not await hass.config_entries.async_unload(ENTRY_ID)
+    await hass.async_block_till_done()
+
+    assert fake_integration.state is ConfigEntryState.FAILED_UNLOAD
+    assert hass.states.get(FAKE_ENABLE).state == "on"
+    assert hass.states.get("sensor.export_monitor_discharge_status").state == "active"
 
 
 async def async_create_sources(hass: HomeAssistant) -> None:
@@ -161,7 +214,6 @@ async def test_service_device(
 ) -> None:
     """One service device per entry, named after it, holds every entity."""
     devices = dr.async_entries_for_config_entry(device_registry, ENTRY_ID)
-    entities = er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
 
     assert len(devices) == 1
     device = devices[0]
@@ -171,8 +223,9 @@ async def test_service_device(
         {(DOMAIN, ENTRY_ID)},
     )
     assert device == snapshot
-    assert {entity.device_id for entity in entities} == {device.id}
-    assert sorted(entity.entity_id for entity in entities) == sorted(ENTITIES)
+    assert entity_devices(entity_registry, ENTRY_ID) == dict.fromkeys(
+        ENTITIES, device.id
+    )
 
 
 @pytest.mark.usefixtures("init_integration")

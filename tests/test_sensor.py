@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -58,9 +60,7 @@ def set_source(
     hass: HomeAssistant, source: str, state: str, unit: str | None = None
 ) -> None:
     """Write one source sensor's state with a unit (its usual unit by default)."""
-    hass.states.async_set(
-        source, state, {"unit_of_measurement": unit or UNITS[source]}
-    )
+    hass.states.async_set(source, state, {"unit_of_measurement": unit or UNITS[source]})
 
 
 def apply(hass: HomeAssistant, changes: dict[str, tuple[str, str | None]]) -> None:
@@ -132,7 +132,9 @@ NO_DATA = {
 }
 
 # id: (source changes {entity_id: (state, unit)}, sensor states, start blockers)
-SCENARIOS: dict[str, tuple[dict[str, tuple[str, str | None]], dict[str, str], list[str]]] = {
+SCENARIOS: dict[
+    str, tuple[dict[str, tuple[str, str | None]], dict[str, str], list[str]]
+] = {
     "healthy": ({}, HEALTHY, []),
     "soc_unavailable": ({SOC: ("unavailable", "%")}, soc_fault(), ["soc_read_failed"]),
     "soc_unknown": ({SOC: ("unknown", "%")}, soc_fault(), ["soc_read_failed"]),
@@ -224,7 +226,9 @@ async def test_sensor_states(
 
 
 # id: (source changes, system health attributes)
-HEALTH_ATTRIBUTES: dict[str, tuple[dict[str, tuple[str, str | None]], dict[str, Any]]] = {
+HEALTH_ATTRIBUTES: dict[
+    str, tuple[dict[str, tuple[str, str | None]], dict[str, Any]]
+] = {
     "healthy": (
         {},
         {
@@ -262,11 +266,16 @@ async def test_health_attributes(
     await hass.async_block_till_done()
 
     assert attributes(hass, "system_health", *expected) == expected
+    assert attributes(hass, "data_staleness", "is_stale", "threshold_seconds") == {
+        "is_stale": False,
+        "threshold_seconds": 30,
+    }
     assert attributes(
-        hass, "data_staleness", "is_stale", "threshold_seconds"
-    ) == {"is_stale": False, "threshold_seconds": 30}
-    assert attributes(
-        hass, "circuit_breaker_status", "failure_count", "last_failure_time", "can_attempt"
+        hass,
+        "circuit_breaker_status",
+        "failure_count",
+        "last_failure_time",
+        "can_attempt",
     ) == {"failure_count": 0, "last_failure_time": None, "can_attempt": True}
 
 
@@ -290,12 +299,14 @@ async def test_stale_sources(
         "discharge_status": "blocked",
         "calculated_duration": UNAVAILABLE,
     }
-    assert attributes(
-        hass, "data_staleness", "is_stale", "threshold_seconds"
-    ) == {"is_stale": True, "threshold_seconds": 30}
-    assert attributes(
-        hass, "system_health", "error_state", "data_age_seconds"
-    ) == {"error_state": "stale_data", "data_age_seconds": 41.0}
+    assert attributes(hass, "data_staleness", "is_stale", "threshold_seconds") == {
+        "is_stale": True,
+        "threshold_seconds": 30,
+    }
+    assert attributes(hass, "system_health", "error_state", "data_age_seconds") == {
+        "error_state": "stale_data",
+        "data_age_seconds": 41.0,
+    }
     assert attributes(hass, "discharge_status", "blockers") == {
         "blockers": ["stale_data"]
     }
@@ -338,3 +349,21 @@ async def test_sensors_snapshot(
         await hass.async_block_till_done()
 
     await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
+
+
+TRANSLATIONS = Path(__file__).parents[1] / (
+    "custom_components/export_monitor/translations/en.json"
+)
+
+
+@pytest.mark.usefixtures("init_integration")
+@pytest.mark.parametrize(
+    "key",
+    ["system_health", "error_state", "circuit_breaker_status", "discharge_status"],
+)
+async def test_enum_states_translated(hass: HomeAssistant, key: str) -> None:
+    """Every state an enum sensor can take has a translated name."""
+    translations = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
+    states = translations["entity"]["sensor"][key]["state"]
+
+    assert sorted(attributes(hass, key, "options")["options"]) == sorted(states)

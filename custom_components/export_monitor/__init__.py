@@ -20,6 +20,7 @@ from .const import (
 )
 from .controller import ExportMonitorController
 from .coordinator import ExportMonitorCoordinator
+from .entity_tracking import ExportMonitorEntityTracker
 from .models import ExportMonitorConfigEntry, ExportMonitorRuntimeData
 from .services import async_setup_services
 from .supervisor import ExportMonitorSupervisor
@@ -74,6 +75,7 @@ async def async_setup_entry(
     await supervisor.async_reconcile()
     coordinator.async_start()
     supervisor.async_start()
+    ExportMonitorEntityTracker(hass, entry, controller).async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -82,7 +84,12 @@ async def async_unload_entry(
     hass: HomeAssistant, entry: ExportMonitorConfigEntry
 ) -> bool:
     """Stop any discharge first, then unload the entities."""
-    await entry.runtime_data.controller.async_shutdown()
+    controller = entry.runtime_data.controller
+    await controller.async_shutdown()
+    if controller.active:
+        # Keep the entry (and its stop-retry timer) alive until the stop is confirmed.
+        LOGGER.error("Not unloading %s: its discharge is not stopped yet", entry.title)
+        return False
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

@@ -36,7 +36,9 @@ BUTTONS: tuple[ExportMonitorButtonEntityDescription, ...] = (
     ExportMonitorButtonEntityDescription(
         key="stop_discharge",
         translation_key="stop_discharge",
-        press_fn=lambda controller: controller.async_stop(StopReason.USER),
+        press_fn=lambda controller: controller.async_stop(
+            StopReason.USER, raise_on_failure=True
+        ),
     ),
 )
 

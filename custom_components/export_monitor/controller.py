@@ -141,17 +141,21 @@ class ExportMonitorController:
     @callback
     def set_fault(self, fault: ErrorState, placeholders: dict[str, str]) -> None:
         """Record an actuation fault and tell the user."""
-        self.fault = fault
         self.notifier.async_raise(fault, placeholders)
+        # While a stop is unconfirmed, that stays the fault shown and blocking.
+        if self.pending_stop is None or fault is ErrorState.DISCHARGE_STOP_FAILED:
+            self.fault = fault
         self.async_publish()
 
     @callback
     def clear_fault(self, *faults: ErrorState) -> None:
-        """Clear actuation faults that no longer hold."""
+        """Clear actuation faults that no longer hold, and refusals they caused."""
         for fault in faults:
             self.notifier.async_clear(fault)
         if self.fault in faults:
             self.fault = ErrorState.NONE
+        if self.refusal in faults:
+            self.refusal = ErrorState.NONE
         self.async_publish()
 
     def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
@@ -215,6 +219,8 @@ class ExportMonitorController:
     async def async_start(self, request: StartRequest) -> None:
         """Start a supervised discharge, or raise a translated reason why not."""
         async with self.lock:
+            if self.pending_stop is not None:
+                self._refuse(ErrorState.DISCHARGE_STOP_FAILED)
             if self.active:
                 return
             plan, blockers = self.calculate(request)
@@ -332,19 +338,33 @@ class ExportMonitorController:
 
     # -- stop ----------------------------------------------------------------------
 
-    async def async_stop(self, reason: StopReason, *, force: bool = False) -> None:
-        """Stop the discharge (verified, retried) and tell why."""
+    async def async_stop(
+        self,
+        reason: StopReason,
+        *,
+        force: bool = False,
+        raise_on_failure: bool = False,
+    ) -> None:
+        """Stop the discharge (verified, retried) and tell why.
+
+        A caller waiting for the answer (a user) passes `raise_on_failure`: a stop
+        that could not be confirmed then raises, while the slow retry goes on.
+        """
         async with self.lock:
             try:
-                await self._async_stop_locked(reason, force=force)
+                error = await self._async_stop_locked(reason, force=force)
             finally:
                 self.stopping = False
+        if error is not None and raise_on_failure:
+            raise error
 
-    async def _async_stop_locked(self, reason: StopReason, *, force: bool) -> None:
+    async def _async_stop_locked(
+        self, reason: StopReason, *, force: bool
+    ) -> ActuatorError | None:
         """Stop with the lock held: retry with backoff, then keep trying slowly."""
         enable_off = self.actuator.switch_is_on(self.enable_entity) is False
         if not force and not self.active and enable_off:
-            return
+            return None
         error: ActuatorError | None = None
         for attempt in range(STOP_RETRIES + 1):
             try:
@@ -355,10 +375,12 @@ class ExportMonitorController:
                     await asyncio.sleep(stop_backoff_seconds(attempt))
                 continue
             self._finish_stop(reason)
-            return
+            await self._async_save()
+            return None
         self.pending_stop = self.pending_stop or reason
         if error is not None:
             self._stop_failed(error)
+        return error
 
     async def _async_turn_off(self, *, force: bool = False) -> None:
         """Turn the enable entity off; unless forced, one that reads off is left."""
@@ -395,6 +417,7 @@ class ExportMonitorController:
             except ActuatorError:
                 return
             self._finish_stop(self.pending_stop or StopReason.USER)
+            await self._async_save()
 
     def _finish_stop(self, reason: StopReason) -> None:
         """Forget the session, fire the stopped event, check the power flow later."""
@@ -421,7 +444,6 @@ class ExportMonitorController:
             },
         )
         LOGGER.info("Forced discharge stopped: %s", reason)
-        self.spawn(self._async_save(), "export_monitor save session")
 
     # -- setup and teardown --------------------------------------------------------
 
@@ -429,7 +451,6 @@ class ExportMonitorController:
         """Stop a running discharge before the entry unloads."""
         if self.active:
             await self.async_stop(StopReason.UNLOAD)
-        self._cancel_retry()
 
     @callback
     def request_stop(self, reason: StopReason, *, force: bool = False) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
@@ -90,7 +89,12 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
         self._counter_store: Store[dict[str, Any]] = Store(
             hass, COUNTER_STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.counters"
         )
-        self.snapshot: Snapshot = self._read()
+        self._counter_save_pending = False
+        # A first look without the counters' history and without saving: a save
+        # pending before async_load_counters would be loaded instead of the store.
+        self.snapshot: Snapshot = build_snapshot(
+            self._raw_states(), self.settings, dt_util.now()
+        )
         self._snapshot_listeners: list[SnapshotListener] = []
         self._was_safe = True
 
@@ -117,7 +121,13 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
         )
         if snapshot.counters != self.counters:
             self.counters = snapshot.counters
-            self._counter_store.async_delay_save(self._counter_data, COUNTER_SAVE_DELAY)
+            # Schedule once, never postpone: counters that change every few
+            # seconds would otherwise push the write back all day.
+            if not self._counter_save_pending:
+                self._counter_save_pending = True
+                self._counter_store.async_delay_save(
+                    self._counter_data, COUNTER_SAVE_DELAY
+                )
         return snapshot
 
     async def async_load_counters(self) -> None:
@@ -133,7 +143,8 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
 
     @callback
     def _counter_data(self) -> dict[str, Any]:
-        """Return the counter tracks as stored data."""
+        """Return the counter tracks as stored data (called when writing)."""
+        self._counter_save_pending = False
         return {source: track_to_data(track) for source, track in self.counters.items()}
 
     def view(self, now: datetime | None = None) -> MonitorView:
@@ -228,12 +239,6 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
             if success
             else breaker.record_failure(dt_util.now())
         )
-
-    @callback
-    def async_update_settings(self, **changes: Any) -> None:
-        """Apply changed tunables at once (the entry options are saved separately)."""
-        self.settings = replace(self.settings, **changes)
-        self.async_refresh_now()
 
     def _log_transition(self) -> None:
         """Log once when the data become unsafe and once when they recover."""

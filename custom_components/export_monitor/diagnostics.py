@@ -59,11 +59,9 @@ def _state(hass: HomeAssistant, entity_id: str) -> dict[str, Any] | None:
 
 
 def _jsonable(value: Any) -> Any:
-    """Turn dates, enums and nested mappings into JSON-friendly values."""
+    """Turn dates and nested mappings with enum keys into JSON-friendly values."""
     if isinstance(value, dict):
         return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value

@@ -98,7 +98,9 @@ async def _async_start(call: ServiceCall) -> None:
 async def _async_stop(call: ServiceCall) -> None:
     """Stop the discharge."""
     entry = _resolve_entry(call.hass, call)
-    await entry.runtime_data.controller.async_stop(StopReason.USER)
+    await entry.runtime_data.controller.async_stop(
+        StopReason.USER, raise_on_failure=True
+    )
 
 
 async def _async_calculate(call: ServiceCall) -> ServiceResponse:

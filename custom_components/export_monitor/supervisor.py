@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_time_interval
 
+from .actuator import ActuatorError
 from .const import LOGGER, SUPERVISION_INTERVAL
 from .controller import ExportMonitorController, StartRequest
 from .logic.errors import ErrorState
@@ -79,6 +80,10 @@ class ExportMonitorSupervisor:
         self._sync_breaker_notification(view)
         if self.controller.lock.locked() or self.controller.stopping:
             return
+        if self.controller.pending_stop is not None:
+            # The slow stop retry owns an unconfirmed stop: never re-arm the
+            # inverter's timer or start anything meanwhile.
+            return
         if self.controller.session is not None:
             self._supervise(view)
             return
@@ -128,6 +133,11 @@ class ExportMonitorSupervisor:
         """Stop, and tell the user at once when a fault caused it."""
         if reason is StopReason.DATA_UNSAFE and is_fault(view.snapshot.data_fault):
             self.controller.notifier.async_raise(view.snapshot.data_fault, {})
+        if (
+            reason is StopReason.DATA_UNSAFE
+            and view.snapshot.data_fault is ErrorState.SOURCE_MISSING
+        ):
+            reason = StopReason.SOURCE_REMOVED
         if reason is StopReason.INVERTER_NOT_OBEYING:
             self.controller.set_fault(ErrorState.INVERTER_NOT_OBEYING, {})
         self.controller.request_stop(reason)
@@ -144,7 +154,12 @@ class ExportMonitorSupervisor:
         async with controller.lock:
             try:
                 minutes = await controller.async_arm_backstop(remaining)
-            except HomeAssistantError:
+            except ActuatorError as err:
+                # Without its timer the inverter has no dead-man: stop, and say why.
+                controller.set_fault(
+                    ErrorState(str(err.translation_key)),
+                    dict(err.translation_placeholders or {}),
+                )
                 controller.request_stop(StopReason.CIRCUIT_BREAKER_OPEN)
                 return
         controller.update_session(backstop_minutes=minutes, backstop_armed_at=view.now)
@@ -237,7 +252,8 @@ class ExportMonitorSupervisor:
         notifier = self.controller.notifier
         fault = view.snapshot.data_fault
         for raised in notifier.raised & _DATA_FAULTS:
-            if raised != fault:
+            # A fault the controller holds (an entity gone) is cleared by its owner.
+            if raised not in (fault, self.controller.fault):
                 notifier.async_clear(raised)
         if fault is ErrorState.NONE:
             self._fault_since = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 from .breaker import BreakerState, CircuitBreaker
 from .errors import START_CONDITIONS, ErrorState, SystemHealth, system_health
@@ -86,8 +87,9 @@ class MonitorView:
         found = list(start_blockers(self.snapshot, self.settings))
         if not self.action_breaker.can_attempt(self.now):
             found.append(ErrorState.CIRCUIT_BREAKER_OPEN)
-        if self.controller.fault is ErrorState.DISCHARGE_STOP_FAILED:
-            found.append(ErrorState.DISCHARGE_STOP_FAILED)
+        fault = self.controller.fault
+        if fault in _BLOCKING_FAULTS and fault not in found:
+            found.append(fault)
         return tuple(found)
 
     @property
@@ -96,6 +98,12 @@ class MonitorView:
         if self.controller.active:
             return DischargeStatus.ACTIVE
         return DischargeStatus.BLOCKED if self.blockers else DischargeStatus.IDLE
+
+
+# Controller faults that also refuse every start while they last.
+_BLOCKING_FAULTS: Final = frozenset(
+    {ErrorState.DISCHARGE_STOP_FAILED, ErrorState.SOURCE_MISSING}
+)
 
 
 def is_fault(error: ErrorState) -> bool:

@@ -15,6 +15,9 @@ MIDNIGHT_GUARD_SECONDS: Final = 30.0
 # Until a meter's cadence has been seen, assume it updates this rarely.
 DEFAULT_METER_INTERVAL_SECONDS: Final = 60.0
 CADENCE_SAMPLES: Final = 6
+# A counter standing still longer than this was idle (nothing exported), not slow:
+# such a gap says nothing about how often the meter updates while exporting.
+MAX_METER_INTERVAL_SECONDS: Final = 600.0
 BACKSTOP_MAX_MINUTES: Final = 15
 # The inverter gets this long to show power flow follow a command.
 OBEY_GRACE: Final = timedelta(seconds=90)
@@ -95,6 +98,8 @@ class MeterCadence:
         seconds = (reported_at - self.last_change_at).total_seconds()
         if seconds <= 0:
             return replace(self, last_value=value)
+        if seconds > MAX_METER_INTERVAL_SECONDS:
+            return replace(self, last_value=value, last_change_at=reported_at)
         return MeterCadence(
             last_value=value,
             last_change_at=reported_at,

@@ -1,0 +1,1 @@
+"""Side-by-side benchmark: the integration in a real Home Assistant against the baseline."""

@@ -1,0 +1,35 @@
+"""The benchmark's scenario-days as pytest items: started by scripts/bench, never by scripts/test."""
+
+from __future__ import annotations
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+import pytest
+
+from bench.day import async_run_scenario_day
+from bench.plugin import BENCH_KEY, day_ids
+from sim.scenarios import ScenarioDay
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run one item per scenario-day of the plugin (none without scripts/bench)."""
+    plugin = metafunc.config.stash.get(BENCH_KEY, None)
+    days = [] if plugin is None else plugin.days
+    metafunc.parametrize("scenario_day", days, ids=day_ids(days))
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load the integration from custom_components/."""
+
+
+async def test_scenario_day(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    scenario_day: ScenarioDay,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Run one scenario-day through ours and the baseline; hand the outcome back."""
+    plugin = request.config.stash[BENCH_KEY]
+    outcome = await async_run_scenario_day(hass, freezer, scenario_day, plugin.span)
+    plugin.outcomes.append(outcome)

@@ -1,0 +1,193 @@
+"""scripts/bench: run the scenario-days through both controllers, then score and draw them."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import UTC, datetime, time
+from pathlib import Path
+import shlex
+import time as clock
+from typing import Final
+
+import pytest
+
+from sim.scenarios import SCENARIO_NAMES, ScenarioDay, scenario_day
+
+from .config import DEFAULT_DAYS, DEFAULT_SEED, HassSpan
+from .plots import plot_day
+from .plugin import BenchPlugin, day_ids
+from .records import CONTROLLERS, DayOutcome
+from .report import RunInfo, build_results, tables, write_json
+from .scoring import day_id
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+BENCH_MODULE: Final = ROOT / "bench" / "bench_days.py"
+DEFAULT_OUT: Final = ROOT / "bench" / "out"
+DEFAULT_SPAN: Final = HassSpan()
+
+
+def clock_time(text: str) -> time:
+    """Parse HH:MM (argparse type)."""
+    try:
+        return time.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a clock time: {text}") from err
+
+
+def end_time(text: str) -> time | None:
+    """Parse HH:MM or 'midnight' (argparse type)."""
+    return None if text == "midnight" else clock_time(text)
+
+
+def scenario_list(text: str) -> list[str]:
+    """Parse a comma-separated list of scenario names (argparse type)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(SCENARIO_NAMES))
+    if unknown or not names:
+        known = ", ".join(SCENARIO_NAMES)
+        raise argparse.ArgumentTypeError(f"unknown scenarios {unknown}; known: {known}")
+    return names
+
+
+def positive(text: str) -> int:
+    """Parse a positive integer (argparse type)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    """Return the command-line parser."""
+    p = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description="Run seeded scenario-days through the integration (inside a real "
+        "Home Assistant on simulated time) and through the baseline; print and save "
+        "the scores.",
+    )
+    p.add_argument(
+        "--days",
+        type=positive,
+        default=DEFAULT_DAYS,
+        help="days per scenario (default %(default)s)",
+    )
+    p.add_argument(
+        "--scenarios",
+        type=scenario_list,
+        default=list(SCENARIO_NAMES),
+        help="comma-separated scenario names (default: all)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="base seed (default %(default)s)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="output folder (default bench/out)",
+    )
+    p.add_argument(
+        "--hass-start",
+        type=clock_time,
+        default=DEFAULT_SPAN.start,
+        help="local time Home Assistant starts (default 15:30)",
+    )
+    p.add_argument(
+        "--hass-end",
+        type=end_time,
+        default=DEFAULT_SPAN.end,
+        help="local time it stops, or 'midnight' (default)",
+    )
+    p.add_argument(
+        "--plot-day",
+        default=None,
+        help="day to draw, e.g. nominal-0 (default: the first nominal day, else the first)",
+    )
+    p.add_argument(
+        "-k",
+        dest="keyword",
+        default=None,
+        help="pytest -k expression over day ids (debugging)",
+    )
+    return p  # fmt: skip
+
+
+def pytest_args(keyword: str | None) -> list[str]:
+    """Return pytest's arguments for the bench module (never the normal tests)."""
+    args = [
+        str(BENCH_MODULE),
+        f"--rootdir={ROOT}",
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:sugar",
+        "-q",
+    ]
+    return args if keyword is None else [*args, "-k", keyword]
+
+
+def plot_choice(
+    outcomes: Sequence[DayOutcome], wanted: str | None
+) -> DayOutcome | None:
+    """Return the day to draw."""
+    by_id = {day_id(outcome): outcome for outcome in outcomes}
+    if wanted is not None:
+        return by_id.get(wanted)
+    nominal = [o for o in outcomes if o.day.name == "nominal"]
+    return (nominal or list(outcomes) or [None])[0]
+
+
+def draw(outcome: DayOutcome | None, out: Path) -> list[Path]:
+    """Draw one PNG per controller of the chosen day; return the paths."""
+    if outcome is None:
+        return []
+    paths = []
+    for controller in CONTROLLERS:
+        path = out / f"day_{controller}.png"
+        plot_day(
+            outcome.of(controller), day_id(outcome), outcome.day.config.timezone, path
+        )
+        paths.append(path)
+    return paths
+
+
+def run(days: list[ScenarioDay], span: HassSpan, keyword: str | None) -> BenchPlugin:
+    """Run the days inside one pytest session; return the plugin holding the outcomes."""
+    plugin = BenchPlugin(days, span)
+    pytest.main(pytest_args(keyword), plugins=[plugin])
+    order = {name: i for i, name in enumerate(day_ids(days))}
+    plugin.outcomes.sort(key=lambda outcome: order[day_id(outcome)])
+    return plugin
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run the benchmark; return 0 when every day ran."""
+    args = parser().parse_args(list(argv))
+    days = [scenario_day(name, i, args.seed) for name in args.scenarios for i in range(args.days)]  # fmt: skip
+    span = HassSpan(start=args.hass_start, end=args.hass_end)
+    started = datetime.now(UTC)
+    begin = clock.perf_counter()
+    plugin = run(days, span, args.keyword)
+    info = RunInfo(
+        command=shlex.join(["scripts/bench", *argv]),
+        argv=list(argv),
+        timestamp=started.isoformat(timespec="seconds"),
+        base_seed=args.seed,
+        days_per_scenario=args.days,
+        scenarios=list(args.scenarios),
+        span=span,
+        runtime_s=round(clock.perf_counter() - begin, 1),
+        failed=[nodeid.partition("[")[2].rstrip("]") for nodeid in plugin.failed],
+    )
+    document = build_results(plugin.outcomes, info)
+    out: Path = args.out
+    write_json(document, out / "results.json")
+    (out / "tables.md").write_text(tables(document) + "\n", encoding="utf-8")
+    pictures = draw(plot_choice(plugin.outcomes, args.plot_day), out)
+    print(tables(document))
+    print(f"\nwrote {out / 'results.json'}, {out / 'tables.md'}", *pictures, sep="\n  ")
+    print(f"runtime {info.runtime_s} s; days run {len(plugin.outcomes)}/{len(days)}")
+    return 0 if not info.failed and len(plugin.outcomes) == len(days) else 1

@@ -1,0 +1,90 @@
+"""What both controllers share in the benchmark: window, limits, and the Home Assistant span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+import math
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sim.baseline import BaselineConfig
+from sim.bridge import monitor_options
+from sim.plant import PlantConfig, Published
+
+WINDOW_START: Final = time(16, 0)
+WINDOW_END: Final = time(19, 0)
+SAFETY_MARGIN_KWH: Final = 0.5
+MIN_SOC: Final = 20.0
+POWER_KW: Final = 3.0
+DEFAULT_DAYS: Final = 2
+DEFAULT_SEED: Final = 2026
+# Home Assistant's timers are fired every HASS_STEP_S; the plant moves PLANT_STEP_S at a time.
+HASS_STEP_S: Final = 5.0
+PLANT_STEP_S: Final = 1.0
+SAMPLE_S: Final = 60.0
+# A stale threshold below a few meter intervals would trip on every healthy meter.
+MIN_STALE_AFTER_S: Final = 30
+STALE_INTERVALS: Final = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HassSpan:
+    """The part of each day run inside Home Assistant (local clock; end None = midnight)."""
+
+    start: time = time(15, 30)
+    end: time | None = None
+    step_s: float = HASS_STEP_S
+
+    def bounds(self, day: date, timezone: str) -> tuple[datetime, datetime | None]:
+        """Return the span's aware start and end (None: the day's local midnight)."""
+        tz = ZoneInfo(timezone)
+        start = datetime.combine(day, self.start, tzinfo=tz)
+        end = None if self.end is None else datetime.combine(day, self.end, tzinfo=tz)
+        return start, end
+
+    def describe(self) -> str:
+        """Return the span as text, e.g. 15:30-midnight."""
+        end = "midnight" if self.end is None else self.end.strftime("%H:%M")
+        return f"{self.start.strftime('%H:%M')}-{end}"
+
+
+def export_window(day: date, timezone: str) -> tuple[datetime, datetime]:
+    """Return the day's aware export window (both controllers use the same one)."""
+    tz = ZoneInfo(timezone)
+    return (
+        datetime.combine(day, WINDOW_START, tzinfo=tz),
+        datetime.combine(day, WINDOW_END, tzinfo=tz),
+    )
+
+
+def baseline_config(timezone: str) -> BaselineConfig:
+    """Return the earlier tool's settings: the same window, margin, floor and power."""
+    return BaselineConfig(
+        power_kw=POWER_KW,
+        safety_margin_kwh=SAFETY_MARGIN_KWH,
+        min_soc=MIN_SOC,
+        window_start=WINDOW_START,
+        window_end=WINDOW_END,
+        timezone=timezone,
+    )
+
+
+def stale_after_seconds(interval_s: float) -> int:
+    """Return a stale threshold that a healthy meter of this interval never trips."""
+    return max(MIN_STALE_AFTER_S, math.ceil(STALE_INTERVALS * interval_s))
+
+
+def bench_options(published: Published, config: PlantConfig) -> dict[str, Any]:
+    """Return the monitor's options: the simulated entities plus the benchmark's settings."""
+    return {
+        **monitor_options(published),
+        "auto_discharge": True,
+        "export_window_start": WINDOW_START.isoformat(),
+        "export_window_end": WINDOW_END.isoformat(),
+        "safety_margin_kwh": SAFETY_MARGIN_KWH,
+        "min_soc": MIN_SOC,
+        "discharge_power_kw": POWER_KW,
+        "battery_capacity_kwh": config.battery.capacity_kwh,
+        "stale_after_seconds": stale_after_seconds(config.meters.update_interval_s),
+    }

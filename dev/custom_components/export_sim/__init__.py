@@ -1,0 +1,328 @@
+"""Development only: a simulated plant stepped in real time and mirrored into Home Assistant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+import logging
+from pathlib import Path
+import pickle
+from time import monotonic
+from typing import Final
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, SERVICE_TURN_OFF
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Context,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_time_interval,
+)
+from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
+
+from sim import Plant, SetDuration, apply_command, scenario_day
+from sim.bridge import (
+    CONTROL_ENTITIES,
+    ENABLE_ENTITY,
+    command_for,
+    reported_since,
+    sensor_states,
+)
+from sim.clock import next_local_midnight
+from sim.scenarios import SCENARIO_NAMES
+
+DOMAIN: Final = "export_sim"
+LOGGER: Final = logging.getLogger(__package__)
+CONF_SCENARIO: Final = "scenario"
+CONF_SEED: Final = "seed"
+CONF_SPEED: Final = "speed"
+CLOCK_ENTITY: Final = "sensor.sim_clock"
+TICK: Final = timedelta(seconds=1)
+SAVE_INTERVAL: Final = timedelta(minutes=1)
+SAVE_FILE: Final = ".export_sim.pickle"
+SAVE_FORMAT: Final = 1
+# A fast simulated day waits this far (simulated seconds) before its midnight.
+HOLD_BEFORE_MIDNIGHT_S: Final = 1.0
+
+CONFIG_SCHEMA: Final = vol.Schema(
+    {
+        DOMAIN: vol.Schema(
+            {
+                vol.Optional(CONF_SCENARIO, default="nominal"): vol.In(SCENARIO_NAMES),
+                vol.Optional(CONF_SEED, default=1): vol.Coerce(int),
+                vol.Optional(CONF_SPEED, default=10.0): vol.All(
+                    vol.Coerce(float), vol.Range(min=0.1, max=1000.0)
+                ),
+            }
+        )
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """A plant as saved at shutdown: its scenario, seed and Home Assistant's day then."""
+
+    scenario: str
+    seed: int
+    real_day: date
+    plant: Plant
+
+
+def seconds_to_midnight(plant: Plant) -> float:
+    """Return the simulated seconds until the plant's next local midnight."""
+    return (
+        next_local_midnight(plant.now_utc, plant.tz) - plant.now_utc
+    ).total_seconds()
+
+
+def catch_up(plant: Plant, clock: time) -> None:
+    """Step the plant to a local clock time of its day, unless it is there already."""
+    target = datetime.combine(plant.day, clock, tzinfo=plant.tz)
+    # Timestamps, not wall-clock subtraction, so a DST day counts its real length.
+    if (seconds := target.timestamp() - plant.now_utc.timestamp()) > 0:
+        plant.step(seconds)
+
+
+def build_plant(scenario: str, seed: int, timezone: str, clock: time) -> Plant:
+    """Return the scenario's first day stepped from midnight to a local clock time."""
+    plant = scenario_day(scenario, 0, seed, timezone).plant()
+    catch_up(plant, clock)
+    return plant
+
+
+def load_saved(path: Path) -> Saved | None:
+    """Return the plant saved at the last shutdown, or None when there is none usable."""
+    try:
+        # Our own file in the config folder: a development convenience, not an input.
+        saved = pickle.loads(path.read_bytes())  # noqa: S301
+    except FileNotFoundError:
+        return None
+    except (
+        OSError,
+        pickle.UnpicklingError,
+        AttributeError,
+        EOFError,
+        ImportError,
+        TypeError,
+        ValueError,
+    ) as err:
+        LOGGER.warning("Ignoring the saved plant in %s: %s", path, err)
+        return None
+    if not isinstance(saved, tuple) or len(saved) != 2 or saved[0] != SAVE_FORMAT:  # noqa: PLR2004
+        return None
+    return saved[1] if isinstance(saved[1], Saved) else None
+
+
+def restore_or_build(
+    path: Path, scenario: str, seed: int, timezone: str, now: datetime
+) -> tuple[Plant, bool]:
+    """Return the saved plant moved on to now (same scenario and seed), else a new one."""
+    saved = load_saved(path)
+    if saved is None or (saved.scenario, saved.seed) != (scenario, seed):
+        return build_plant(scenario, seed, timezone, now.time()), False
+    plant = saved.plant
+    if saved.real_day != now.date():
+        # Home Assistant's day ended while it was down: so does the simulated one.
+        plant.step(seconds_to_midnight(plant))
+    catch_up(plant, now.time())
+    return plant, True
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Restore or build the plant at the current local time of day and start stepping it."""
+    conf = config[DOMAIN]
+    now = dt_util.now()
+    path = Path(hass.config.path(SAVE_FILE))
+    plant, restored = await hass.async_add_executor_job(
+        restore_or_build,
+        path,
+        conf[CONF_SCENARIO],
+        conf[CONF_SEED],
+        str(hass.config.time_zone),
+        now.replace(microsecond=0),
+    )
+    runner = SimulatedPlant(hass, plant, conf, path)
+    runner.async_start()
+    LOGGER.info(
+        "Simulating %s (seed %s) at %sx, %s at %s",
+        conf[CONF_SCENARIO],
+        conf[CONF_SEED],
+        conf[CONF_SPEED],
+        "resumed" if restored else "starting",
+        plant.now.isoformat(timespec="seconds"),
+    )
+    return True
+
+
+# Sensors go out as the meters report them; helper changes come in as inverter
+# commands (durations scaled to real minutes); when the inverter's own timer ends
+# a discharge, the switch helper turns off, as a real inverter's switch would.
+# The simulated day ends with Home Assistant's: a fast one holds just before its
+# midnight (meters still reporting) until Home Assistant's midnight, so daily
+# counters reset when Home Assistant expects them to.
+class SimulatedPlant:
+    """Step a plant by `speed` simulated seconds per real second; mirror it both ways."""
+
+    def __init__(
+        self, hass: HomeAssistant, plant: Plant, conf: ConfigType, path: Path
+    ) -> None:
+        self._hass = hass
+        self._plant = plant
+        self._speed: float = conf[CONF_SPEED]
+        self._scenario: str = conf[CONF_SCENARIO]
+        self._seed: int = conf[CONF_SEED]
+        self._path = path
+        self._last = monotonic()
+        self._real_day = dt_util.now().date()
+        self._sim_day = plant.day
+        self._holding = False
+        self._reported: dict[str, datetime] = {}
+        self._clock: tuple[str, bool] | None = None
+        self._enabled = plant.published().controls.enabled
+        self._context = Context()
+        self._unsubs: list[CALLBACK_TYPE] = []
+
+    @property
+    def plant(self) -> Plant:
+        """Return the simulated plant."""
+        return self._plant
+
+    @property
+    def holding(self) -> bool:
+        """Return whether the simulated day waits for Home Assistant's midnight."""
+        return self._holding
+
+    @callback
+    def async_start(self) -> None:
+        """Take the helpers' current values, publish, and start the clock."""
+        for entity_id in CONTROL_ENTITIES:
+            if state := self._hass.states.get(entity_id):
+                self.async_command(entity_id, state.state)
+        self._async_publish()
+        self._unsubs = [
+            async_track_time_interval(self._hass, self._async_tick, TICK),
+            async_track_time_interval(self._hass, self._async_save, SAVE_INTERVAL),
+            async_track_state_change_event(
+                self._hass, CONTROL_ENTITIES, self._async_control_changed
+            ),
+        ]
+        self._hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._async_stop)
+
+    async def _async_stop(self, _event: Event) -> None:
+        """Stop stepping and save the plant for the next start."""
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        await self._async_save()
+
+    async def _async_save(self, _now: datetime | None = None) -> None:
+        """Save the plant (pickled here, between steps; written in the executor)."""
+        saved = Saved(self._scenario, self._seed, self._real_day, self._plant)
+        data = pickle.dumps((SAVE_FORMAT, saved))
+        await self._hass.async_add_executor_job(self._write, data)
+
+    def _write(self, data: bytes) -> None:
+        """Write the saved plant atomically."""
+        partial = self._path.with_suffix(".partial")
+        partial.write_bytes(data)
+        partial.replace(self._path)
+
+    @callback
+    def _async_tick(self, _now: datetime) -> None:
+        """Advance to the wall clock and write what the meters reported."""
+        self.advance()
+        self._async_publish()
+
+    def advance(self) -> None:
+        """Step by the real time elapsed times speed, never past the end of the day."""
+        now = monotonic()
+        seconds = (now - self._last) * self._speed
+        self._last = now
+        if (today := dt_util.now().date()) != self._real_day:
+            if self._plant.day == self._sim_day:
+                self._plant.step(seconds_to_midnight(self._plant))
+            self._real_day, self._sim_day = today, self._plant.day
+        room = seconds_to_midnight(self._plant) - HOLD_BEFORE_MIDNIGHT_S
+        if (step := min(seconds, room)) > 0:
+            self._plant.step(step)
+        self._holding = seconds > room
+
+    @callback
+    def _async_control_changed(self, event: Event[EventStateChangedData]) -> None:
+        """Send a helper's new value to the inverter, unless we wrote it ourselves."""
+        new_state = event.data["new_state"]
+        if new_state is None or event.context.id == self._context.id:
+            return
+        self.advance()
+        self.async_command(event.data["entity_id"], new_state.state)
+
+    @callback
+    def async_command(self, entity_id: str, state: str) -> None:
+        """Apply the command a control entity's state stands for, if any."""
+        command = command_for(entity_id, state)
+        if isinstance(command, SetDuration):
+            # Whoever writes the duration counts real minutes (the monitor's backstop
+            # does): the inverter's timer must run out in as many real minutes.
+            command = SetDuration(command.minutes * self._speed)
+        if command is not None:
+            LOGGER.debug("Inverter command from %s: %s", entity_id, command)
+            apply_command(self._plant, command)
+
+    @callback
+    def _async_publish(self) -> None:
+        """Write the sensors reported since the last write, the clock and the switch."""
+        published = self._plant.published()
+        # A held plant makes no meter events, but its meters keep reporting.
+        states = (
+            sensor_states(published)
+            if self._holding
+            else reported_since(published, self._reported)
+        )
+        for state in states:
+            self._hass.states.async_set(state.entity_id, state.state, state.attributes)
+            self._reported[state.entity_id] = state.reported_at
+        self._async_write_clock()
+        enabled = published.controls.enabled
+        if (
+            self._enabled
+            and not enabled
+            and self._hass.states.is_state(ENABLE_ENTITY, "on")
+        ):
+            self._hass.async_create_task(
+                self._hass.services.async_call(
+                    "input_boolean",
+                    SERVICE_TURN_OFF,
+                    {"entity_id": ENABLE_ENTITY},
+                    context=self._context,
+                )
+            )
+        self._enabled = enabled
+
+    @callback
+    def _async_write_clock(self) -> None:
+        """Show the simulated local time, to the minute, when it or holding changes."""
+        clock = (self._plant.now.strftime("%Y-%m-%d %H:%M"), self._holding)
+        if clock == self._clock:
+            return
+        self._clock = clock
+        self._hass.states.async_set(
+            CLOCK_ENTITY,
+            clock[0],
+            {
+                "friendly_name": "Sim clock",
+                "icon": "mdi:clock-fast",
+                "scenario": self._scenario,
+                "seed": self._seed,
+                "speed": self._speed,
+                "waiting_for_midnight": self._holding,
+            },
+        )

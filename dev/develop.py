@@ -1,0 +1,569 @@
+"""Run a real Home Assistant with the integration driving the simulated plant (scripts/develop)."""
+# ruff: noqa: INP001, T201
+# (a script run by scripts/develop, not a package; it prints its progress)
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+import contextlib
+from dataclasses import dataclass
+import json
+import os
+from pathlib import Path
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+from typing import Any, Final
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim.bridge import helper_config, monitor_options  # noqa: E402
+from sim.scenarios import SCENARIO_NAMES, scenario_day  # noqa: E402
+
+TEMPLATE: Final = ROOT / "dev" / "config"
+INTEGRATIONS: Final = {
+    "export_monitor": ROOT / "custom_components" / "export_monitor",
+    "export_sim": ROOT / "dev" / "custom_components" / "export_sim",
+}
+HOST: Final = "127.0.0.1"
+NAME: Final = "Developer"
+USERNAME: Final = "dev"
+PASSWORD: Final = "dev-password"  # noqa: S105 - a local, throwaway development login
+DASHBOARD: Final = "export-monitor"
+START_TIMEOUT: Final = 120.0
+STOP_TIMEOUT: Final = 60.0
+REQUEST_TIMEOUT: Final = 10.0
+# The limits step of the config flow; the sources and controls come from sim.bridge.
+LIMITS: Final[dict[str, Any]] = {
+    "safety_margin_kwh": 0.5,
+    "min_soc": 20,
+    "discharge_power_kw": 3.0,
+    "forecast_credit": False,
+    "forecast_confidence": 0.8,
+    "export_window_start": "13:00:00",
+    "export_window_end": "23:00:00",
+    "auto_discharge": True,
+    "resume_when_safe": True,
+    "stale_after_seconds": 30,
+}
+# Stores a new config starts with (key, version, data), in Home Assistant's own
+# format; they are never touched again.
+SEEDED_STORES: Final = (
+    # The onboarding step that sets up met, radio_browser and google_translate:
+    # they need the internet and packages outside the lock, so it starts done
+    # and the other steps go through the HTTP API.
+    ("onboarding", 4, {"done": ["core_config"]}),
+    # Loopback adapters only (Linux lo, macOS lo0): the mDNS resolver behind
+    # Home Assistant's HTTP client then stays off the machine's networks.
+    ("core.network", 1, {"configured_adapters": ["lo", "lo0"]}),
+)
+
+
+class DevelopError(Exception):
+    """Something scripts/develop cannot get past; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """Where the development instance lives."""
+
+    base: Path
+
+    @property
+    def config(self) -> Path:
+        """Return the Home Assistant configuration directory."""
+        return self.base / "config"
+
+    @property
+    def pid(self) -> Path:
+        """Return the pid file of a running instance."""
+        return self.base / "hass.pid"
+
+    @property
+    def output(self) -> Path:
+        """Return the file catching the process's own stdout and stderr."""
+        return self.base / "hass.out"
+
+    @property
+    def log(self) -> Path:
+        """Return Home Assistant's log."""
+        return self.config / "home-assistant.log"
+
+
+class Api:
+    """A small JSON client for one Home Assistant on 127.0.0.1."""
+
+    def __init__(self, port: int) -> None:
+        self.base = f"http://{HOST}:{port}"
+        self.client_id = f"{self.base}/"
+        self.token: str | None = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        form: bool = False,
+    ) -> tuple[int, Any]:
+        """Send one request; return the status and the decoded JSON body (or None)."""
+        headers = {}
+        data = None
+        if body is not None and form:
+            data = urllib.parse.urlencode(body).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(  # noqa: S310 - always http://127.0.0.1
+            self.base + path, data=data, headers=headers, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:  # noqa: S310
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as err:
+            status, raw = err.code, err.read()
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, None
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        form: bool = False,
+    ) -> Any:
+        """Send one request that must succeed; return its JSON body."""
+        status, payload = self.request(method, path, body, form=form)
+        if status != 200:  # noqa: PLR2004
+            raise DevelopError(f"{method} {path} answered {status}: {payload}")
+        return payload
+
+    def answers(self) -> bool:
+        """Return whether the HTTP server answers at all (any status counts)."""
+        # An endpoint without auth: a tokenless GET /api/ would log (and notify)
+        # a failed login.
+        try:
+            self.request("GET", "/auth/providers")
+        except (OSError, urllib.error.URLError):
+            return False
+        return True
+
+    def exchange(self, code: str) -> None:
+        """Trade an authorization code for an access token."""
+        tokens = self.call(
+            "POST",
+            "/auth/token",
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": self.client_id,
+            },
+            form=True,
+        )
+        self.token = tokens["access_token"]
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Return the command line options."""
+    parser = argparse.ArgumentParser(
+        prog="scripts/develop",
+        description=(
+            "Run Home Assistant on http://127.0.0.1:8123 (DEVELOP_PORT) with the "
+            "integration driving a simulated plant; state in .develop/ (DEVELOP_DIR)."
+        ),
+    )
+    parser.add_argument("--scenario", default="nominal", choices=SCENARIO_NAMES)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=10.0,
+        help="simulated seconds per real second (default 10)",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--detach",
+        action="store_true",
+        help="leave it running in the background (pid in .develop/hass.pid)",
+    )
+    mode.add_argument(
+        "--stop", action="store_true", help="stop one started with --detach"
+    )
+    args = parser.parse_args(argv)
+    if not 0.1 <= args.speed <= 1000:  # noqa: PLR2004
+        parser.error("--speed must be within 0.1..1000")
+    return args
+
+
+def running_pid(paths: Paths) -> int | None:
+    """Return the pid of our running Home Assistant, clearing a stale pid file."""
+    try:
+        pid = int(paths.pid.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    command = subprocess.run(  # noqa: S603
+        ["ps", "-o", "command=", "-p", str(pid)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    if "hass_launcher.py" in command and str(paths.config) in command:
+        return pid
+    paths.pid.unlink(missing_ok=True)
+    return None
+
+
+def stop(pid: int, paths: Paths) -> None:
+    """Stop Home Assistant cleanly (SIGTERM), killing it after STOP_TIMEOUT."""
+    print(f"develop: stopping Home Assistant (pid {pid})", flush=True)
+    try:
+        os.kill(pid, signal.SIGTERM)
+        if not wait_exit(pid, STOP_TIMEOUT):
+            print("develop: it did not stop in time: killing it", flush=True)
+            os.kill(pid, signal.SIGKILL)
+            wait_exit(pid, 10.0)
+    except ProcessLookupError:
+        pass
+    paths.pid.unlink(missing_ok=True)
+    print("develop: stopped", flush=True)
+
+
+def wait_exit(pid: int, timeout: float) -> bool:
+    """Return whether the process ended within the timeout (reaping our own child)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def alive(pid: int) -> bool:
+    """Return whether a process runs; a zombie nobody reaped yet counts as ended."""
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return False
+    state = subprocess.run(  # noqa: S603
+        ["ps", "-o", "stat=", "-p", str(pid)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return bool(state) and not state.startswith("Z")
+
+
+def write_config(paths: Paths, args: argparse.Namespace, port: int) -> None:
+    """Copy the template, write packages/develop.yaml and link the integrations."""
+    config = paths.config
+    previous = package_settings(paths) if paths.config.exists() else None
+    if previous and (previous["scenario"], previous["seed"]) != (
+        args.scenario,
+        args.seed,
+    ):
+        print(
+            "develop: note: a new scenario or seed starts a new plant; if its counters "
+            "are below today's, the monitor holds counter_went_backwards until they "
+            "catch up (delete the config folder to start afresh)",
+            flush=True,
+        )
+    config.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(TEMPLATE, config, dirs_exist_ok=True)
+    package = {
+        "http": {"server_host": HOST, "server_port": port},
+        "export_sim": {
+            "scenario": args.scenario,
+            "seed": args.seed,
+            "speed": args.speed,
+        },
+        **helper_config(),
+    }
+    (config / "packages").mkdir(exist_ok=True)
+    (config / "packages" / "develop.yaml").write_text(
+        "# Written by scripts/develop on every run from its options: do not edit.\n"
+        "# (JSON is YAML too.)\n" + json.dumps(package, indent=2) + "\n"
+    )
+    links = config / "custom_components"
+    links.mkdir(exist_ok=True)
+    for name, target in INTEGRATIONS.items():
+        link = links / name
+        if link.is_symlink() or link.exists():
+            if link.is_symlink() and link.resolve() == target:
+                continue
+            link.unlink()
+        link.symlink_to(target, target_is_directory=True)
+    for key, version, data in SEEDED_STORES:
+        store = config / ".storage" / key
+        if not store.exists():
+            store.parent.mkdir(exist_ok=True)
+            store.write_text(
+                json.dumps(
+                    {"version": version, "minor_version": 1, "key": key, "data": data}
+                )
+            )
+
+
+def package_settings(paths: Paths) -> dict[str, Any] | None:
+    """Return the simulator settings last written to packages/develop.yaml."""
+    try:
+        lines = (paths.config / "packages" / "develop.yaml").read_text().splitlines()
+        package = json.loads("\n".join(x for x in lines if not x.startswith("#")))
+    except (OSError, ValueError):
+        return None
+    settings: dict[str, Any] = package["export_sim"]
+    return settings
+
+
+def running_settings(paths: Paths, args: argparse.Namespace) -> argparse.Namespace:
+    """Return the options with the simulator settings the running instance has."""
+    return argparse.Namespace(**vars(args) | (package_settings(paths) or {}))
+
+
+def start(paths: Paths) -> subprocess.Popen[bytes]:
+    """Start scripts/hass in its own session, output to hass.out."""
+    paths.base.mkdir(parents=True, exist_ok=True)
+    with paths.output.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603
+            [
+                str(ROOT / "scripts" / "hass"),
+                "-c",
+                str(paths.config),
+                "--skip-pip",
+                "--log-no-color",
+            ],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    paths.pid.write_text(f"{process.pid}\n")
+    return process
+
+
+def wait_for(
+    what: str, check: Any, process: subprocess.Popen[bytes] | None, deadline: float
+) -> None:
+    """Poll check() until true; fail when the process exits or the deadline passes."""
+    while not check():
+        if process is not None and process.poll() is not None:
+            raise DevelopError(
+                f"Home Assistant exited (code {process.returncode}) while waiting for {what}"
+            )
+        if time.monotonic() > deadline:
+            raise DevelopError(f"timed out waiting for {what}")
+        time.sleep(0.5)
+
+
+def log_in(api: Api) -> None:
+    """Onboard a new instance (owner dev / dev-password), or log in to an onboarded one."""
+    # Once onboarding is complete its views are gone: 404.
+    status, listing = api.request("GET", "/api/onboarding")
+    if status not in (200, 404):
+        raise DevelopError(f"GET /api/onboarding answered {status}: {listing}")
+    steps = {s["step"]: s["done"] for s in listing} if status == 200 else {}  # noqa: PLR2004
+    if not steps.get("user", True):
+        print("develop: onboarding: creating user dev", flush=True)
+        created = api.call(
+            "POST",
+            "/api/onboarding/users",
+            {
+                "client_id": api.client_id,
+                "name": NAME,
+                "username": USERNAME,
+                "password": PASSWORD,
+                "language": "en",
+            },
+        )
+        api.exchange(created["auth_code"])
+    else:
+        log_in_with_password(api)
+    remaining = [step for step, done in steps.items() if not done and step != "user"]
+    for step in remaining:
+        body = (
+            {
+                "client_id": api.client_id,
+                "redirect_uri": f"{api.client_id}?auth_callback=1",
+            }
+            if step == "integration"
+            else {}
+        )
+        api.call("POST", f"/api/onboarding/{step}", body)
+    if remaining:
+        print(f"develop: onboarding: finished {', '.join(remaining)}", flush=True)
+
+
+def log_in_with_password(api: Api) -> None:
+    """Log in through the login flow, as the login page does."""
+    flow = api.call(
+        "POST",
+        "/auth/login_flow",
+        {
+            "client_id": api.client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": api.client_id,
+        },
+    )
+    result = api.call(
+        "POST",
+        f"/auth/login_flow/{flow['flow_id']}",
+        {"client_id": api.client_id, "username": USERNAME, "password": PASSWORD},
+    )
+    if result.get("type") != "create_entry":
+        raise DevelopError(
+            f"cannot log in as {USERNAME}: {result.get('errors')}; delete the "
+            "development config folder to start afresh"
+        )
+    api.exchange(result["result"])
+
+
+def core_running(api: Api) -> bool:
+    """Return whether Home Assistant has finished starting."""
+    status, config = api.request("GET", "/api/config")
+    return status == 200 and config.get("state") == "RUNNING"  # noqa: PLR2004
+
+
+def ensure_entry(api: Api, args: argparse.Namespace) -> None:
+    """Create the export_monitor entry through the real config flow, unless it exists."""
+    entries = api.call("GET", "/api/config/config_entries/entry?domain=export_monitor")
+    if entries:
+        return
+    day = scenario_day(args.scenario, 0, args.seed)
+    options = monitor_options(day.plant().published())
+    options |= LIMITS | {"battery_capacity_kwh": day.config.battery.capacity_kwh}
+    step = api.call(
+        "POST", "/api/config/config_entries/flow", {"handler": "export_monitor"}
+    )
+    while step.get("type") == "form":
+        if step.get("errors"):
+            raise DevelopError(f"config flow step {step['step_id']}: {step['errors']}")
+        fields = {field["name"] for field in step["data_schema"]}
+        step = api.call(
+            "POST",
+            f"/api/config/config_entries/flow/{step['flow_id']}",
+            {key: value for key, value in options.items() if key in fields},
+        )
+    if step.get("type") != "create_entry":
+        raise DevelopError(f"config flow ended with {step}")
+    print("develop: created the Export Monitor entry (config flow)", flush=True)
+
+
+def bring_up(
+    api: Api, args: argparse.Namespace, process: subprocess.Popen[bytes] | None
+) -> None:
+    """Wait for the API, log in or onboard, wait for startup, add the entry."""
+    deadline = time.monotonic() + START_TIMEOUT
+    wait_for("the HTTP API", api.answers, process, deadline)
+    log_in(api)
+    wait_for(
+        "Home Assistant to finish starting",
+        lambda: core_running(api),
+        process,
+        deadline,
+    )
+    ensure_entry(api, args)
+
+
+def banner(api: Api, paths: Paths, args: argparse.Namespace, detached: bool) -> None:
+    """Say where it runs, how to log in and how to stop it."""
+    stop_hint = "scripts/develop --stop" if detached else "Ctrl-C"
+    print(
+        f"""
+Home Assistant is running: {api.base}
+  dashboard  {api.base}/{DASHBOARD}
+  login      {USERNAME} / {PASSWORD}
+  simulator  {args.scenario} (seed {args.seed}) at {args.speed:g}x
+  log        {paths.log}
+  stop       {stop_hint}
+""",
+        flush=True,
+    )
+
+
+def foreground(process: subprocess.Popen[bytes], paths: Paths) -> int:
+    """Wait until Ctrl-C (or SIGTERM), then stop Home Assistant cleanly."""
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        """Turn SIGTERM into the same clean stop as Ctrl-C."""
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        stop(process.pid, paths)
+        return 0
+    paths.pid.unlink(missing_ok=True)
+    print(f"develop: Home Assistant exited with code {code}; see {paths.log}")
+    return code or 1
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    """Return the last lines of a file, or nothing."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def main(argv: list[str]) -> int:
+    """Stop, or start and set up, the development instance."""
+    args = parse_args(argv)
+    paths = Paths(Path(os.environ.get("DEVELOP_DIR", ROOT / ".develop")).resolve())
+    port = int(os.environ.get("DEVELOP_PORT", "8123"))
+    api = Api(port)
+    pid = running_pid(paths)
+    if args.stop:
+        if pid is None:
+            print(f"develop: nothing running from {paths.base}")
+        else:
+            stop(pid, paths)
+        return 0
+    if pid is not None:
+        print(f"develop: already running (pid {pid}); --stop first to change settings")
+        args = running_settings(paths, args)
+        bring_up(api, args, None)
+        banner(api, paths, args, detached=True)
+        return 0
+    if api.answers():
+        raise DevelopError(f"something else answers on {api.base}: set DEVELOP_PORT")
+    write_config(paths, args, port)
+    began = time.monotonic()
+    print(f"develop: starting Home Assistant from {paths.config}", flush=True)
+    process = start(paths)
+    try:
+        bring_up(api, args, process)
+    except BaseException as err:
+        if isinstance(err, DevelopError):
+            print(f"develop: error: {err}", file=sys.stderr)
+            print(tail(paths.output), file=sys.stderr)
+        stop(process.pid, paths)
+        if isinstance(err, DevelopError | KeyboardInterrupt):
+            return 1
+        raise
+    print(f"develop: ready in {time.monotonic() - began:.0f} s", flush=True)
+    banner(api, paths, args, detached=args.detach)
+    if args.detach:
+        return 0
+    return foreground(process, paths)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except DevelopError as error:
+        print(f"develop: error: {error}", file=sys.stderr)
+        sys.exit(1)

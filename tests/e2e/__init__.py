@@ -1,0 +1,1 @@
+"""End-to-end tests: scripts/develop, a real Home Assistant and a real browser."""
