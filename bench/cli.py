@@ -25,6 +25,7 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 BENCH_MODULE: Final = ROOT / "bench" / "bench_days.py"
 DEFAULT_OUT: Final = ROOT / "bench" / "out"
 DEFAULT_SPAN: Final = HassSpan()
+DAY_TIMEOUT_S: Final = 600
 
 
 def clock_time(text: str) -> time:
@@ -125,6 +126,8 @@ def pytest_args(keyword: str | None) -> list[str]:
         "-p",
         "no:sugar",
         "-q",
+        # A day takes 10-40 s; the suite's 30 s hang guard is for unit tests.
+        f"--timeout={DAY_TIMEOUT_S}",
     ]
     return args if keyword is None else [*args, "-k", keyword]
 
@@ -137,7 +140,7 @@ def plot_choice(
     if wanted is not None:
         return by_id.get(wanted)
     nominal = [o for o in outcomes if o.day.name == "nominal"]
-    return (nominal or list(outcomes) or [None])[0]
+    return next(iter(nominal or outcomes), None)
 
 
 def draw(outcome: DayOutcome | None, out: Path) -> list[Path]:
@@ -148,7 +151,11 @@ def draw(outcome: DayOutcome | None, out: Path) -> list[Path]:
     for controller in CONTROLLERS:
         path = out / f"day_{controller}.png"
         plot_day(
-            outcome.of(controller), day_id(outcome), outcome.day.config.timezone, path
+            outcome.of(controller),
+            outcome.reference,
+            day_id(outcome),
+            outcome.day.config.timezone,
+            path,
         )
         paths.append(path)
     return paths

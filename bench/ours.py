@@ -25,17 +25,17 @@ from homeassistant.helpers.event import (
     async_track_state_report_event,
 )
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import (
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
     async_fire_time_changed,
 )
 
-from custom_components.export_monitor import supervisor as supervisor_module
 from custom_components.export_monitor.const import (
     DEFAULT_TITLE,
     DOMAIN,
     EVENT_DISCHARGE_STOPPED,
 )
+from custom_components.export_monitor.logic import supervision as rules
 from custom_components.export_monitor.supervisor import ExportMonitorSupervisor
 from sim.bridge import (
     CONTROL_ENTITIES,
@@ -59,6 +59,8 @@ from .config import PLANT_STEP_S, HassSpan, bench_options, export_window
 from .records import OURS, ControllerDay
 from .tracker import EPS, DayTracker, advance, day_result, seconds_at
 
+# The module whose imported pure rules get timed.
+SUPERVISOR: Final = ExportMonitorSupervisor.__module__
 # Loop passes allowed for our background tasks (a stop, a re-arm) to finish in one second.
 SETTLE_ROUNDS: Final = 50
 
@@ -107,14 +109,10 @@ def timed[**P, R](function: Callable[P, R], cpu_s: list[float]) -> Callable[P, R
 def timed_supervision(cpu_s: list[float], rule_cpu_s: list[float]) -> Iterator[None]:
     """Time every supervisor evaluation, and apart the pure rules it consults."""
     evaluate = ExportMonitorSupervisor.async_evaluate
-    stop_rule = supervisor_module.stop_reason
-    start_rule = supervisor_module.auto_start_due
     with (
         patch.object(ExportMonitorSupervisor, "async_evaluate", timed(evaluate, cpu_s)),
-        patch.object(supervisor_module, "stop_reason", timed(stop_rule, rule_cpu_s)),
-        patch.object(
-            supervisor_module, "auto_start_due", timed(start_rule, rule_cpu_s)
-        ),
+        patch(f"{SUPERVISOR}.stop_reason", timed(rules.stop_reason, rule_cpu_s)),
+        patch(f"{SUPERVISOR}.auto_start_due", timed(rules.auto_start_due, rule_cpu_s)),
     ):
         yield
 

@@ -60,7 +60,8 @@ def plot_day(
     _shade([power, energy], window, "#ffd54f")
     if day.hass_span is not None:
         _shade([power, energy], day.hass_span, "#90caf9")
-    energy.xaxis.set_major_formatter(dates.DateFormatter("%H:%M", tz=at[0].tzinfo))
+    formatter = dates.DateFormatter("%H:%M", tz=at[0].tzinfo)  # type: ignore[no-untyped-call]
+    energy.xaxis.set_major_formatter(formatter)
     fig.suptitle(_title(day, reference, label))
     fig.text(
         0.01,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 import contextlib
 from dataclasses import dataclass
 import json
@@ -269,7 +269,7 @@ def alive(pid: int) -> bool:
 def write_config(paths: Paths, args: argparse.Namespace, port: int) -> None:
     """Copy the template, write packages/develop.yaml and link the integrations."""
     config = paths.config
-    previous = package_settings(paths) if paths.config.exists() else None
+    previous = read_package(paths).get("export_sim", {})
     if previous and (previous["scenario"], previous["seed"]) != (
         args.scenario,
         args.seed,
@@ -277,7 +277,7 @@ def write_config(paths: Paths, args: argparse.Namespace, port: int) -> None:
         print(
             "develop: note: a new scenario or seed starts a new plant; if its counters "
             "are below today's, the monitor holds counter_went_backwards until they "
-            "catch up (delete the config folder to start afresh)",
+            f"catch up (remove {paths.base} to start afresh)",
             flush=True,
         )
     config.mkdir(parents=True, exist_ok=True)
@@ -316,20 +316,16 @@ def write_config(paths: Paths, args: argparse.Namespace, port: int) -> None:
             )
 
 
-def package_settings(paths: Paths) -> dict[str, Any] | None:
-    """Return the simulator settings last written to packages/develop.yaml."""
+def read_package(paths: Paths) -> dict[str, Any]:
+    """Return packages/develop.yaml as last written, or {} when there is none."""
     try:
         lines = (paths.config / "packages" / "develop.yaml").read_text().splitlines()
-        package = json.loads("\n".join(x for x in lines if not x.startswith("#")))
+        package: dict[str, Any] = json.loads(
+            "\n".join(x for x in lines if not x.startswith("#"))
+        )
     except (OSError, ValueError):
-        return None
-    settings: dict[str, Any] = package["export_sim"]
-    return settings
-
-
-def running_settings(paths: Paths, args: argparse.Namespace) -> argparse.Namespace:
-    """Return the options with the simulator settings the running instance has."""
-    return argparse.Namespace(**vars(args) | (package_settings(paths) or {}))
+        return {}
+    return package
 
 
 def start(paths: Paths) -> subprocess.Popen[bytes]:
@@ -355,7 +351,10 @@ def start(paths: Paths) -> subprocess.Popen[bytes]:
 
 
 def wait_for(
-    what: str, check: Any, process: subprocess.Popen[bytes] | None, deadline: float
+    what: str,
+    check: Callable[[], bool],
+    process: subprocess.Popen[bytes] | None,
+    deadline: float,
 ) -> None:
     """Poll check() until true; fail when the process exits or the deadline passes."""
     while not check():
@@ -508,7 +507,7 @@ def foreground(process: subprocess.Popen[bytes], paths: Paths) -> int:
         return 0
     paths.pid.unlink(missing_ok=True)
     print(f"develop: Home Assistant exited with code {code}; see {paths.log}")
-    return code or 1
+    return code
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -524,7 +523,6 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     paths = Paths(Path(os.environ.get("DEVELOP_DIR", ROOT / ".develop")).resolve())
     port = int(os.environ.get("DEVELOP_PORT", "8123"))
-    api = Api(port)
     pid = running_pid(paths)
     if args.stop:
         if pid is None:
@@ -534,10 +532,14 @@ def main(argv: list[str]) -> int:
         return 0
     if pid is not None:
         print(f"develop: already running (pid {pid}); --stop first to change settings")
-        args = running_settings(paths, args)
+        # Its own port and simulator settings, whatever this command line says.
+        package = read_package(paths)
+        api = Api(package.get("http", {}).get("server_port", port))
+        args = argparse.Namespace(**vars(args) | package.get("export_sim", {}))
         bring_up(api, args, None)
         banner(api, paths, args, detached=True)
         return 0
+    api = Api(port)
     if api.answers():
         raise DevelopError(f"something else answers on {api.base}: set DEVELOP_PORT")
     write_config(paths, args, port)

@@ -11,12 +11,10 @@ import sys
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# The repo root stays off sys.path afterwards: its custom_components/ (and tests/,
+# bench/) must not join the config directory's custom_components namespace.
 def import_sim() -> None:
-    """Import `sim` from the repo root without leaving the root on sys.path.
-
-    Keeping the root off sys.path stops the repo's own custom_components/ from
-    joining the config directory's custom_components namespace.
-    """
+    """Import `sim` from the repo root without leaving the root on sys.path."""
     sys.path.insert(0, str(ROOT))
     try:
         import sim  # noqa: F401, PLC0415

@@ -187,3 +187,25 @@ async def fake_integration(
     await hass.async_block_till_done()
     fake_controls.install()
     return config_entry
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many fault-matrix runs this session made, when the matrix ran."""
+    marker = "test_fault_matrix.py::test_fault["
+    reports = [
+        report
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", None) == "call" and marker in report.nodeid
+    ]
+    if not reports:
+        return
+    # Ids are "<case>-<mode>": count both from what actually ran.
+    runs = {report.nodeid.rpartition("[")[2].rstrip("]") for report in reports}
+    cases = {run.rpartition("-")[0] for run in runs}
+    modes = {run.rpartition("-")[2] for run in runs}
+    passed = sum(1 for report in reports if report.passed)
+    terminalreporter.write_line(
+        f"fault matrix: {len(cases)} cases x {len(modes)} modes = {len(runs)} runs"
+        f" ({passed} passed)"
+    )

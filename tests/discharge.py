@@ -109,6 +109,17 @@ async def async_stop(hass: HomeAssistant) -> None:
     await async_call(hass, "stop_discharge")
 
 
+async def async_failing_starts(hass: HomeAssistant, count: int) -> list[str]:
+    """Try `count` starts that must fail in the actuator; return their error keys."""
+    keys: list[str] = []
+    for _ in range(count):
+        try:
+            await async_start(hass)
+        except HomeAssistantError as err:
+            keys.append(str(err.translation_key))
+    return keys
+
+
 def report(hass: HomeAssistant, entity_ids: Iterable[str] = SOURCES) -> None:
     """Have sources report their current state again, as a live meter does."""
     for entity_id in entity_ids:

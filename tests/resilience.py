@@ -1,19 +1,55 @@
-"""Helpers for the resilience tests: services, time, notices and the monitor's entities."""
+"""Helpers for the resilience tests: services, time, notices, a simulated site, faults."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 import math
 from typing import Any, Final
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
-from homeassistant.core import HomeAssistant, ServiceResponse
+from homeassistant.components.persistent_notification import UpdateType
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import (
+    Event,
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
 
-from custom_components.export_monitor.const import DOMAIN
+from custom_components.export_monitor.const import (
+    CONF_SAFETY_MARGIN_KWH,
+    DOMAIN,
+    EVENT_DISCHARGE_STOPPED,
+)
+from tests.conftest import (
+    BATTERY,
+    DURATION,
+    ENABLE,
+    ENERGY_ATTRS,
+    EXPORT,
+    GRID,
+    POWER,
+    POWER_ATTRS,
+    PV,
+    SOC,
+    SOC_ATTRS,
+    async_setup_inverter,
+)
 
 ENTRY_ID: Final = "01JEXPORTMONITOR0000000000"
 STORE_KEY: Final = f"{DOMAIN}.{ENTRY_ID}.session"
@@ -77,3 +113,250 @@ async def async_tick(
 def local(text: str) -> datetime:
     """Return an aware moment of the local wall-clock time `text` (ISO, no offset)."""
     return datetime.fromisoformat(text).replace(tzinfo=dt_util.get_default_time_zone())
+
+
+# -- a simulated plant behind the helper-entity inverter --------------------------------
+
+SAFETY_MARGIN_KWH: Final = 0.5
+PUBLISHED: Final = (SOC, PV, EXPORT, GRID, BATTERY)
+
+type Publish = Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+@dataclass
+class Plant:
+    """A battery, PV and meters that follow the inverter helpers, as a real site would.
+
+    The inverter runs its forced discharge while the enable helper is on, at the power
+    the power helper says, until its own timer (the duration helper, counted from its
+    last write) runs out. The meters report every step; faults change what they report.
+    """
+
+    hass: HomeAssistant
+    soc: float = 80.0
+    pv_kwh: float = 4.1
+    export_kwh: float = 3.5
+    obeys: bool = True
+    running: bool = False
+    power_kw: float = 0.0
+    breach_kwh: float = 0.0
+    frozen: set[str] = field(default_factory=set)
+    faults: dict[str, Publish] = field(default_factory=dict)
+    timer_ends: datetime | None = None
+    _enable_seen: str | None = None
+    _day: date | None = None
+
+    def margin_kwh(self, entry: ConfigEntry) -> float:
+        """Return the safety margin the entry holds now."""
+        return float(entry.options.get(CONF_SAFETY_MARGIN_KWH, SAFETY_MARGIN_KWH))
+
+    def follow_inverter(self) -> None:
+        """Start or end the physical discharge as the helpers say (an inverter's view)."""
+        enable = state_of(self.hass, ENABLE)
+        if enable in ("on", "off") and enable != self._enable_seen:
+            self.running = enable == "on" and self.obeys
+            self._enable_seen = enable
+        power = _number(self.hass, POWER)
+        if power is not None:
+            self.power_kw = power
+        self.timer_ends = self._timer_end() or self.timer_ends
+
+    def _timer_end(self) -> datetime | None:
+        """Return when the inverter's own timer, as last written, runs out."""
+        duration = self.hass.states.get(DURATION)
+        minutes = _number(self.hass, DURATION)
+        if duration is None or minutes is None:
+            return None
+        return duration.last_reported + timedelta(minutes=minutes)
+
+    def flow(self, seconds: float, allowance_kwh: float) -> None:
+        """Let energy flow for the last `seconds`; count export beyond the allowance."""
+        self._new_day_resets()
+        if not self.running:
+            return
+        now = dt_util.utcnow()
+        if self.timer_ends is not None and now >= self.timer_ends:
+            # The inverter's timer ran out during the step: it stopped then.
+            seconds = max(0.0, seconds - (now - self.timer_ends).total_seconds())
+            self.running = False
+        energy = self.power_kw * seconds / 3600.0
+        self.export_kwh += energy
+        self.soc -= energy / 10.0 * 100.0
+        self.breach_kwh += max(0.0, min(energy, self.export_kwh - allowance_kwh))
+
+    def _new_day_resets(self) -> None:
+        """Reset the daily counters at local midnight, as inverters do."""
+        today = dt_util.now().date()
+        if self._day is not None and today != self._day:
+            self.pv_kwh = 0.0
+            self.export_kwh = 0.0
+        self._day = today
+
+    def publish(self) -> None:
+        """Have every meter report, through its fault if it has one."""
+        power_w = self.power_kw * 1000.0 if self.running else 0.0
+        values = {
+            SOC: (f"{self.soc:.1f}", SOC_ATTRS),
+            PV: (f"{self.pv_kwh:.3f}", ENERGY_ATTRS),
+            EXPORT: (f"{self.export_kwh:.3f}", ENERGY_ATTRS),
+            GRID: (f"{-power_w:.0f}", POWER_ATTRS),
+            BATTERY: (f"{power_w:.0f}", POWER_ATTRS),
+        }
+        for entity_id, (value, attributes) in values.items():
+            if entity_id in self.frozen:
+                continue
+            fault = self.faults.get(entity_id)
+            state, attrs = (
+                (value, attributes) if fault is None else fault(value, attributes)
+            )
+            self.hass.states.async_set(entity_id, state, attrs)
+
+
+def _number(hass: HomeAssistant, entity_id: str) -> float | None:
+    """Return a helper's numeric state, None when it has none."""
+    state = state_of(hass, entity_id)
+    try:
+        return None if state is None else float(state)
+    except ValueError:
+        return None
+
+
+# -- inverter controls that misbehave on demand ---------------------------------------------
+
+
+class Behaviour(StrEnum):
+    """How a broken control answers a service call."""
+
+    HANG = "hang"
+    RAISE = "raise"
+    WRONG = "wrong"
+
+
+@dataclass
+class Controls:
+    """Takes over the helpers' services once one is broken; the others keep obeying."""
+
+    hass: HomeAssistant
+    broken: dict[str, Behaviour] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def break_entity(self, entity_id: str, behaviour: Behaviour) -> None:
+        """Make every later call on `entity_id` behave as `behaviour`."""
+        self.broken[entity_id] = behaviour
+        domain = entity_id.partition(".")[0]
+        services = (
+            ("set_value",) if domain == "input_number" else ("turn_on", "turn_off")
+        )
+        for service in services:
+            self.hass.services.async_register(domain, service, self._async_handle)
+
+    async def _async_handle(self, call: ServiceCall) -> None:
+        """Answer one call as the entity's behaviour says."""
+        entity_id = str(call.data[ATTR_ENTITY_ID])
+        self.calls.append((entity_id, call.service))
+        behaviour = self.broken.get(entity_id)
+        if behaviour is Behaviour.HANG:
+            await asyncio.Event().wait()
+        if behaviour is Behaviour.RAISE:
+            raise HomeAssistantError("the inverter did not answer")
+        self._apply(entity_id, call, wrong=behaviour is Behaviour.WRONG)
+
+    def _apply(self, entity_id: str, call: ServiceCall, *, wrong: bool) -> None:
+        """Write the state the call asks for (a wrong one when `wrong`)."""
+        state = self.hass.states.get(entity_id)
+        if state is None:
+            return
+        value = {"turn_on": "on", "turn_off": "off"}.get(call.service)
+        if value is None:
+            value = str(float(call.data["value"]) + (1.0 if wrong else 0.0))
+        elif wrong:
+            value = state.state
+        self.hass.states.async_set(entity_id, value, state.attributes)
+
+
+# -- the rig: a loaded entry, the site and what the user saw ------------------------------
+
+
+@dataclass
+class Rig:
+    """One monitor on a simulated site, with the clock in the test's hands."""
+
+    hass: HomeAssistant
+    freezer: FrozenDateTimeFactory
+    entry: ConfigEntry
+    plant: Plant
+    controls: Controls
+    stopped: list[Event]
+    seen_notices: set[str] = field(default_factory=set)
+
+    @callback
+    def watch_notices(
+        self,
+        _update: UpdateType,
+        shown: dict[str, persistent_notification.Notification],
+    ) -> None:
+        """Note every condition of the test entry the user is shown, however briefly."""
+        prefix = f"{DOMAIN}_{ENTRY_ID}_"
+        self.seen_notices |= {
+            key.removeprefix(prefix) for key in shown if key.startswith(prefix)
+        }
+
+    async def async_step(self) -> None:
+        """Let one 5 s step pass: energy flows, meters report, timers fire."""
+        self.freezer.tick(STEP)
+        plant = self.plant
+        plant.follow_inverter()
+        plant.flow(STEP.total_seconds(), plant.pv_kwh - plant.margin_kwh(self.entry))
+        plant.publish()
+        async_fire_time_changed(self.hass)
+        await async_settle(self.hass)
+
+    async def async_run(self, seconds: float) -> None:
+        """Let `seconds` pass in 5 s steps."""
+        for _ in range(math.ceil(seconds / STEP.total_seconds())):
+            await self.async_step()
+
+    async def async_run_until(self, moment: datetime) -> None:
+        """Let time pass in 5 s steps until `moment`."""
+        await self.async_run((moment - dt_util.now()).total_seconds())
+
+    async def async_settle(self) -> None:
+        """Let every task finish."""
+        await async_settle(self.hass)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Return the reasons of the stops so far."""
+        return tuple(str(event.data["reason"]) for event in self.stopped)
+
+
+async def async_setup_rig(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    **site: Any,
+) -> Rig:
+    """Set up the site's meters and helpers, then the monitor, at the frozen time."""
+    plant = Plant(hass, **site)
+    plant.publish()
+    await async_setup_inverter(hass)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    rig = Rig(
+        hass=hass,
+        freezer=freezer,
+        entry=entry,
+        plant=plant,
+        controls=Controls(hass),
+        stopped=async_capture_events(hass, EVENT_DISCHARGE_STOPPED),
+    )
+    persistent_notification.async_register_callback(hass, rig.watch_notices)
+    await async_settle(hass)
+    return rig
+
+
+async def async_heal(rig: Rig) -> None:
+    """Mend the controls and leave the enable switch off, so the entry can unload."""
+    rig.controls.broken.clear()
+    rig.hass.states.async_set(ENABLE, "off")
+    await async_settle(rig.hass)

@@ -103,6 +103,8 @@ async def test_bench_smoke(document: dict[str, Any]) -> None:
     assert {c: set(document["summary"][c]) for c in CONTROLLERS} == dict.fromkeys(
         CONTROLLERS, SUMMARY_FIGURES
     )
+    assert day["reference"]["legal_kwh"] > 5.0
+    assert day["reference"]["oracle_max_over_export_kwh"] < 0.01
     assert document["ratios"]["cpu_mean_per_evaluation"] > 0
     assert document["seeds"] == {"nominal-0": day["seed"]}
     assert json.loads(json.dumps(document)) == document

@@ -94,7 +94,7 @@ async def test_stop_button_reports_a_failed_stop(
     fake_integration: MockConfigEntry,
     fake_controls: FakeControls,
 ) -> None:
-    """A stop press that cannot be confirmed raises, and the alarm is up."""
+    """A stop press that cannot be confirmed raises; a later press that works clears it."""
     await async_press(hass, START)
     fake_controls.set(FAKE_ENABLE, "turn_off", Behaviour.RAISE)
     with pytest.raises(HomeAssistantError) as exc_info:
@@ -102,3 +102,7 @@ async def test_stop_button_reports_a_failed_stop(
     assert exc_info.value.translation_key == "discharge_stop_failed"
     assert notification_id("discharge_stop_failed") in notifications(hass)
     assert shown(hass)[:2] == ("active", "discharge_stop_failed")
+    fake_controls.set(FAKE_ENABLE, "turn_off", Behaviour.OBEY)
+    await async_press(hass, STOP)
+    assert shown(hass)[:2] == ("idle", "none")
+    assert notification_id("discharge_stop_failed") not in notifications(hass)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from custom_components.export_monitor.const import (
     EVENT_DISCHARGE_STOPPED,
 )
 from custom_components.export_monitor.controller import StartRequest
+from custom_components.export_monitor.logbook import async_describe_events
 from tests.conftest import (
     CUTOFF,
     DURATION,
@@ -53,10 +54,13 @@ from tests.discharge import (
     Behaviour,
     FakeControls,
     async_call,
+    async_failing_starts,
     async_later,
     async_settle,
+    async_setup_entry,
     async_start,
     async_stop,
+    local,
     notification_id,
     notifications,
     shown,
@@ -153,11 +157,6 @@ async def async_failure(hass: HomeAssistant, service: str, **data: Any) -> str:
     return str(exc_info.value.translation_key)
 
 
-async def async_failing_starts(hass: HomeAssistant, count: int) -> list[str]:
-    """Try `count` starts that fail in the actuator; return their translation keys."""
-    return [await async_failure(hass, "start_discharge") for _ in range(count)]
-
-
 # -- refusals ---------------------------------------------------------------------
 
 
@@ -213,8 +212,9 @@ async def test_start_refused_without_any_data(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """With no required source readable the refusal says there is no data."""
-    for entity_id in (SOC, PV, EXPORT):
-        hass.states.async_set(entity_id, "unavailable")
+    hass.states.async_set(SOC, "unavailable")
+    hass.states.async_set(PV, "unavailable")
+    hass.states.async_set(EXPORT, "unavailable")
     await async_settle(hass)
     assert await async_refusal(hass) == "start_blocked_no_data"
     assert shown(hass) == ("blocked", "no_data", "error")
@@ -262,6 +262,20 @@ async def test_start_refused_without_headroom(
     assert (hass.states.get(ENABLE).state, started) == ("off", [])
 
 
+async def test_start_refused_as_the_day_ends(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    inverter: None,
+    freezer: FrozenDateTimeFactory,
+    started: list[Event],
+) -> None:
+    """No start in the last 30 s of the local day: export after midnight has no PV."""
+    freezer.move_to(local("2026-06-15T23:59:30"))
+    await async_setup_entry(hass, config_entry)
+    assert await async_refusal(hass) == "start_blocked_no_headroom"
+    assert (hass.states.get(ENABLE).state, started) == ("off", [])
+
+
 @pytest.mark.parametrize("options", [FAKES], indirect=True, ids=["fakes"])
 async def test_start_refused_while_breaker_open(
     hass: HomeAssistant,
@@ -294,12 +308,14 @@ OUTSIDE = {
 @pytest.mark.parametrize("options", [OUTSIDE], indirect=True, ids=["window"])
 async def test_automatic_start_refused_outside_window(
     hass: HomeAssistant,
-    init_integration: MockConfigEntry,
+    config_entry: MockConfigEntry,
+    inverter: None,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """An automatic start that comes late, outside the window, is refused."""
-    freezer.move_to("2026-06-15 12:00:00+00:00")
-    controller = init_integration.runtime_data.controller
+    freezer.move_to(local("2026-06-15T12:00:00"))
+    await async_setup_entry(hass, config_entry)
+    controller = config_entry.runtime_data.controller
     with pytest.raises(ServiceValidationError) as exc_info:
         await controller.async_start(StartRequest(origin="auto"))
     assert exc_info.value.translation_key == "start_blocked_outside_window"
@@ -313,12 +329,17 @@ async def test_start_refused_while_stop_pending(
     fake_controls: FakeControls,
     started: list[Event],
 ) -> None:
-    """A stop that has not been confirmed refuses any new start."""
+    """A stop that has not been confirmed refuses any new start until it is."""
     await async_start(hass)
     fake_controls.set(FAKE_ENABLE, "turn_off", Behaviour.RAISE)
     assert await async_failure(hass, "stop_discharge") == "discharge_stop_failed"
     assert await async_refusal(hass) == "start_blocked_discharge_stop_failed"
     assert len(started) == 1
+    fake_controls.set(FAKE_ENABLE, "turn_off", Behaviour.OBEY)
+    await async_later(hass, 30)
+    assert shown(hass) == ("idle", "none", "healthy")
+    await async_start(hass)
+    assert len(started) == 2
 
 
 async def test_start_while_active_does_nothing(
@@ -568,6 +589,20 @@ async def test_power_entity_with_unusable_unit(
     assert (hass.states.get(FAKE_ENABLE).state, started) == ("off", [])
 
 
+@pytest.mark.parametrize("options", [FAKES], indirect=True, ids=["fakes"])
+async def test_power_entity_that_vanished(
+    hass: HomeAssistant,
+    fake_integration: MockConfigEntry,
+    fake_controls: FakeControls,
+    started: list[Event],
+) -> None:
+    """A power entity with no state cannot be verified, so nothing starts."""
+    hass.states.async_remove(FAKE_POWER)
+    fake_controls.set(FAKE_POWER, "set_value", Behaviour.IGNORE)
+    assert await async_failure(hass, "start_discharge") == "discharge_power_set_failed"
+    assert (hass.states.get(FAKE_ENABLE).state, started) == ("off", [])
+
+
 # -- stopping -----------------------------------------------------------------------
 
 
@@ -714,3 +749,32 @@ async def test_concurrent_start_and_stop_calls(
     assert hass.states.get(ENABLE).state == enable
     assert discharge_events == sequence
     assert shown(hass)[1:] == ("none", "healthy")
+
+
+# -- logbook ------------------------------------------------------------------------
+
+
+async def test_logbook_describes_start_and_stop(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    started: list[Event],
+    stopped: list[Event],
+) -> None:
+    """The logbook tells what started and stopped, at what power and why."""
+    describers: dict[str, Callable[[Event], dict[str, str]]] = {}
+
+    def describe(domain: str, event_type: str, fn: Callable[[Event], Any]) -> None:
+        """Collect the describer of one event type."""
+        describers[event_type] = fn
+
+    async_describe_events(hass, describe)
+    await async_start(hass)
+    await async_stop(hass)
+    assert describers[EVENT_DISCHARGE_STARTED](started[0]) == {
+        "name": "Export Monitor",
+        "message": "started a forced discharge at 3.0 kW (service)",
+    }
+    assert describers[EVENT_DISCHARGE_STOPPED](stopped[0]) == {
+        "name": "Export Monitor",
+        "message": "stopped the forced discharge (user) after exporting 0.0 kWh",
+    }

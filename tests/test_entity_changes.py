@@ -290,12 +290,13 @@ async def test_removal_stops_and_raises_repair(
     assert [event.data["reason"] for event in stopped] == ["source_removed"]
     assert state_of(hass, ENABLE) == "off"
     assert state_of(hass, ERROR) == "source_missing"
+    assert await async_refused_start(hass) == "start_blocked_source_missing"
+    # The refusal shows the same condition again: the entity stays named.
     assert "source_missing" in notices(hass)
     assert issue_placeholders(hass, "source_missing") == {
         "title": "Export Monitor",
         "entity_id": entity_id,
     }
-    assert await async_refused_start(hass) == "start_blocked_source_missing"
     assert dict(tracked.options) == base_options()
 
 
@@ -427,6 +428,23 @@ async def test_vanished_then_renamed_entity_is_followed(
     assert issue_placeholders(hass, "source_missing") is None
 
 
+async def test_reload_dismisses_what_no_longer_holds(
+    hass: HomeAssistant, tracked: MockConfigEntry
+) -> None:
+    """A sensor that came back while the entry was unloaded leaves no stale repair."""
+    battery = hass.states.get(BATTERY)
+    hass.states.async_remove(BATTERY)
+    await async_settle(hass)
+    assert issue_placeholders(hass, "source_missing") is not None
+    assert await hass.config_entries.async_unload(tracked.entry_id)
+    hass.states.async_set(BATTERY, battery.state, battery.attributes)
+    assert await hass.config_entries.async_setup(tracked.entry_id)
+    await async_settle(hass)
+    assert notices(hass) == set()
+    assert issue_placeholders(hass, "source_missing") is None
+    assert state_of(hass, ERROR) == "none"
+
+
 async def test_unload_ignores_late_removals(
     hass: HomeAssistant, tracked: MockConfigEntry
 ) -> None:
@@ -472,4 +490,3 @@ async def test_unusable_unit_blocks(
     await async_settle(hass)
     assert state_of(hass, ERROR) == "export_read_failed"
     assert await async_refused_start(hass) == "start_blocked_export_read_failed"
-

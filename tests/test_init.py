@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -11,6 +12,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -272,3 +274,19 @@ async def test_entities_snapshot(
         await hass.async_block_till_done()
 
     await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
+
+
+async def test_removing_the_entry_deletes_its_stored_data(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """Deleting the entry leaves no stored session or counter history behind."""
+    entry_id = init_integration.entry_id
+    await hass.services.async_call(DOMAIN, "start_discharge", {}, blocking=True)
+    await hass.services.async_call(DOMAIN, "stop_discharge", {}, blocking=True)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11))
+    await hass.async_block_till_done()
+    keys = {f"{DOMAIN}.{entry_id}.session", f"{DOMAIN}.{entry_id}.counters"}
+    assert keys <= set(hass_storage)
+    assert await hass.config_entries.async_remove(entry_id)
+    await hass.async_block_till_done()
+    assert not keys & set(hass_storage)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
 from .const import (
@@ -18,8 +21,8 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .controller import ExportMonitorController
-from .coordinator import ExportMonitorCoordinator
+from .controller import ExportMonitorController, session_store_key
+from .coordinator import ExportMonitorCoordinator, counter_store_key
 from .entity_tracking import ExportMonitorEntityTracker
 from .models import ExportMonitorConfigEntry, ExportMonitorRuntimeData
 from .services import async_setup_services
@@ -101,3 +104,11 @@ async def async_migrate_entry(
         LOGGER.error("Cannot downgrade %s from version %s", entry.title, entry.version)
         return False
     return True
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: ExportMonitorConfigEntry
+) -> None:
+    """Delete the entry's stored session and counter history."""
+    for key in (session_store_key(entry.entry_id), counter_store_key(entry.entry_id)):
+        await Store[dict[str, Any]](hass, 1, key).async_remove()

@@ -37,6 +37,7 @@ from .logic.supervision import (
     Session,
     StopReason,
     backstop_minutes,
+    day_ending,
     export_power_estimate_kw,
     reserve_kwh,
     session_export_kwh,
@@ -59,6 +60,11 @@ class StartRequest:
     duration_minutes: float | None = None
     target_export_kwh: float | None = None
     origin: str = "service"
+
+
+def session_store_key(entry_id: str) -> str:
+    """Return the storage key of an entry's discharge session."""
+    return f"{DOMAIN}.{entry_id}.session"
 
 
 def stop_backoff_seconds(attempt: int) -> float:
@@ -85,7 +91,7 @@ class ExportMonitorController:
         )
         self.notifier = ExportMonitorNotifier(hass, entry.entry_id, entry.title)
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.session"
+            hass, STORE_VERSION, session_store_key(entry.entry_id)
         )
         self.lock = asyncio.Lock()
         self.session: Session | None = None
@@ -165,9 +171,16 @@ class ExportMonitorController:
     # -- persistence -------------------------------------------------------------
 
     async def async_load_session(self) -> Session | None:
-        """Return the session stored before a restart, if any."""
-        data = await self._store.async_load()
-        return session_from_data((data or {}).get("session"))
+        """Return the session stored before a restart; None when absent or unreadable."""
+        try:
+            data = await self._store.async_load()
+        except NotImplementedError:
+            # Written by a newer version of the integration: do not guess at it.
+            LOGGER.warning("Ignoring a discharge session stored by a newer version")
+            return None
+        if not isinstance(data, dict):
+            return None
+        return session_from_data(data.get("session"))
 
     async def _async_save(self) -> None:
         """Persist the current session (or its absence)."""
@@ -207,6 +220,9 @@ class ExportMonitorController:
 
     def _worth_starting(self, view: MonitorView, plan: DischargePlan) -> bool:
         """Return whether the headroom exceeds what one stop delay could export."""
+        if day_ending(view.now):
+            # Export after local midnight counts against a day with no PV yet.
+            return False
         power = export_power_estimate_kw(
             plan.power_kw,
             export_power_kw(view.snapshot, view.settings),
@@ -304,7 +320,8 @@ class ExportMonitorController:
             start_exported_kwh=view.snapshot.value(Source.EXPORTED_TODAY) or 0.0,
             target_export_kwh=request.target_export_kwh,
             ends_at=ends_at,
-            started_in_window=view.in_export_window,
+            # The window bounds automatic discharges only; a user's start runs on.
+            started_in_window=request.origin == "auto" and view.in_export_window,
             backstop_minutes=backstop,
             backstop_armed_at=None if backstop is None else now,
         )

@@ -61,6 +61,11 @@ COUNTER_STORE_VERSION: Final = 1
 COUNTER_SAVE_DELAY: Final = 10
 
 
+def counter_store_key(entry_id: str) -> str:
+    """Return the storage key of an entry's daily counter history."""
+    return f"{DOMAIN}.{entry_id}.counters"
+
+
 def configured_sources(options: Mapping[str, Any]) -> dict[Source, str]:
     """Return the entity id of each configured source."""
     return {
@@ -87,7 +92,7 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
         self.controller_status = ControllerStatus()
         self.counters: Mapping[Source, CounterTrack] = {}
         self._counter_store: Store[dict[str, Any]] = Store(
-            hass, COUNTER_STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.counters"
+            hass, COUNTER_STORE_VERSION, counter_store_key(entry.entry_id)
         )
         self._counter_save_pending = False
         # A first look without the counters' history and without saving: a save

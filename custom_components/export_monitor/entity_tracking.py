@@ -5,12 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from homeassistant.core import (
-    Event,
-    EventStateChangedData,
-    HomeAssistant,
-    callback,
-)
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
@@ -112,7 +107,9 @@ class ExportMonitorEntityTracker:
         return data["entity_id"] in self.entities or old in self.entities
 
     @callback
-    def _async_on_registry(self, event: Event[er.EventEntityRegistryUpdatedData]) -> None:
+    def _async_on_registry(
+        self, event: Event[er.EventEntityRegistryUpdatedData]
+    ) -> None:
         """Follow a rename, fail closed on a removal, recover on a re-creation."""
         data = event.data
         if data["action"] == "update":
@@ -166,7 +163,10 @@ class ExportMonitorEntityTracker:
         LOGGER.warning("%s, used by %s, no longer exists", entity_id, self.entry.title)
         self.missing.add(entity_id)
         self._async_sync_fault()
-        self.controller.request_stop(StopReason.SOURCE_REMOVED)
+        # Only our own discharge is stopped: with nothing running, a stop that
+        # cannot be verified (the switch may be the entity that is gone) is noise.
+        if self.controller.active:
+            self.controller.request_stop(StopReason.SOURCE_REMOVED)
 
     @callback
     def _async_found(self, entity_id: str) -> None:

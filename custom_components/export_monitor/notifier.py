@@ -38,6 +38,7 @@ class ExportMonitorNotifier:
         self._entry_id = entry_id
         self._title = title
         self._raised: set[str] = set()
+        self._details: dict[str, dict[str, str]] = {}
         self._texts: dict[str, str] = {}
 
     async def async_load(self) -> None:
@@ -48,6 +49,19 @@ class ExportMonitorNotifier:
         )
         names = await async_get_translations(self._hass, language, "entity", [DOMAIN])
         self._texts = {**texts, **names}
+        self._async_dismiss_leftovers()
+
+    @callback
+    def _async_dismiss_leftovers(self) -> None:
+        """Dismiss what this entry showed before a reload; conditions that hold return."""
+        for condition in ErrorState:
+            persistent_notification.async_dismiss(
+                self._hass, notification_id(self._entry_id, condition)
+            )
+        for condition in REPAIR_CONDITIONS:
+            ir.async_delete_issue(
+                self._hass, DOMAIN, issue_id(self._entry_id, condition)
+            )
 
     @property
     def raised(self) -> frozenset[str]:
@@ -59,7 +73,10 @@ class ExportMonitorNotifier:
         self, condition: str, placeholders: Mapping[str, str] | None = None
     ) -> None:
         """Show a condition (again, with fresh details) to the user."""
-        values = {"title": self._title, **(placeholders or {})}
+        # Details given earlier (which entity) stay until the condition clears.
+        details = {**self._details.get(condition, {}), **(placeholders or {})}
+        self._details[condition] = details
+        values = {"title": self._title, **details}
         persistent_notification.async_create(
             self._hass,
             self._message(condition, values),
@@ -85,6 +102,7 @@ class ExportMonitorNotifier:
         if condition not in self._raised:
             return
         self._raised.discard(condition)
+        self._details.pop(condition, None)
         persistent_notification.async_dismiss(
             self._hass, notification_id(self._entry_id, condition)
         )
@@ -92,12 +110,6 @@ class ExportMonitorNotifier:
             ir.async_delete_issue(
                 self._hass, DOMAIN, issue_id(self._entry_id, condition)
             )
-
-    @callback
-    def async_clear_all_except(self, keep: set[str]) -> None:
-        """Dismiss every raised condition not in `keep`."""
-        for condition in self._raised - keep:
-            self.async_clear(condition)
 
     def _heading(self, condition: str) -> str:
         """Return the notification title: our name and the condition's name."""

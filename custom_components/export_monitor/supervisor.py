@@ -8,6 +8,7 @@ from typing import Final
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError
 from .const import LOGGER, SUPERVISION_INTERVAL
@@ -18,6 +19,7 @@ from .logic.status import MonitorView, is_fault
 from .logic.supervision import (
     OBEY_SHARE,
     AutoStartInputs,
+    Session,
     StopReason,
     SupervisionInputs,
     auto_start_due,
@@ -85,7 +87,7 @@ class ExportMonitorSupervisor:
             # inverter's timer or start anything meanwhile.
             return
         if self.controller.session is not None:
-            self._supervise(view)
+            self._supervise(view, self.controller.session)
             return
         self._check_stopped_flow(view)
         self._clear_stale_refusal(view)
@@ -112,11 +114,8 @@ class ExportMonitorSupervisor:
             ),
         )
 
-    def _supervise(self, view: MonitorView) -> None:
+    def _supervise(self, view: MonitorView, session: Session) -> None:
         """Stop when a rule says so; else keep the inverter's timer armed."""
-        session = self.controller.session
-        if session is None:
-            return
         reason = stop_reason(
             self._inputs(view), session, self.controller.cadence, view.settings.min_soc
         )
@@ -175,7 +174,7 @@ class ExportMonitorSupervisor:
             controller.obey_confirmed = True
             controller.clear_fault(ErrorState.INVERTER_NOT_OBEYING)
             return None
-        if obey_check_due(session.started_at, view.now):
+        if obey_check_due(session.started_at, _flow_measured_at(view)):
             return StopReason.INVERTER_NOT_OBEYING
         return None
 
@@ -187,7 +186,7 @@ class ExportMonitorSupervisor:
         if controller.stop_check is None:
             return
         stopped_at, power_kw = controller.stop_check
-        if not obey_check_due(stopped_at, view.now):
+        if not obey_check_due(stopped_at, _flow_measured_at(view)):
             return
         controller.stop_check = None
         if self._still_discharging(view, power_kw):
@@ -201,9 +200,13 @@ class ExportMonitorSupervisor:
     def _still_discharging(self, view: MonitorView, power_kw: float) -> bool:
         """Return whether battery or grid power still shows the forced discharge."""
         battery = battery_discharge_kw(view.snapshot, view.settings)
-        if battery is not None:
-            return discharging(power_kw, battery)
         export = export_power_kw(view.snapshot, view.settings)
+        if battery is not None:
+            # Battery power that feeds the house is self-consumption, not the forced
+            # discharge: only what also leaves through the meter counts.
+            return discharging(
+                power_kw, battery if export is None else min(battery, export)
+            )
         before = self.controller.export_before_start_kw
         if export is None or before is None:
             return False
@@ -230,7 +233,7 @@ class ExportMonitorSupervisor:
                 enabled=view.settings.auto_discharge,
                 in_window=view.in_export_window,
                 blockers=tuple(view.blockers),
-                headroom_kwh=view.snapshot.headroom_kwh,
+                headroom_kwh=_exportable_kwh(view),
                 last_stop_at=controller.last_stop_at,
                 last_stop_reason=controller.last_stop_reason,
             )
@@ -282,7 +285,7 @@ class ExportMonitorSupervisor:
         if stored is None and enable_on is False:
             return
         view = self.coordinator.view()
-        if stored is not None and enable_on and self._may_resume(view):
+        if stored is not None and enable_on and self._may_resume(view, stored):
             controller.session = stored
             controller.obey_confirmed = False
             LOGGER.info("Resumed supervising the forced discharge after a restart")
@@ -290,16 +293,39 @@ class ExportMonitorSupervisor:
             return
         controller.session = stored
         await controller.async_stop(StopReason.RESTART)
-        controller.notifier.async_raise(
-            RESTART_NOTICE, {"entity_id": controller.enable_entity}
-        )
+        if enable_on is not False:
+            # Only a switch found on (or unreadable) means a discharge was running.
+            controller.notifier.async_raise(
+                RESTART_NOTICE, {"entity_id": controller.enable_entity}
+            )
 
-    def _may_resume(self, view: MonitorView) -> bool:
+    def _may_resume(self, view: MonitorView, stored: Session) -> bool:
         """Return whether the user allows resuming and every start condition holds."""
         if not view.settings.resume_when_safe or view.blockers:
             return False
+        if dt_util.as_local(stored.started_at).date() != view.now.date():
+            # Its counters have reset since: today's figures say nothing about it.
+            return False
         plan, blockers = self.controller.calculate(StartRequest(origin="resume"))
         return plan is not None and not blockers
+
+
+def _flow_measured_at(view: MonitorView) -> datetime:
+    """Return when the battery power in hand was measured (now without one)."""
+    # A reading from before the grace ended cannot show whether the inverter obeyed:
+    # with a slow meter it may predate the command itself.
+    reading = view.snapshot.readings.get(Source.BATTERY_POWER)
+    if reading is None or not reading.usable or reading.reported_at is None:
+        return view.now
+    return reading.reported_at
+
+
+def _exportable_kwh(view: MonitorView) -> float | None:
+    """Return what a start could export now: headroom and energy above min SOC."""
+    # Bounding by the battery too keeps a battery stopped at min SOC from restarting
+    # every few minutes on the little PV it gains (flapping).
+    plan = view.snapshot.plan
+    return None if plan is None else plan.energy_kwh
 
 
 _DATA_FAULTS: Final = frozenset(

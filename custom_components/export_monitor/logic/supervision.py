@@ -95,7 +95,7 @@ class MeterCadence:
             return self
         if delta < 0:
             return MeterCadence(last_value=value, last_change_at=reported_at)
-        seconds = (reported_at - self.last_change_at).total_seconds()
+        seconds = seconds_between(self.last_change_at, reported_at)
         if seconds <= 0:
             return replace(self, last_value=value)
         if seconds > MAX_METER_INTERVAL_SECONDS:
@@ -107,6 +107,13 @@ class MeterCadence:
             resolution_kwh=_smallest_step(self.resolution_kwh, delta),
             rate_kw=delta / seconds * 3600.0,
         )
+
+
+def seconds_between(start: datetime, end: datetime) -> float:
+    """Return the real seconds from `start` to `end`, across summer-time changes."""
+    # Python subtracts two local times of the same zone on the wall clock: an hour
+    # off when the clocks change in between. UTC has no clock changes.
+    return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()
 
 
 def _smallest_step(known: float, delta: float) -> float:
@@ -150,7 +157,7 @@ def reserve_kwh(
 def seconds_to_local_midnight(now: datetime) -> float:
     """Return the real seconds until the next local midnight (DST-aware)."""
     midnight = datetime.combine(now.date() + timedelta(days=1), time(), now.tzinfo)
-    return (midnight.astimezone(UTC) - now.astimezone(UTC)).total_seconds()
+    return seconds_between(now, midnight)
 
 
 def stop_reason(
@@ -170,29 +177,33 @@ def stop_reason(
         return StopReason.MIDNIGHT
     if inputs.soc <= min_soc:
         return StopReason.SOC_AT_MIN
-    if _headroom_spent(inputs, session, cadence):
+    if _headroom_spent(inputs.headroom_kwh, inputs, session, cadence):
         return StopReason.HEADROOM_EXHAUSTED
     return _planned_end(inputs, session)
 
 
-def _near_midnight(now: datetime, session_day: date) -> bool:
-    """Return whether the local day is ending (or has ended) for this session."""
-    if now.date() != session_day:
-        return True
+def day_ending(now: datetime) -> bool:
+    """Return whether the local day ends within the midnight guard."""
     return seconds_to_local_midnight(now) <= MIDNIGHT_GUARD_SECONDS
 
 
+def _near_midnight(now: datetime, session_day: date) -> bool:
+    """Return whether the local day is ending (or has ended) for this session."""
+    return now.date() != session_day or day_ending(now)
+
+
 def _headroom_spent(
-    inputs: SupervisionInputs, session: Session, cadence: MeterCadence
+    headroom_kwh: float,
+    inputs: SupervisionInputs,
+    session: Session,
+    cadence: MeterCadence,
 ) -> bool:
     """Return whether the headroom would run out before the next chance to stop."""
-    if inputs.headroom_kwh is None:
-        return True
     power = export_power_estimate_kw(
         session.power_kw, inputs.grid_export_kw, cadence.rate_kw
     )
     reserve = reserve_kwh(power, cadence, inputs.export_age_seconds or 0.0)
-    return inputs.headroom_kwh <= reserve
+    return headroom_kwh <= reserve
 
 
 def _planned_end(inputs: SupervisionInputs, session: Session) -> StopReason | None:
@@ -200,7 +211,10 @@ def _planned_end(inputs: SupervisionInputs, session: Session) -> StopReason | No
     exported = session_export_kwh(session, inputs.exported_today_kwh)
     if session.target_export_kwh is not None and exported >= session.target_export_kwh:
         return StopReason.TARGET_REACHED
-    if session.ends_at is not None and inputs.now >= session.ends_at:
+    if (
+        session.ends_at is not None
+        and seconds_between(session.ends_at, inputs.now) >= 0
+    ):
         return StopReason.DURATION_ELAPSED
     if session.started_in_window and not inputs.in_window:
         return StopReason.WINDOW_ENDED
@@ -227,7 +241,7 @@ def remaining_minutes(
         )
         bounds.append(left / session.power_kw * 60.0)
     if session.ends_at is not None:
-        bounds.append((session.ends_at - now).total_seconds() / 60.0)
+        bounds.append(seconds_between(now, session.ends_at) / 60.0)
     return max(0.0, min(bounds))
 
 
@@ -241,7 +255,7 @@ def backstop_due(session: Session, now: datetime) -> bool:
     if session.backstop_minutes is None or session.backstop_armed_at is None:
         return True
     half = max(60.0, session.backstop_minutes * 60.0 / 2)
-    return (now - session.backstop_armed_at).total_seconds() >= half
+    return seconds_between(session.backstop_armed_at, now) >= half
 
 
 def discharging(setpoint_kw: float, battery_discharge_kw: float) -> bool:
@@ -251,7 +265,7 @@ def discharging(setpoint_kw: float, battery_discharge_kw: float) -> bool:
 
 def obey_check_due(commanded_at: datetime, now: datetime) -> bool:
     """Return whether the inverter has had its grace time to follow a command."""
-    return now - commanded_at >= OBEY_GRACE
+    return seconds_between(commanded_at, now) >= OBEY_GRACE.total_seconds()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -278,4 +292,7 @@ def auto_start_due(inputs: AutoStartInputs) -> bool:
     same_day = inputs.last_stop_at.date() == inputs.now.date()
     if same_day and inputs.last_stop_reason in LATCHING_STOPS:
         return False
-    return inputs.now - inputs.last_stop_at >= AUTO_RESTART_PAUSE
+    return (
+        seconds_between(inputs.last_stop_at, inputs.now)
+        >= AUTO_RESTART_PAUSE.total_seconds()
+    )
