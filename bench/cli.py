@@ -102,8 +102,10 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--plot-day",
+        action="append",
         default=None,
-        help="day to draw, e.g. nominal-0 (default: the first nominal day, else the first)",
+        help="day to draw, e.g. nominal-0; repeatable (default: the first nominal "
+        "day and the baseline's worst breach)",
     )
     p.add_argument(
         "-k",
@@ -111,7 +113,7 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="pytest -k expression over day ids (debugging)",
     )
-    return p  # fmt: skip
+    return p
 
 
 def pytest_args(keyword: str | None) -> list[str]:
@@ -132,32 +134,34 @@ def pytest_args(keyword: str | None) -> list[str]:
     return args if keyword is None else [*args, "-k", keyword]
 
 
-def plot_choice(
-    outcomes: Sequence[DayOutcome], wanted: str | None
-) -> DayOutcome | None:
-    """Return the day to draw."""
+def plot_choices(
+    outcomes: Sequence[DayOutcome], wanted: Sequence[str] | None
+) -> list[DayOutcome]:
+    """Return the days to draw: as asked, else the first nominal and the worst breach."""
     by_id = {day_id(outcome): outcome for outcome in outcomes}
-    if wanted is not None:
-        return by_id.get(wanted)
+    if wanted:
+        return [by_id[name] for name in wanted if name in by_id]
     nominal = [o for o in outcomes if o.day.name == "nominal"]
-    return next(iter(nominal or outcomes), None)
+    chosen = list(nominal or outcomes)[:1]
+    breaches = [o for o in outcomes if o.baseline.result.over_export_kwh > 0.0]
+    worst = max(breaches, key=lambda o: o.baseline.result.over_export_kwh, default=None)
+    return chosen if worst is None or worst in chosen else [*chosen, worst]
 
 
-def draw(outcome: DayOutcome | None, out: Path) -> list[Path]:
-    """Draw one PNG per controller of the chosen day; return the paths."""
-    if outcome is None:
-        return []
+def draw(outcomes: Sequence[DayOutcome], out: Path) -> list[Path]:
+    """Draw one PNG per controller of each chosen day; return the paths."""
     paths = []
-    for controller in CONTROLLERS:
-        path = out / f"day_{controller}.png"
-        plot_day(
-            outcome.of(controller),
-            outcome.reference,
-            day_id(outcome),
-            outcome.day.config.timezone,
-            path,
-        )
-        paths.append(path)
+    for outcome in outcomes:
+        for controller in CONTROLLERS:
+            path = out / f"day_{day_id(outcome)}_{controller}.png"
+            plot_day(
+                outcome.of(controller),
+                outcome.reference,
+                day_id(outcome),
+                outcome.day.config.timezone,
+                path,
+            )
+            paths.append(path)
     return paths
 
 
@@ -193,7 +197,7 @@ def main(argv: Sequence[str]) -> int:
     out: Path = args.out
     write_json(document, out / "results.json")
     (out / "tables.md").write_text(tables(document) + "\n", encoding="utf-8")
-    pictures = draw(plot_choice(plugin.outcomes, args.plot_day), out)
+    pictures = draw(plot_choices(plugin.outcomes, args.plot_day), out)
     print(tables(document))
     print(f"\nwrote {out / 'results.json'}, {out / 'tables.md'}", *pictures, sep="\n  ")
     print(f"runtime {info.runtime_s} s; days run {len(plugin.outcomes)}/{len(days)}")

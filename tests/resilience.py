@@ -59,6 +59,8 @@ EXPORTED: Final = "sensor.export_monitor_exported_today"
 ALLOWANCE: Final = "sensor.export_monitor_export_allowance"
 HEADROOM: Final = "sensor.export_monitor_export_headroom"
 STEP: Final = timedelta(seconds=5)
+# The simulated meters report every 10 s, a common cadence (5-60 s in the field).
+METER_STEP: Final = timedelta(seconds=10)
 
 
 def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
@@ -302,22 +304,24 @@ class Rig:
         }
 
     async def async_step(self) -> None:
-        """Let one 5 s step pass: energy flows, meters report, timers fire."""
-        self.freezer.tick(STEP)
+        """Let one meter step pass: energy flows, meters report, timers fire."""
+        self.freezer.tick(METER_STEP)
         plant = self.plant
         plant.follow_inverter()
-        plant.flow(STEP.total_seconds(), plant.pv_kwh - plant.margin_kwh(self.entry))
+        plant.flow(
+            METER_STEP.total_seconds(), plant.pv_kwh - plant.margin_kwh(self.entry)
+        )
         plant.publish()
         async_fire_time_changed(self.hass)
         await async_settle(self.hass)
 
     async def async_run(self, seconds: float) -> None:
-        """Let `seconds` pass in 5 s steps."""
-        for _ in range(math.ceil(seconds / STEP.total_seconds())):
+        """Let `seconds` pass in meter steps."""
+        for _ in range(math.ceil(seconds / METER_STEP.total_seconds())):
             await self.async_step()
 
     async def async_run_until(self, moment: datetime) -> None:
-        """Let time pass in 5 s steps until `moment`."""
+        """Let time pass in meter steps until `moment`."""
         await self.async_run((moment - dt_util.now()).total_seconds())
 
     async def async_settle(self) -> None:

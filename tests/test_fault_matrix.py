@@ -34,6 +34,7 @@ from custom_components.export_monitor.controller import ExportMonitorController
 from tests.conftest import CUTOFF, DURATION, ENABLE, EXPORT, POWER, PV, SOC
 from tests.resilience import (
     ERROR,
+    METER_STEP,
     Behaviour,
     Publish,
     Rig,
@@ -47,8 +48,8 @@ from tests.resilience import (
 # Real seconds: the clock ticks (stops retry with real sleeps), so keep waits short.
 ACTUATOR_TIMEOUT: Final = 0.05
 # A fault must have ended the discharge this long after it hit: two minutes, and the
-# one 5 s meter step in which the end shows.
-BOUND: Final = timedelta(minutes=2, seconds=5)
+# one meter step in which the end shows.
+BOUND: Final = timedelta(minutes=2) + METER_STEP
 NOON: Final = "2026-06-15T12:00:00"
 STOP_FAILED_LOG: Final = "Could not stop the forced discharge"
 # With the switch stuck on, only the inverter's own timer ends the flow. It is written

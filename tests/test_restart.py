@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import timedelta
+from datetime import datetime, timedelta
 import logging
 from typing import Any, Final
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -28,14 +30,23 @@ from custom_components.export_monitor.const import (
 )
 from custom_components.export_monitor.logic.persist import session_to_data
 from custom_components.export_monitor.logic.supervision import Session
-from tests.conftest import ENABLE, async_setup_inverter, base_options, set_sources
+from tests.conftest import (
+    ENABLE,
+    EXPORT,
+    async_setup_inverter,
+    base_options,
+    set_sources,
+)
 from tests.resilience import (
     ENTRY_ID,
     ERROR,
+    EXPORTED,
     STATUS,
     STORE_KEY,
+    Rig,
     async_call,
     async_settle,
+    async_setup_rig,
     local,
     notices,
     state_of,
@@ -419,3 +430,127 @@ async def test_settings_survive_a_reload(
     await async_settle(hass)
     assert dict(init_integration.options) == CHANGED_OPTIONS
     assert shown_settings(hass) == CHANGED
+
+
+# -- day boundaries ----------------------------------------------------------------------
+
+# The last day of each kind: an ordinary one, and the 23- and 25-hour DST days.
+DAYS: Final = {
+    "ordinary": "2026-06-15",
+    "dst_spring": "2026-03-29",
+    "dst_autumn": "2026-10-25",
+}
+NEXT_DAYS: Final = {
+    "ordinary": "2026-06-16",
+    "dst_spring": "2026-03-30",
+    "dst_autumn": "2026-10-26",
+}
+
+
+async def async_site(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    at: str,
+    **site: Any,
+) -> Rig:
+    """Set up a London site at the local time `at` with plenty of headroom."""
+    await hass.config.async_set_time_zone("Europe/London")
+    freezer.move_to(local(at))
+    return await async_setup_rig(hass, freezer, config_entry, pv_kwh=12.0, **site)
+
+
+def stopped_at(rig: Rig) -> list[datetime]:
+    """Return the local times of the stops."""
+    return [dt_util.as_local(event.time_fired) for event in rig.stopped]
+
+
+@pytest.mark.parametrize("day", list(DAYS), ids=list(DAYS))
+async def test_counter_reset_at_midnight_is_accepted(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    day: str,
+) -> None:
+    """Daily counters that drop to zero at local midnight are a new day, not a fault."""
+    rig = await async_site(hass, freezer, config_entry, f"{DAYS[day]}T23:59:00")
+    await rig.async_run_until(local(f"{NEXT_DAYS[day]}T00:00:30"))
+    assert (state_of(hass, EXPORTED), state_of(hass, ERROR)) == ("0.0", "none")
+    assert notices(hass) == set()
+
+
+@pytest.mark.parametrize("day", list(DAYS), ids=list(DAYS))
+async def test_discharge_stops_before_midnight(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    day: str,
+) -> None:
+    """A discharge ends before local midnight, when the counters reset, on any day."""
+    rig = await async_site(hass, freezer, config_entry, f"{DAYS[day]}T23:58:00")
+    await async_call(hass, "start_discharge")
+    await rig.async_run_until(local(f"{NEXT_DAYS[day]}T00:00:30"))
+    assert rig.reasons == ("midnight",)
+    assert stopped_at(rig)[0] < local(f"{NEXT_DAYS[day]}T00:00:00")
+    assert rig.plant.breach_kwh == 0.0
+    assert state_of(hass, ERROR) == "none"
+
+
+@pytest.mark.parametrize(
+    "at",
+    ["2026-03-29T00:59:00", "2026-10-25T01:59:00"],
+    ids=["spring_forward", "fall_back"],
+)
+async def test_discharge_continues_across_a_clock_change(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    at: str,
+) -> None:
+    """The DST change mid-day is no day boundary: the discharge carries on."""
+    rig = await async_site(hass, freezer, config_entry, at)
+    await async_call(hass, "start_discharge")
+    await rig.async_run(180)
+    assert rig.reasons == ()
+    assert (state_of(hass, ENABLE), state_of(hass, STATUS)) == ("on", "active")
+    assert state_of(hass, ERROR) == "none"
+
+
+async def test_backwards_glitch_is_held_and_recovers(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """A counter going backwards mid-day holds its last good value and stops until sane."""
+    rig = await async_site(hass, freezer, config_entry, NOW, export_kwh=3.0)
+    await async_call(hass, "start_discharge")
+    await rig.async_run(30)
+    last_good = state_of(hass, EXPORTED)
+    rig.plant.faults[EXPORT] = lambda value, attrs: (f"{float(value) - 1:.3f}", attrs)
+    await rig.async_run(10)
+    assert (state_of(hass, ERROR), state_of(hass, EXPORTED)) == (
+        "counter_went_backwards",
+        last_good,
+    )
+    assert rig.reasons == ("data_unsafe",)
+    assert state_of(hass, ENABLE) == "off"
+    assert notices(hass) == {"counter_went_backwards"}
+    rig.plant.faults.clear()
+    await rig.async_run(10)
+    assert state_of(hass, ERROR) == "none"
+    assert notices(hass) == set()
+
+
+async def test_counter_not_reset_blocks_until_it_resets(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """A counter still showing yesterday after midnight blocks starts until it resets."""
+    rig = await async_site(hass, freezer, config_entry, "2026-06-15T23:59:00")
+    yesterday = f"{rig.plant.export_kwh:.3f}"
+    rig.plant.faults[EXPORT] = lambda _value, attrs: (yesterday, attrs)
+    await rig.async_run_until(local("2026-06-16T00:00:30"))
+    assert state_of(hass, ERROR) == "counter_not_reset"
+    with pytest.raises(ServiceValidationError) as exc_info:
+        await async_call(hass, "start_discharge")
+    assert exc_info.value.translation_key == "start_blocked_counter_not_reset"
+    rig.plant.faults.clear()
+    await rig.async_run(10)
+    assert state_of(hass, ERROR) == "none"

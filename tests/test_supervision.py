@@ -30,6 +30,8 @@ from custom_components.export_monitor.const import (
     CONF_DISCHARGE_SWITCH_ENTITY,
     CONF_EXPORT_WINDOW_END,
     CONF_EXPORT_WINDOW_START,
+    CONF_FORECAST_CREDIT,
+    CONF_FORECAST_TODAY_ENTITY,
     CONF_RESUME_WHEN_SAFE,
     CONF_STALE_AFTER_SECONDS,
     DOMAIN,
@@ -1016,3 +1018,51 @@ async def test_battery_feeding_the_house_after_a_stop_raises_nothing(
     assert reasons(stopped) == ["user"]
     assert notification_id("inverter_not_obeying") not in notifications(hass)
     assert shown(hass) == ("idle", "none", "healthy")
+
+
+FORECAST = "sensor.pv_forecast_today"
+NIGHT_CREDIT = {CONF_FORECAST_TODAY_ENTITY: FORECAST, CONF_FORECAST_CREDIT: True}
+
+
+@pytest.mark.parametrize("options", [NIGHT_CREDIT], indirect=True, ids=["credit"])
+async def test_duration_is_real_time_when_the_clocks_go_back(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    inverter: None,
+    freezer: FrozenDateTimeFactory,
+    obeying: None,
+    stopped: list[Event],
+) -> None:
+    """30 minutes from 01:45 BST end at 01:15 GMT, not an hour later (night: credit)."""
+    hass.states.async_set(FORECAST, "20", {"unit_of_measurement": "kWh"})
+    freezer.move_to(local("2026-10-25T01:45:00"))
+    await async_setup_entry(hass, config_entry)
+    await async_start(hass, duration_minutes=30)
+    await async_jump(hass, freezer, dt_util.parse_datetime("2026-10-25T01:14:55Z"))
+    assert stopped == []
+    await async_advance(hass, freezer, 5, live=(*SOURCES, FORECAST))
+    assert reasons(stopped) == ["duration_elapsed"]
+    assert stopped[0].time_fired == dt_util.parse_datetime("2026-10-25T01:15:00+00:00")
+
+
+async def test_pause_between_sessions_is_not_a_meter_interval(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    obeying: None,
+    stopped: list[Event],
+) -> None:
+    """A counter that stood still between two sessions does not cut the next one short."""
+    set_state(hass, EXPORT, "10.5")
+    await async_start(hass)
+    await async_run_meter(
+        hass, freezer, stopped, interval=10, resolution=0.01, power_kw=3.0
+    )
+    set_state(hass, PV, "12.2")
+    await async_advance(hass, freezer, 300)
+    await async_start(hass)
+    second = await async_run_meter(
+        hass, freezer, stopped, interval=10, resolution=0.01, power_kw=3.0
+    )
+    assert reasons(stopped) == ["headroom_exhausted", "headroom_exhausted"]
+    assert second.headroom_shown_at_stop < 0.1

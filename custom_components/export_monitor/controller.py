@@ -311,7 +311,8 @@ class ExportMonitorController:
         now = view.now
         ends_at = None
         if request.duration_minutes is not None:
-            ends_at = now + timedelta(minutes=request.duration_minutes)
+            # In UTC: local wall-clock arithmetic is an hour off over a clock change.
+            ends_at = dt_util.as_utc(now) + timedelta(minutes=request.duration_minutes)
         self.session = Session(
             started_at=now,
             origin=request.origin,
@@ -326,6 +327,9 @@ class ExportMonitorController:
             backstop_armed_at=None if backstop is None else now,
         )
         self.obey_confirmed = False
+        # The counter stood (nearly) still while idle: the gap up to its next step is
+        # not a meter interval and would inflate the stop reserve of the new session.
+        self.cadence = replace(self.cadence, last_change_at=None)
         self.refusal = ErrorState.NONE
         self.clear_fault(*_START_FAULTS)
         self.hass.bus.async_fire(

@@ -27,6 +27,7 @@ from .logic.supervision import (
     discharging,
     obey_check_due,
     remaining_minutes,
+    seconds_between,
     stop_reason,
 )
 
@@ -227,12 +228,17 @@ class ExportMonitorSupervisor:
     def _maybe_auto_start(self, view: MonitorView) -> None:
         """Start by itself inside the window when everything allows it."""
         controller = self.controller
+        if not view.settings.auto_discharge or not view.in_export_window:
+            return
+        # The same checks a start makes, so a doomed attempt is never made (and
+        # the error state does not flicker with refusals).
+        _, blockers = controller.calculate(StartRequest(origin="auto"))
         due = auto_start_due(
             AutoStartInputs(
                 now=view.now,
                 enabled=view.settings.auto_discharge,
                 in_window=view.in_export_window,
-                blockers=tuple(view.blockers),
+                blockers=tuple(blockers),
                 headroom_kwh=_exportable_kwh(view),
                 last_stop_at=controller.last_stop_at,
                 last_stop_reason=controller.last_stop_reason,
@@ -263,7 +269,8 @@ class ExportMonitorSupervisor:
             return
         if self._fault_since is None or self._fault_since[0] != fault:
             self._fault_since = (fault, view.now)
-        if view.now - self._fault_since[1] >= NOTIFY_DATA_FAULT_AFTER:
+        since = seconds_between(self._fault_since[1], view.now)
+        if since >= NOTIFY_DATA_FAULT_AFTER.total_seconds():
             notifier.async_raise(fault, {})
 
     def _sync_breaker_notification(self, view: MonitorView) -> None:

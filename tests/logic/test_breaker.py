@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import reduce
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, strategies as st
 import pytest
@@ -179,3 +180,12 @@ def test_consecutive_failures_open_exactly_at_five(count: int, wait: float) -> N
     breaker = _failures(count)
     later = NOW + timedelta(seconds=wait)
     assert (breaker.state(later) is BreakerState.OPEN) == (count >= 5)
+
+
+def test_cool_down_counts_real_time_across_the_autumn_clock_change() -> None:
+    """Opened at 01:59:30 BST, the breaker is half-open 60 real seconds later (01:00:30 GMT)."""
+    london = ZoneInfo("Europe/London")
+    opened = datetime(2026, 10, 25, 1, 59, 30, tzinfo=london)
+    later = datetime(2026, 10, 25, 1, 0, 30, fold=1, tzinfo=london)
+    breaker = CircuitBreaker(failure_count=5, opened_at=opened)
+    assert breaker.state(later) is BreakerState.HALF_OPEN

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -31,7 +31,8 @@ class CircuitBreaker:
         """Return the position at `now`."""
         if self.opened_at is None:
             return BreakerState.CLOSED
-        if now - self.opened_at >= COOL_DOWN:
+        # Real elapsed time: aware local times subtract by the wall clock.
+        if now.astimezone(UTC) - self.opened_at.astimezone(UTC) >= COOL_DOWN:
             return BreakerState.HALF_OPEN
         return BreakerState.OPEN
 
