@@ -81,7 +81,7 @@ def _title(day: ControllerDay, reference: Reference, label: str) -> str:
     got = "-" if value is None else f"{100.0 * value:.1f} %"
     result = day.result
     return (
-        f"{TITLES.get(day.controller, day.controller)}: {label} ({result.day}); "
+        f"{TITLES.get(day.controller, day.controller)}: {label} ({result.day})\n"
         f"over-export {result.over_export_kwh:.3f} kWh, "
         f"max during day {result.max_over_export_kwh:.3f} kWh, share {got}, "
         f"writes {result.commands_written}"

@@ -179,6 +179,7 @@ def summary_table(document: Mapping[str, Any]) -> str:
         ["worst day, end of day (kWh)", _worst(o["worst_over_export"]), _worst(b["worst_over_export"]), ""],
         ["worst day, max during the day (kWh)", _worst(o["worst_max_over_export"]), _worst(b["worst_max_over_export"]), ""],
         ["share of legal energy, nominal: mean (min)", f"{pct(o['share_nominal_mean'])} ({pct(o['share_nominal_min'])})", f"{pct(b['share_nominal_mean'])} ({pct(b['share_nominal_min'])})", ""],
+        ["simple-formula share, nominal: mean", pct(o["simple_share_nominal_mean"]), pct(b["simple_share_nominal_mean"]), ""],
         ["share of legal energy, all days: mean (min)", f"{pct(o['share_mean'])} ({pct(o['share_min'])})", f"{pct(b['share_mean'])} ({pct(b['share_min'])})", ""],
         ["inverter writes per day", num(o["writes_per_day"]), num(b["writes_per_day"]), ratio(r["writes_per_day"])],
         ["stop reaction median / p99 (s)", f"{num(o['reaction_median_s'])} / {num(o['reaction_p99_s'])}", f"{num(b['reaction_median_s'])} / {num(b['reaction_p99_s'])}", ratio(r["reaction_median"])],

@@ -60,6 +60,12 @@ DEFINITIONS: Final[Mapping[str, str]] = {
         "one-way efficiency (B). min(H, B) ignores the house load and the PV that keeps "
         "raising the allowance during the window, so the oracle's figure is used instead."
     ),
+    "simple_share": (
+        "The simple formula, for comparison: simple_legal_kwh = min(H, B); simple_share "
+        "= min(simple_legal_kwh, forced_discharge_kwh) / simple_legal_kwh, where "
+        "forced_discharge_kwh is the true AC battery discharge inside the window while "
+        "the inverter was force-discharging (part of it feeds the house load)."
+    ),
     "writes": (
         "Writes that reached the inverter on the day. Ours: every state write (changed or "
         "re-written) of the four control helpers, each carried to the plant as a command; "
@@ -108,6 +114,19 @@ def share(window: WindowFigures, reference: Reference) -> float | None:
     return None if legal < MIN_LEGAL_KWH else achieved_kwh(window, reference) / legal
 
 
+def simple_legal_kwh(window: WindowFigures) -> float:
+    """Return the simple formula's legal energy: min(H, B)."""
+    return min(headroom_kwh(window), window.battery_above_min_kwh)
+
+
+def simple_share(window: WindowFigures) -> float | None:
+    """Return forced battery discharge in the window over min(H, B), capped at 1."""
+    legal = simple_legal_kwh(window)
+    if legal < MIN_LEGAL_KWH:
+        return None
+    return min(legal, window.forced_discharge_kwh) / legal
+
+
 def percentile(values: Sequence[float], fraction: float) -> float | None:
     """Return the nearest-rank percentile, None for no values."""
     if not values:
@@ -149,6 +168,8 @@ def day_metrics(day: ControllerDay, reference: Reference) -> dict[str, Any]:
         "forced_discharge_kwh": window.forced_discharge_kwh,
         "achieved_kwh": achieved_kwh(window, reference),
         "share": share(window, reference),
+        "simple_legal_kwh": simple_legal_kwh(window),
+        "simple_share": simple_share(window),
         "writes": result.commands_written,
         "ignored_writes": result.ignored_commands,
         "timer_stops": result.timer_stops,
@@ -189,6 +210,11 @@ def controller_summary(
     days = [outcome.of(controller) for outcome in outcomes]
     nominal = [o for o in outcomes if o.day.name == NOMINAL]
     shares, nominal_shares = _shares(outcomes, controller), _shares(nominal, controller)
+    simple = [
+        value
+        for outcome in nominal
+        if (value := simple_share(outcome.of(controller).window)) is not None
+    ]
     reactions = [stop.reaction_s for day in days for stop in day.result.stops]
     writes = [day.result.commands_written for day in days]
     cpu = [sample for day in days for sample in day.cpu_s]
@@ -205,6 +231,7 @@ def controller_summary(
             statistics.fmean(nominal_shares) if nominal_shares else None
         ),
         "share_nominal_min": min(nominal_shares, default=None),
+        "simple_share_nominal_mean": statistics.fmean(simple) if simple else None,
         "writes_total": sum(writes),
         "writes_per_day": statistics.fmean(writes) if writes else None,
         "stops_total": len(reactions),

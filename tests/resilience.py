@@ -270,7 +270,8 @@ class Controls:
             return
         value = {"turn_on": "on", "turn_off": "off"}.get(call.service)
         if value is None:
-            value = str(float(call.data["value"]) + (1.0 if wrong else 0.0))
+            # Wrong by far more than a step: not a device rounding to its step.
+            value = str(float(call.data["value"]) + (5.0 if wrong else 0.0))
         elif wrong:
             value = state.state
         self.hass.states.async_set(entity_id, value, state.attributes)

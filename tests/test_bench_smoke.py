@@ -35,6 +35,8 @@ DAY_METRICS: Final = frozenset(
         "stop_reasons",
         "end_soc",
         "rule_cpu",
+        "simple_legal_kwh",
+        "simple_share",
     }
 )
 CPU_FIGURES: Final = frozenset(
@@ -51,6 +53,7 @@ SUMMARY_FIGURES: Final = frozenset(
         "share_min",
         "share_nominal_mean",
         "share_nominal_min",
+        "simple_share_nominal_mean",
         "writes_total",
         "writes_per_day",
         "stops_total",

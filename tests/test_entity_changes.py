@@ -144,6 +144,11 @@ async def async_refused_start(hass: HomeAssistant) -> str:
     return str(exc_info.value.translation_key)
 
 
+def reasons(events: list[Event]) -> list[str]:
+    """Return the reasons of the stopped events."""
+    return [str(event.data["reason"]) for event in events]
+
+
 def energy_attrs(unit: str) -> dict[str, Any]:
     """Return energy sensor attributes with another unit."""
     return {**ENERGY_ATTRS, "unit_of_measurement": unit}
@@ -239,7 +244,7 @@ async def test_rename_during_discharge_stops_cleanly(
     stopped = async_capture_events(hass, EVENT_DISCHARGE_STOPPED)
     await async_start(hass)
     await async_rename(hass, ENABLE, renamed(ENABLE))
-    assert [event.data["reason"] for event in stopped] == ["unload"]
+    assert reasons(stopped) == ["unload"]
     assert state_of(hass, renamed(ENABLE)) == "off"
     assert tracked.options[CONF_DISCHARGE_SWITCH_ENTITY] == renamed(ENABLE)
     assert (state_of(hass, STATUS), state_of(hass, ERROR)) == ("idle", "none")
@@ -287,7 +292,7 @@ async def test_removal_stops_and_raises_repair(
     stopped = async_capture_events(hass, EVENT_DISCHARGE_STOPPED)
     await async_start(hass)
     await async_remove(hass, entity_id)
-    assert [event.data["reason"] for event in stopped] == ["source_removed"]
+    assert reasons(stopped) == ["source_removed"]
     assert state_of(hass, ENABLE) == "off"
     assert state_of(hass, ERROR) == "source_missing"
     assert await async_refused_start(hass) == "start_blocked_source_missing"
@@ -364,7 +369,7 @@ async def test_vanished_source_state_stops_and_recovers(
     pv = hass.states.get(PV)
     hass.states.async_remove(PV)
     await async_settle(hass)
-    assert [event.data["reason"] for event in stopped] == ["source_removed"]
+    assert reasons(stopped) == ["source_removed"]
     assert (state_of(hass, ENABLE), state_of(hass, ERROR)) == ("off", "source_missing")
     assert issue_placeholders(hass, "source_missing") == {
         "title": "Export Monitor",

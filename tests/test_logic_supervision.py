@@ -445,7 +445,12 @@ def test_remaining_minutes(
 
 # -- backstop -----------------------------------------------------------------------------
 
-BACKSTOP_MINUTES = {"none_left": (0.0, 1), "partial": (4.2, 5), "long": (120.0, 15)}
+BACKSTOP_MINUTES = {
+    "none_left": (0.0, 1),
+    "partial": (4.2, 4),
+    "almost_whole": (4.99, 4),
+    "long": (120.0, 15),
+}
 
 
 @pytest.mark.parametrize(
@@ -454,16 +459,17 @@ BACKSTOP_MINUTES = {"none_left": (0.0, 1), "partial": (4.2, 5), "long": (120.0, 
     ids=list(BACKSTOP_MINUTES),
 )
 def test_backstop_minutes(remaining: float, expected: int) -> None:
-    """The inverter timer gets the remaining minutes rounded up, from 1 to 15."""
+    """The inverter timer gets the remaining minutes rounded down, from 1 to 15."""
     assert backstop_minutes(remaining) == expected
 
 
 @given(remaining=st.floats(min_value=0.0, max_value=1e6))
 def test_backstop_minutes_bounds(remaining: float) -> None:
-    """The timer is always 1 to 15 minutes and never shorter than what remains."""
+    """The timer is 1 to 15 minutes, never longer than what remains beyond its minimum."""
     minutes = backstop_minutes(remaining)
     assert 1 <= minutes <= BACKSTOP_MAX_MINUTES
-    assert minutes >= min(remaining, BACKSTOP_MAX_MINUTES)
+    assert minutes <= max(1.0, remaining)
+    assert minutes > min(remaining, BACKSTOP_MAX_MINUTES) - 1
 
 
 BACKSTOP_DUE = {
@@ -478,14 +484,14 @@ BACKSTOP_DUE = {
         450,
         True,
     ),
-    "one_minute_waits_a_minute": (
+    "one_minute_waits_half_a_minute": (
         {"backstop_minutes": 1, "backstop_armed_at": NOW},
-        59,
+        29,
         False,
     ),
-    "one_minute_after_a_minute": (
+    "one_minute_after_half_a_minute": (
         {"backstop_minutes": 1, "backstop_armed_at": NOW},
-        60,
+        30,
         True,
     ),
 }

@@ -87,6 +87,17 @@ def error_logs(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+def event_data(events: list[Event]) -> list[dict[str, Any]]:
+    """Return the data of the events."""
+    return [dict(event.data) for event in events]
+
+
+def saved_options(hass_storage: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the options of every config entry as written to disk."""
+    entries = hass_storage["core.config_entries"]["data"]["entries"]
+    return [entry["options"] for entry in entries]
+
+
 def reasons(events: list[Event]) -> list[str]:
     """Return the reasons of the stopped events."""
     return [str(event.data["reason"]) for event in events]
@@ -161,7 +172,7 @@ async def test_restart_stops_a_running_discharge(
 ) -> None:
     """By default a discharge found running after a restart is stopped and reported."""
     assert state_of(hass, ENABLE) == "off"
-    assert [event.data for event in restarted] == [
+    assert event_data(restarted) == [
         {"entry_id": ENTRY_ID, "reason": "restart", "exported_kwh": 0.5}
     ]
     assert notices(hass) == {RESTART_NOTICE}
@@ -184,7 +195,7 @@ async def test_restart_resumes_when_safe(
     set_sources(hass, export="11.45", battery="3000")
     await async_settle(hass)
     assert state_of(hass, ENABLE) == "off"
-    assert [event.data for event in restarted] == [
+    assert event_data(restarted) == [
         {"entry_id": ENTRY_ID, "reason": "headroom_exhausted", "exported_kwh": 8.95}
     ]
 
@@ -257,7 +268,7 @@ async def test_restart_stops_a_discharge_it_did_not_start(
 ) -> None:
     """An enable switch found on without a stored session is switched off too."""
     assert state_of(hass, ENABLE) == "off"
-    assert [event.data for event in restarted] == [
+    assert event_data(restarted) == [
         {"entry_id": ENTRY_ID, "reason": "restart", "exported_kwh": 0.0}
     ]
     assert notices(hass) == {RESTART_NOTICE}
@@ -324,6 +335,36 @@ async def test_corrupt_session_with_switch_on_is_stopped(
     assert state_of(hass, ENABLE) == "off"
     assert reasons(restarted) == ["restart"]
     assert notices(hass) == {RESTART_NOTICE}
+
+
+COUNTERS_KEY: Final = STORE_KEY.replace(".session", ".counters")
+
+
+@pytest.mark.parametrize(
+    "counters",
+    [
+        {"version": 1, "minor_version": 1, "key": COUNTERS_KEY, "data": "garbage"},
+        {"version": 2, "minor_version": 1, "key": COUNTERS_KEY, "data": {}},
+    ],
+    ids=["not_a_dict", "newer_version"],
+)
+async def test_unreadable_counter_history_is_ignored(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    counters: dict[str, Any],
+) -> None:
+    """A counter history that cannot be read is ignored: set-up works, data read."""
+    hass_storage[COUNTERS_KEY] = counters
+    set_sources(hass)
+    await async_setup_inverter(hass)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await async_settle(hass)
+    assert (state_of(hass, STATUS), state_of(hass, ERROR)) == ("idle", "none")
+    assert state_of(hass, EXPORTED) == "3.0"
+    assert error_logs(caplog) == []
 
 
 # -- unload and reload -------------------------------------------------------------------
@@ -411,8 +452,7 @@ async def test_settings_survive_a_restart(
     freezer.tick(timedelta(seconds=5))
     async_fire_time_changed(hass)
     await async_settle(hass)
-    saved = hass_storage["core.config_entries"]["data"]["entries"]
-    assert [entry["options"] for entry in saved] == [
+    assert saved_options(hass_storage) == [
         {**CHANGED_OPTIONS, "export_window_start": "23:00:00"}
     ]
     assert await hass.config_entries.async_unload(init_integration.entry_id)

@@ -41,6 +41,7 @@ from .logic.supervision import (
     export_power_estimate_kw,
     reserve_kwh,
     session_export_kwh,
+    timer_seconds_left,
 )
 from .models import ExportMonitorConfigEntry
 from .notifier import ExportMonitorNotifier
@@ -230,6 +231,11 @@ class ExportMonitorController:
         )
         age = view.snapshot.readings[Source.EXPORTED_TODAY].age_seconds or 0.0
         headroom = view.snapshot.headroom_kwh or 0.0
+        export_now = export_power_kw(view.snapshot, view.settings)
+        if self._option(CONF_DISCHARGE_DURATION_ENTITY) is not None and (
+            self._timer_minutes(plan, export_now) < backstop_minutes(0)
+        ):
+            return False  # the inverter's shortest timer would outlast the headroom
         return headroom > reserve_kwh(power, self.cadence, age)
 
     async def async_start(self, request: StartRequest) -> None:
@@ -287,7 +293,15 @@ class ExportMonitorController:
             await self.actuator.async_set_number(
                 cutoff_entity, plan.cutoff_soc, ErrorState.CUTOFF_SOC_SET_FAILED
             )
-        return await self.async_arm_backstop(plan.duration_minutes)
+        return await self.async_arm_backstop(
+            self._timer_minutes(plan, self.export_before_start_kw)
+        )
+
+    @staticmethod
+    def _timer_minutes(plan: DischargePlan, export_kw: float | None) -> float:
+        """Return the plan's time at the export it will really cause (PV surplus adds)."""
+        surplus = max(0.0, export_kw or 0.0)
+        return plan.energy_kwh / (plan.power_kw + surplus) * 60.0
 
     async def async_arm_backstop(self, remaining: float) -> int | None:
         """Write the inverter-side timer; None when no duration entity exists."""
@@ -415,11 +429,28 @@ class ExportMonitorController:
         """Raise the alarm and keep retrying the stop at a bounded rate."""
         LOGGER.error("Could not stop the forced discharge: %s", error)
         self.set_fault(ErrorState.DISCHARGE_STOP_FAILED, _details(error))
+        self.spawn(self._async_shorten_timer(), "export_monitor shorten timer")
         if self._retry_unsub is None:
             self._retry_unsub = async_track_time_interval(
                 self.hass, self._async_retry_stop, STOP_RETRY_INTERVAL
             )
             self.entry.async_on_unload(self._cancel_retry)
+
+    async def _async_shorten_timer(self) -> None:
+        """Cut the inverter's own timer to its shortest: a second way to stop."""
+        duration_entity = self._option(CONF_DISCHARGE_DURATION_ENTITY)
+        shortest = backstop_minutes(0)
+        session = self.session
+        if duration_entity is None or session is None:
+            return
+        if timer_seconds_left(session, dt_util.now()) <= shortest * 60.0:
+            return  # writing would re-arm the timer for longer than it has left
+        try:
+            await self.actuator.async_set_number(
+                duration_entity, float(shortest), ErrorState.DURATION_SET_FAILED
+            )
+        except ActuatorError as err:
+            LOGGER.debug("Could not shorten the inverter's timer either: %s", err)
 
     @callback
     def _cancel_retry(self) -> None:

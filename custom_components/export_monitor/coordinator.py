@@ -137,7 +137,14 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
 
     async def async_load_counters(self) -> None:
         """Restore the daily counters' history, so a restart cannot reuse yesterday's."""
-        data = await self._counter_store.async_load() or {}
+        try:
+            data = await self._counter_store.async_load()
+        except NotImplementedError:
+            # Written by a newer version of the integration: start without history.
+            LOGGER.warning("Ignoring daily counters stored by a newer version")
+            data = None
+        if not isinstance(data, dict):
+            data = {}
         tracks = {
             source: track
             for source in DAILY_COUNTERS

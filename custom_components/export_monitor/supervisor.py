@@ -24,7 +24,9 @@ from .logic.supervision import (
     SupervisionInputs,
     auto_start_due,
     backstop_due,
+    backstop_minutes,
     discharging,
+    export_power_estimate_kw,
     obey_check_due,
     remaining_minutes,
     seconds_between,
@@ -126,8 +128,33 @@ class ExportMonitorSupervisor:
             self._stop_for(reason, view)
             return
         if session.backstop_minutes is not None and backstop_due(session, view.now):
+            if self._timer_remaining(view, headroom_only=True) < backstop_minutes(0):
+                # Less than the inverter's shortest timer is left: any re-arm would
+                # outlast the headroom, so end the discharge now.
+                self._stop_for(StopReason.HEADROOM_EXHAUSTED, view)
+                return
             self.controller.spawn(self._async_rearm(view), "export_monitor re-arm")
         self.controller.async_publish()
+
+    def _timer_remaining(
+        self, view: MonitorView, *, headroom_only: bool = False
+    ) -> float:
+        """Return the minutes the discharge may still run, at the cautious export power."""
+        session = self.controller.session
+        headroom = view.snapshot.headroom_kwh
+        exported = view.snapshot.value(Source.EXPORTED_TODAY)
+        if session is None or headroom is None or exported is None:
+            return 0.0
+        power = export_power_estimate_kw(
+            session.power_kw,
+            export_power_kw(view.snapshot, view.settings),
+            self.controller.cadence.rate_kw,
+        )
+        if headroom_only:
+            return headroom / power * 60.0
+        return remaining_minutes(
+            session, headroom, exported, view.now, export_power_kw=power
+        )
 
     def _stop_for(self, reason: StopReason, view: MonitorView) -> None:
         """Stop, and tell the user at once when a fault caused it."""
@@ -145,12 +172,7 @@ class ExportMonitorSupervisor:
     async def _async_rearm(self, view: MonitorView) -> None:
         """Write the inverter-side timer again while the discharge continues."""
         controller = self.controller
-        session = controller.session
-        headroom = view.snapshot.headroom_kwh
-        exported = view.snapshot.value(Source.EXPORTED_TODAY)
-        if session is None or headroom is None or exported is None:
-            return
-        remaining = remaining_minutes(session, headroom, exported, view.now)
+        remaining = self._timer_remaining(view)
         async with controller.lock:
             try:
                 minutes = await controller.async_arm_backstop(remaining)

@@ -231,10 +231,16 @@ def session_export_kwh(session: Session, exported_today_kwh: float | None) -> fl
 
 
 def remaining_minutes(
-    session: Session, headroom_kwh: float, exported_today_kwh: float, now: datetime
+    session: Session,
+    headroom_kwh: float,
+    exported_today_kwh: float,
+    now: datetime,
+    *,
+    export_power_kw: float | None = None,
 ) -> float:
     """Return the planned minutes left: headroom, target and end time all bound it."""
-    bounds = [headroom_kwh / session.power_kw * 60.0]
+    power = max(session.power_kw, export_power_kw or 0.0)
+    bounds = [headroom_kwh / power * 60.0]
     if session.target_export_kwh is not None:
         left = session.target_export_kwh - session_export_kwh(
             session, exported_today_kwh
@@ -246,15 +252,26 @@ def remaining_minutes(
 
 
 def backstop_minutes(remaining: float) -> int:
-    """Return the inverter timer to write: the remaining time, 1 to 15 minutes."""
-    return max(1, min(BACKSTOP_MAX_MINUTES, math.ceil(remaining)))
+    """Return the inverter timer to write: the remaining time rounded down, 1 to 15 min."""
+    # Rounding down: if Home Assistant (or the enable switch) fails, the inverter's own
+    # timer must end the discharge before the headroom is used, not a minute after.
+    return max(1, min(BACKSTOP_MAX_MINUTES, math.floor(remaining)))
+
+
+def timer_seconds_left(session: Session, now: datetime) -> float:
+    """Return how long the inverter's own timer still runs (0 when none is armed)."""
+    if session.backstop_minutes is None or session.backstop_armed_at is None:
+        return 0.0
+    elapsed = seconds_between(session.backstop_armed_at, now)
+    return max(0.0, session.backstop_minutes * 60.0 - elapsed)
 
 
 def backstop_due(session: Session, now: datetime) -> bool:
     """Return whether the inverter-side timer must be (re-)armed now."""
     if session.backstop_minutes is None or session.backstop_armed_at is None:
         return True
-    half = max(60.0, session.backstop_minutes * 60.0 / 2)
+    # Re-arm at half time, so the timer never runs out while we are still here.
+    half = session.backstop_minutes * 60.0 / 2
     return seconds_between(session.backstop_armed_at, now) >= half
 
 
