@@ -8,6 +8,8 @@ import json
 import os
 from pathlib import Path
 import platform
+import shutil
+import subprocess
 from typing import Any
 
 from .config import (
@@ -46,6 +48,32 @@ class RunInfo:
     span: HassSpan
     runtime_s: float
     failed: list[str] = field(default_factory=list)
+
+
+def code_version() -> dict[str, Any]:
+    """Return the commit the run used and whether the code differed from it."""
+    git = shutil.which("git")
+    if git is None:
+        return {"commit": None, "modified": None}
+    root = Path(__file__).resolve().parent.parent
+    args = [git, "-C", str(root)]
+    # Fixed arguments, no shell: nothing here comes from outside.
+    commit = subprocess.run(  # noqa: S603
+        [*args, "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    status = subprocess.run(  # noqa: S603
+        [*args, "status", "--porcelain", "--", "custom_components", "sim", "bench"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    outputs = ("bench/out", "bench/results")
+    modified = [
+        path
+        for line in status.splitlines()
+        if (path := line[3:]) and not path.startswith(outputs)
+    ]
+    return {"commit": commit or None, "modified": modified}
 
 
 def machine_facts() -> dict[str, Any]:
@@ -111,6 +139,7 @@ def build_results(outcomes: Sequence[DayOutcome], run: RunInfo) -> dict[str, Any
         "timestamp": run.timestamp,
         "runtime_s": run.runtime_s,
         "machine": machine_facts(),
+        "code": code_version(),
         "base_seed": run.base_seed,
         "days_per_scenario": run.days_per_scenario,
         "scenarios": run.scenarios,

@@ -38,6 +38,7 @@ from custom_components.export_monitor.logic.supervision import (
     seconds_to_local_midnight,
     session_export_kwh,
     stop_reason,
+    timer_seconds_left,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -739,3 +740,24 @@ def test_cadence_counts_real_seconds_over_the_clock_change() -> None:
     """The meter interval is real time across the clock change."""
     cadence = MeterCadence(last_value=1.0, last_change_at=LAST_BST)
     assert cadence.observe(1.01, gmt(0, 10)).intervals == (40.0,)
+
+
+TIMER_LEFT = {
+    "never_armed": ({}, 0, 0.0),
+    "just_armed": ({"backstop_minutes": 4, "backstop_armed_at": NOW}, 0, 240.0),
+    "part_run": ({"backstop_minutes": 4, "backstop_armed_at": NOW}, 100, 140.0),
+    "run_out": ({"backstop_minutes": 4, "backstop_armed_at": NOW}, 300, 0.0),
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "elapsed", "expected"),
+    list(TIMER_LEFT.values()),
+    ids=list(TIMER_LEFT),
+)
+def test_timer_seconds_left(
+    changes: dict[str, Any], elapsed: float, expected: float
+) -> None:
+    """The inverter's timer runs from its last arming, and never below zero."""
+    session = replace(SESSION, **changes)
+    assert timer_seconds_left(session, NOW + timedelta(seconds=elapsed)) == expected
