@@ -18,7 +18,7 @@ from .config import DEFAULT_DAYS, DEFAULT_SEED, HassSpan
 from .plots import plot_day
 from .plugin import BenchPlugin, day_ids
 from .records import CONTROLLERS, DayOutcome
-from .report import RunInfo, build_results, tables, write_json
+from .report import RunInfo, build_results, code_version, tables, write_json
 from .scoring import day_id
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -180,6 +180,7 @@ def main(argv: Sequence[str]) -> int:
     days = [scenario_day(name, i, args.seed) for name in args.scenarios for i in range(args.days)]  # fmt: skip
     span = HassSpan(start=args.hass_start, end=args.hass_end)
     started = datetime.now(UTC)
+    code = code_version()
     begin = clock.perf_counter()
     plugin = run(days, span, args.keyword)
     info = RunInfo(
@@ -191,7 +192,10 @@ def main(argv: Sequence[str]) -> int:
         scenarios=list(args.scenarios),
         span=span,
         runtime_s=round(clock.perf_counter() - begin, 1),
-        failed=[nodeid.partition("[")[2].rstrip("]") for nodeid in plugin.failed],
+        failed=list(
+            dict.fromkeys(node.partition("[")[2].rstrip("]") for node in plugin.failed)
+        ),
+        code=code,
     )
     document = build_results(plugin.outcomes, info)
     out: Path = args.out

@@ -135,7 +135,6 @@ class HassSession:
         self.reported: dict[str, datetime] = {}
         self.stops: list[StopRecord] = []
         self.stop_reasons: list[str] = []
-        self.writes = 0
         self._unsubs: list[CALLBACK_TYPE] = []
 
     async def async_start(self) -> None:
@@ -225,7 +224,6 @@ class HassSession:
             trigger = plant.published().export_today.last_reported
             self.stops.append(StopRecord(trigger=trigger, command=plant.now_utc))
         apply_command(plant, command)
-        self.writes += 1
 
 
 async def async_run_ours(
@@ -247,9 +245,11 @@ async def async_run_ours(
     cpu_s: list[float] = []
     rule_cpu_s: list[float] = []
     with timed_supervision(cpu_s, rule_cpu_s):
-        await session.async_start()
-        await session.async_run_until(min(end_s, midnight_s), span.step_s)
-    session.close()
+        try:
+            await session.async_start()
+            await session.async_run_until(min(end_s, midnight_s), span.step_s)
+        finally:
+            session.close()
     hass_span = (span_start, plant.now)
     advance(plant, tracker, midnight_s)
     return ControllerDay(

@@ -20,7 +20,6 @@ class BenchPlugin:
         self.days = days
         self.span = span
         self.outcomes: list[DayOutcome] = []
-        self.durations: dict[str, float] = {}
         self.failed: list[str] = []
         self._config: pytest.Config | None = None
 
@@ -30,12 +29,11 @@ class BenchPlugin:
         self._config = config
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Note each day's wall time and any failure; show progress."""
+        """Note any failure; show each day's progress."""
         if report.failed:
             self.failed.append(report.nodeid)
         if report.when != "call":
             return
-        self.durations[report.nodeid] = report.duration
         terminal: Any = None
         if self._config is not None:
             terminal = self._config.pluginmanager.get_plugin("terminalreporter")

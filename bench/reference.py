@@ -7,16 +7,21 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Final
 
-from sim.commands import Command, SetCutoff, SetDuration, SetEnable, SetPower
+from sim.commands import (
+    Command,
+    SetCutoff,
+    SetDuration,
+    SetEnable,
+    SetPower,
+    apply_command,
+)
 from sim.plant import Plant, PlantConfig, Published
-from sim.runner import IdleController, run_day
 from sim.scenarios import ScenarioDay
 
 from .config import MIN_SOC, PLANT_STEP_S, POWER_KW, SAFETY_MARGIN_KWH, export_window
 from .records import Reference, WindowFigures
 from .scoring import ALLOWANCE_BOUND, BATTERY_BOUND, WINDOW_BOUND
-from .theirs import Observed
-from .tracker import EPS, DayTracker, seconds_at
+from .tracker import EPS, DayTracker, advance, seconds_at
 
 # The most one plant step can export (3 kW forced plus PV, for one second), kWh.
 STEP_EXPORT_KWH: Final = 0.002
@@ -27,20 +32,20 @@ SOC_TOLERANCE: Final = 0.1
 class OracleController:
     """Force-discharges in the window whenever the true headroom allows; acts instantly."""
 
-    __slots__ = ("_end_s", "_on", "_plant", "_start_s", "headroom_limited")
+    __slots__ = ("_on", "_plant", "_start_s", "end_s", "headroom_limited")
 
     def __init__(self, plant: Plant, window: tuple[datetime, datetime]) -> None:
         """Read the plant's truth directly; window is the aware export window."""
         self._plant = plant
         self._start_s = seconds_at(plant, window[0])
-        self._end_s = seconds_at(plant, window[1])
+        self.end_s = seconds_at(plant, window[1])
         self._on = False
         self.headroom_limited = False
 
     def decide(self, published: Published, now: datetime) -> Sequence[Command]:
         """Return the writes that keep forcing exactly while it is legal."""
         plant = self._plant
-        in_window = self._start_s - EPS <= plant.elapsed_s < self._end_s - EPS
+        in_window = self._start_s - EPS <= plant.elapsed_s < self.end_s - EPS
         headroom = plant.pv_today_kwh - SAFETY_MARGIN_KWH - plant.export_today_kwh
         legal = headroom > STEP_EXPORT_KWH
         if in_window and not legal:
@@ -70,9 +75,20 @@ def perfect_inverter(config: PlantConfig) -> PlantConfig:
 def _idle(day: ScenarioDay) -> WindowFigures:
     """Return the window's figures with no controller: self-consumption only."""
     plant = day.plant()
-    tracker = DayTracker(plant, export_window(day.day, plant.config.timezone))
-    run_day(plant, Observed(IdleController(), tracker), PLANT_STEP_S)
+    window = export_window(day.day, plant.config.timezone)
+    tracker = DayTracker(plant, window)
+    advance(plant, tracker, seconds_at(plant, window[1]))
     return tracker.figures()
+
+
+def _run_oracle(plant: Plant, tracker: DayTracker, oracle: OracleController) -> None:
+    """Step the plant under the oracle until the window's end (all the share needs)."""
+    end_s = oracle.end_s
+    while plant.elapsed_s < end_s - EPS:
+        for command in oracle.decide(plant.published(), plant.now):
+            apply_command(plant, command)
+        plant.step(min(PLANT_STEP_S, end_s - plant.elapsed_s))
+        tracker.observe()
 
 
 def _binding(oracle: OracleController, figures: WindowFigures) -> str:
@@ -85,18 +101,16 @@ def _binding(oracle: OracleController, figures: WindowFigures) -> str:
 
 
 def reference_runs(day: ScenarioDay) -> Reference:
-    """Run the day idle and under the oracle (perfect inverter, same PV, load and seed)."""
+    """Run the day to 19:00 idle and under the oracle (perfect inverter, same PV, load, seed)."""
     plant = Plant(perfect_inverter(day.config), day.start)
     window = export_window(day.day, plant.config.timezone)
     tracker = DayTracker(plant, window)
     oracle = OracleController(plant, window)
-    result = run_day(
-        plant, Observed(oracle, tracker), PLANT_STEP_S, margin_kwh=SAFETY_MARGIN_KWH
-    )
+    _run_oracle(plant, tracker, oracle)
     figures = tracker.figures()
     return Reference(
         idle=_idle(day),
         oracle=figures,
         binding=_binding(oracle, figures),
-        oracle_over_export_kwh=result.max_over_export_kwh,
+        oracle_over_export_kwh=tracker.max_over_kwh,
     )

@@ -48,6 +48,7 @@ class RunInfo:
     span: HassSpan
     runtime_s: float
     failed: list[str] = field(default_factory=list)
+    code: dict[str, Any] = field(default_factory=dict)
 
 
 def code_version() -> dict[str, Any]:
@@ -139,7 +140,7 @@ def build_results(outcomes: Sequence[DayOutcome], run: RunInfo) -> dict[str, Any
         "timestamp": run.timestamp,
         "runtime_s": run.runtime_s,
         "machine": machine_facts(),
-        "code": code_version(),
+        "code": run.code,
         "base_seed": run.base_seed,
         "days_per_scenario": run.days_per_scenario,
         "scenarios": run.scenarios,

@@ -19,6 +19,8 @@ from sim.scenarios import scenario_day
 
 # 20 simulated minutes in Home Assistant around the window's start (16:00).
 SPAN: Final = HassSpan(start=time(15, 59), end=time(16, 19))
+# Built at import, before time is frozen: the plant then computes with real datetimes.
+DAY: Final = scenario_day("nominal", 0, 2026)
 DAY_METRICS: Final = frozenset(
     {
         *DEFINITIONS,
@@ -71,9 +73,7 @@ async def document(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> dict[str, Any]:
     """Run nominal-0 through both controllers and return the results document."""
-    outcome = await async_run_scenario_day(
-        hass, freezer, scenario_day("nominal", 0, 2026), SPAN
-    )
+    outcome = await async_run_scenario_day(hass, freezer, DAY, SPAN)
     info = RunInfo(
         command="scripts/bench --smoke",
         argv=["--smoke"],
