@@ -15,13 +15,7 @@ from homeassistant.components import persistent_notification
 from homeassistant.components.persistent_notification import UpdateType
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import (
-    Event,
-    HomeAssistant,
-    ServiceCall,
-    ServiceResponse,
-    callback,
-)
+from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -50,6 +44,7 @@ from tests.conftest import (
     SOC_ATTRS,
     async_setup_inverter,
 )
+from tests.discharge import async_settle
 
 ENTRY_ID: Final = "01JEXPORTMONITOR0000000000"
 STORE_KEY: Final = f"{DOMAIN}.{ENTRY_ID}.session"
@@ -83,25 +78,6 @@ def issue_placeholders(hass: HomeAssistant, condition: str) -> dict[str, str] | 
     return None if issue is None else dict(issue.translation_placeholders or {})
 
 
-async def async_settle(hass: HomeAssistant) -> None:
-    """Let every task finish, background tasks included (stops run in the background)."""
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def async_call(hass: HomeAssistant, service: str, **data: Any) -> ServiceResponse:
-    """Call one of our services, blocking; let its side effects settle, even on error."""
-    try:
-        return await hass.services.async_call(
-            DOMAIN,
-            service,
-            data,
-            blocking=True,
-            return_response=service == "calculate_discharge",
-        )
-    finally:
-        await async_settle(hass)
-
-
 async def async_tick(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
 ) -> None:
@@ -110,11 +86,6 @@ async def async_tick(
         freezer.tick(STEP)
         async_fire_time_changed(hass)
         await async_settle(hass)
-
-
-def local(text: str) -> datetime:
-    """Return an aware moment of the local wall-clock time `text` (ISO, no offset)."""
-    return datetime.fromisoformat(text).replace(tzinfo=dt_util.get_default_time_zone())
 
 
 # -- a simulated plant behind the helper-entity inverter --------------------------------

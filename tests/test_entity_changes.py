@@ -48,12 +48,11 @@ from tests.conftest import (
     base_options,
     set_sources,
 )
+from tests.discharge import async_call, async_settle
 from tests.resilience import (
     ERROR,
     EXPORTED,
     STATUS,
-    async_call,
-    async_settle,
     async_tick,
     issue_placeholders,
     notices,

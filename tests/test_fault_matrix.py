@@ -32,16 +32,15 @@ from custom_components.export_monitor import (
 from custom_components.export_monitor.const import CONF_SAFETY_MARGIN_KWH
 from custom_components.export_monitor.controller import ExportMonitorController
 from tests.conftest import CUTOFF, DURATION, ENABLE, EXPORT, POWER, PV, SOC
+from tests.discharge import async_call, local
 from tests.resilience import (
     ERROR,
     METER_STEP,
     Behaviour,
     Publish,
     Rig,
-    async_call,
     async_heal,
     async_setup_rig,
-    local,
     state_of,
 )
 

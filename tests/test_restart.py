@@ -37,6 +37,7 @@ from tests.conftest import (
     base_options,
     set_sources,
 )
+from tests.discharge import async_call, async_settle, local
 from tests.resilience import (
     ENTRY_ID,
     ERROR,
@@ -44,10 +45,7 @@ from tests.resilience import (
     STATUS,
     STORE_KEY,
     Rig,
-    async_call,
-    async_settle,
     async_setup_rig,
-    local,
     notices,
     state_of,
 )
