@@ -11,6 +11,7 @@ from sim.runner import (
     Sample,
     StopRecord,
     over_export_kwh,
+    score_day,
     true_allowance_kwh,
 )
 
@@ -129,22 +130,14 @@ def day_result(
     plant: Plant, tracker: DayTracker, start: Truth, stops: list[StopRecord]
 ) -> DayResult:
     """Return the day's result, as sim.runner scores it, once the plant passed midnight."""
-    end = plant.truth()
-    totals = end.previous_day
-    if totals is None or totals.day != tracker.day:
-        raise RuntimeError("the day did not complete")
-    allowance = true_allowance_kwh(totals.pv_kwh, SAFETY_MARGIN_KWH, None)
-    over = over_export_kwh(totals.export_kwh, allowance)
-    return DayResult(
+    return score_day(
+        start,
+        plant.truth(),
         day=tracker.day,
-        samples=tuple(tracker.samples),
-        totals=totals,
-        allowance_kwh=allowance,
-        over_export_kwh=over,
-        max_over_export_kwh=max(tracker.max_over_kwh, over),
-        commands_written=end.commands - start.commands,
-        stops=tuple(stops),
-        timer_stops=end.timer_stops - start.timer_stops,
-        ignored_commands=end.ignored_commands - start.ignored_commands,
-        end_soc=end.soc_pct,
+        samples=tracker.samples,
+        stops=stops,
+        max_over_kwh=tracker.max_over_kwh,
+        allowance_for=lambda pv_kwh: true_allowance_kwh(
+            pv_kwh, SAFETY_MARGIN_KWH, None
+        ),
     )

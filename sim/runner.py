@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -169,20 +169,42 @@ def run_day(
 
 def _result(start: Truth, end: Truth, recorder: _Recorder) -> DayResult:
     """Return the day's result from the truth just after midnight."""
+    return score_day(
+        start,
+        end,
+        day=recorder.day,
+        samples=recorder.samples,
+        stops=recorder.stops,
+        max_over_kwh=recorder.max_over_kwh,
+        allowance_for=recorder.allowance,
+    )
+
+
+def score_day(
+    start: Truth,
+    end: Truth,
+    *,
+    day: date,
+    samples: Sequence[Sample],
+    stops: Sequence[StopRecord],
+    max_over_kwh: float,
+    allowance_for: Callable[[float], float],
+) -> DayResult:
+    """Score a completed day from the truth at its start and just after its midnight."""
     totals = end.previous_day
-    if totals is None or totals.day != recorder.day:
+    if totals is None or totals.day != day:
         raise RuntimeError("the day did not complete")
-    allowance = recorder.allowance(totals.pv_kwh)
+    allowance = allowance_for(totals.pv_kwh)
     over = over_export_kwh(totals.export_kwh, allowance)
     return DayResult(
-        day=recorder.day,
-        samples=tuple(recorder.samples),
+        day=day,
+        samples=tuple(samples),
         totals=totals,
         allowance_kwh=allowance,
         over_export_kwh=over,
-        max_over_export_kwh=max(recorder.max_over_kwh, over),
+        max_over_export_kwh=max(max_over_kwh, over),
         commands_written=end.commands - start.commands,
-        stops=tuple(recorder.stops),
+        stops=tuple(stops),
         timer_stops=end.timer_stops - start.timer_stops,
         ignored_commands=end.ignored_commands - start.ignored_commands,
         end_soc=end.soc_pct,
