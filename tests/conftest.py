@@ -6,10 +6,14 @@ from collections.abc import Generator
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_CALL_SERVICE
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 
 from custom_components.export_monitor import controller as controller_module
 from custom_components.export_monitor.const import (
@@ -24,6 +28,8 @@ from custom_components.export_monitor.const import (
     CONF_SOC_ENTITY,
     DEFAULT_TITLE,
     DOMAIN,
+    EVENT_DISCHARGE_STARTED,
+    EVENT_DISCHARGE_STOPPED,
 )
 from tests.discharge import (
     FAKE_CUTOFF,
@@ -209,3 +215,21 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"fault matrix: {len(cases)} cases x {len(modes)} modes = {len(runs)} runs"
         f" ({passed} passed)"
     )
+
+
+@pytest.fixture
+def started(hass: HomeAssistant) -> list[Event]:
+    """Capture the discharge started events."""
+    return async_capture_events(hass, EVENT_DISCHARGE_STARTED)
+
+
+@pytest.fixture
+def stopped(hass: HomeAssistant) -> list[Event]:
+    """Capture the discharge stopped events."""
+    return async_capture_events(hass, EVENT_DISCHARGE_STOPPED)
+
+
+@pytest.fixture
+def service_calls(hass: HomeAssistant) -> list[Event]:
+    """Capture every service call from now on."""
+    return async_capture_events(hass, EVENT_CALL_SERVICE)

@@ -8,14 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_capture_events,
     async_fire_time_changed,
 )
 
@@ -97,18 +95,6 @@ def fast_timeout() -> Generator[None]:
 
 
 @pytest.fixture
-def service_calls(hass: HomeAssistant) -> list[Event]:
-    """Capture every service call from now on."""
-    return async_capture_events(hass, EVENT_CALL_SERVICE)
-
-
-@pytest.fixture
-def started(hass: HomeAssistant) -> list[Event]:
-    """Capture the discharge started events."""
-    return async_capture_events(hass, EVENT_DISCHARGE_STARTED)
-
-
-@pytest.fixture
 def discharge_events(hass: HomeAssistant) -> list[str]:
     """Record "started" and "stopped" in the order the events fire."""
     names: list[str] = []
@@ -121,12 +107,6 @@ def discharge_events(hass: HomeAssistant) -> list[str]:
     hass.bus.async_listen(EVENT_DISCHARGE_STARTED, _record)
     hass.bus.async_listen(EVENT_DISCHARGE_STOPPED, _record)
     return names
-
-
-@pytest.fixture
-def stopped(hass: HomeAssistant) -> list[Event]:
-    """Capture the discharge stopped events."""
-    return async_capture_events(hass, EVENT_DISCHARGE_STOPPED)
 
 
 def writes(calls: list[Event]) -> list[tuple[str, str, float | None]]:

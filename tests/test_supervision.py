@@ -9,14 +9,12 @@ import math
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_capture_events,
     async_fire_time_changed,
 )
 
@@ -35,8 +33,6 @@ from custom_components.export_monitor.const import (
     CONF_RESUME_WHEN_SAFE,
     CONF_STALE_AFTER_SECONDS,
     DOMAIN,
-    EVENT_DISCHARGE_STARTED,
-    EVENT_DISCHARGE_STOPPED,
 )
 from custom_components.export_monitor.logic.persist import session_to_data
 from custom_components.export_monitor.logic.supervision import Session
@@ -103,24 +99,6 @@ async def london(hass: HomeAssistant) -> AsyncGenerator[None]:
 def obeying(hass: HomeAssistant) -> None:
     """Let battery and grid power follow the enable helper: the inverter obeys."""
     follow_enable(hass, ENABLE)
-
-
-@pytest.fixture
-def started(hass: HomeAssistant) -> list[Event]:
-    """Capture the discharge started events."""
-    return async_capture_events(hass, EVENT_DISCHARGE_STARTED)
-
-
-@pytest.fixture
-def stopped(hass: HomeAssistant) -> list[Event]:
-    """Capture the discharge stopped events."""
-    return async_capture_events(hass, EVENT_DISCHARGE_STOPPED)
-
-
-@pytest.fixture
-def service_calls(hass: HomeAssistant) -> list[Event]:
-    """Capture every service call from now on."""
-    return async_capture_events(hass, EVENT_CALL_SERVICE)
 
 
 def reasons(events: list[Event]) -> list[str]:
