@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers.entity import Entity
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -63,6 +64,18 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 def fast_stop_backoff() -> Generator[None]:
     """Keep the stop retries' backoff short so failing stops run quickly."""
     with patch.object(controller_module, "STOP_BACKOFF_SECONDS", 0.001):
+        yield
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Enable the entities that are off by default, for tests that read them."""
+    with patch.object(
+        Entity,
+        "entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
         yield
 
 

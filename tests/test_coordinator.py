@@ -29,6 +29,12 @@ from tests.conftest import (
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
 
+
+@pytest.fixture(autouse=True)
+def enable_all_sensors(entity_registry_enabled_by_default: None) -> None:
+    """Read the sensors that are off by default too (set up before the entry)."""
+
+
 HEALTH = "sensor.export_monitor_system_health"
 ERROR = "sensor.export_monitor_error_state"
 STALENESS = "sensor.export_monitor_data_staleness"

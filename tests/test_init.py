@@ -66,6 +66,13 @@ ENTITIES: dict[str, tuple[str, EntityCategory | None]] = {
     "number.export_monitor_safety_margin": ("safety_margin", CONFIG),
     "number.export_monitor_discharge_power": ("discharge_power", CONFIG),
 }
+# Changes every heartbeat, or repeats system_health: disabled until a user wants them.
+OFF_BY_DEFAULT = frozenset(
+    {
+        "sensor.export_monitor_data_staleness",
+        "sensor.export_monitor_circuit_breaker_status",
+    }
+)
 
 
 def entry_states(hass: HomeAssistant, entry_id: str) -> set[str]:
@@ -86,7 +93,9 @@ def entity_devices(registry: er.EntityRegistry, entry_id: str) -> dict[str, str 
 
 
 async def test_setup_and_unload(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    entity_registry_enabled_by_default: None,
+    init_integration: MockConfigEntry,
 ) -> None:
     """A loaded entry unloads cleanly; its entities become unavailable."""
     assert init_integration.state is ConfigEntryState.LOADED
@@ -251,6 +260,29 @@ async def test_default_entity_ids(
         key,
         category,
     )
+
+
+@pytest.mark.usefixtures("init_integration")
+@pytest.mark.parametrize(
+    ("entity_id", "enabled"),
+    [(entity_id, entity_id not in OFF_BY_DEFAULT) for entity_id in ENTITIES],
+    ids=list(ENTITIES),
+)
+async def test_noisy_entities_off_by_default(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    entity_id: str,
+    *,
+    enabled: bool,
+) -> None:
+    """Only the entities that are noise for most users start disabled, without a state."""
+    entity = entity_registry.async_get(entity_id)
+
+    assert entity is not None
+    assert entity.disabled_by is (
+        None if enabled else er.RegistryEntryDisabler.INTEGRATION
+    )
+    assert (hass.states.get(entity_id) is not None) is enabled
 
 
 @pytest.mark.usefixtures("inverter")

@@ -128,3 +128,11 @@ def test_brand_image_background_transparent(file_name: str) -> None:
         last = image.width - 1
         corners = [(0, 0), (last, 0), (0, last), (last, last)]
         assert [image.getpixel(xy)[3] for xy in corners] == [0, 0, 0, 0]
+
+
+def test_licence_present() -> None:
+    """The repository root holds the MIT licence HACS asks for, with its holder."""
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+
+    assert text.startswith("MIT License\n")
+    assert "Copyright (c) 2026 Energy Export Monitor contributors" in text

@@ -24,6 +24,12 @@ from tests.conftest import BATTERY, EXPORT, GRID, PV, SOC
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
 
+
+@pytest.fixture(autouse=True)
+def enable_all_sensors(entity_registry_enabled_by_default: None) -> None:
+    """Read the sensors that are off by default too (set up before the entry)."""
+
+
 UNAVAILABLE = STATE_UNAVAILABLE
 SENSOR_KEYS = (
     "system_health",

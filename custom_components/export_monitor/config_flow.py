@@ -8,7 +8,6 @@ from functools import partial
 from typing import Any, Final
 
 from homeassistant.config_entries import (
-    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -16,7 +15,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant, State, callback
-from homeassistant.data_entry_flow import AbortFlow
 import voluptuous as vol
 
 from .config_schema import CONTROLS_SCHEMA, LIMITS_SCHEMA, SOURCES_SCHEMA
@@ -42,6 +40,7 @@ from .const import (
 from .logic.readings import ReadingProblem, parse_number
 from .logic.units import Quantity, setpoint_power_scale, unit_scale
 from .logic.window import parse_time
+from .models import ExportMonitorConfigEntry
 
 type _UnitCheck = Callable[[str | None], float | None]
 type _Validator = Callable[[HomeAssistant, Mapping[str, Any]], dict[str, str]]
@@ -70,6 +69,8 @@ _CONTROL_CHECKS: Final[dict[str, _UnitCheck | None]] = {
     CONF_DISCHARGE_DURATION_ENTITY: _any_unit,
 }
 _WINDOW_KEYS: Final = (CONF_EXPORT_WINDOW_START, CONF_EXPORT_WINDOW_END)
+# Two entries reading the same battery and export meter would fight over one rule.
+_IDENTITY_KEYS: Final = (CONF_SOC_ENTITY, CONF_EXPORT_ENERGY_TODAY_ENTITY)
 
 
 def _entity_error(state: State | None, unit_check: _UnitCheck | None) -> str | None:
@@ -204,22 +205,9 @@ def _form(
     )
 
 
-@callback
-def _async_abort_if_duplicate(
-    hass: HomeAssistant, options: Mapping[str, Any], own_entry_id: str | None
-) -> None:
-    """Abort when another entry watches the same battery and export meter."""
-    if any(
-        entry.entry_id != own_entry_id
-        and _identity(entry.options) == _identity(options)
-        for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
-    ):
-        raise AbortFlow("already_configured")
-
-
-def _identity(options: Mapping[str, Any]) -> tuple[Any, Any]:
+def _identity(options: Mapping[str, Any]) -> dict[str, Any]:
     """Return what makes two monitors the same: battery SOC and export meter."""
-    return options.get(CONF_SOC_ENTITY), options.get(CONF_EXPORT_ENERGY_TODAY_ENTITY)
+    return {key: options[key] for key in _IDENTITY_KEYS}
 
 
 class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -234,9 +222,11 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> ExportMonitorOptionsFlow:
+    def async_get_options_flow(
+        config_entry: ExportMonitorConfigEntry,
+    ) -> ExportMonitorOptionsFlow:
         """Return the options flow, which edits every option."""
-        return ExportMonitorOptionsFlow(config_entry.options)
+        return ExportMonitorOptionsFlow(config_entry)
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -246,7 +236,7 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
             self, "user", _SOURCES, self._options, user_input
         ):
             return form
-        _async_abort_if_duplicate(self.hass, self._options, None)
+        self._async_abort_entries_match(_identity(self._options))
         return await self.async_step_controls()
 
     async def async_step_controls(
@@ -281,7 +271,7 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
             self, "reconfigure", _SOURCES, self._options, user_input
         ):
             return form
-        _async_abort_if_duplicate(self.hass, self._options, entry.entry_id)
+        self._async_abort_entries_match(_identity(self._options))
         return await self.async_step_reconfigure_controls()
 
     async def async_step_reconfigure_controls(
@@ -300,9 +290,9 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
 class ExportMonitorOptionsFlow(OptionsFlowWithReload):
     """Edit every option in the setup's three steps; saving reloads the entry."""
 
-    def __init__(self, options: Mapping[str, Any]) -> None:
+    def __init__(self, config_entry: ExportMonitorConfigEntry) -> None:
         """Start from the entry's current options."""
-        self._options = dict(options)
+        self._options = dict(config_entry.options)
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -312,7 +302,7 @@ class ExportMonitorOptionsFlow(OptionsFlowWithReload):
             self, "init", _SOURCES, self._options, user_input
         ):
             return form
-        _async_abort_if_duplicate(self.hass, self._options, self.config_entry.entry_id)
+        self._async_abort_entries_match(_identity(self._options))
         return await self.async_step_controls()
 
     async def async_step_controls(

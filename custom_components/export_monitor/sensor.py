@@ -96,6 +96,9 @@ def _duration(view: MonitorView) -> float | None:
     return None if plan is None else round(plan.duration_minutes, 1)
 
 
+# data_staleness changes with every heartbeat and circuit_breaker_status repeats
+# what system_health already says (with data_age_seconds and the failure count as
+# attributes): both are off by default, for those who want to dig.
 SENSORS: tuple[ExportMonitorSensorEntityDescription, ...] = (
     ExportMonitorSensorEntityDescription(
         key="system_health",
@@ -117,6 +120,7 @@ SENSORS: tuple[ExportMonitorSensorEntityDescription, ...] = (
     ExportMonitorSensorEntityDescription(
         key="data_staleness",
         translation_key="data_staleness",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_display_precision=0,
@@ -130,6 +134,7 @@ SENSORS: tuple[ExportMonitorSensorEntityDescription, ...] = (
     ExportMonitorSensorEntityDescription(
         key="circuit_breaker_status",
         translation_key="circuit_breaker_status",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.ENUM,
         options=[BreakerState.CLOSED.value, BreakerState.OPEN.value],
         entity_category=EntityCategory.DIAGNOSTIC,
