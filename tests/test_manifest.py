@@ -7,13 +7,17 @@ from typing import Any, Final
 
 from awesomeversion import AwesomeVersion
 from homeassistant import const as ha_const
+from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
+from homeassistant.components.blueprint import Blueprint
 from homeassistant.loader import Manifest
+from homeassistant.util.yaml import load_yaml_dict
 from PIL import Image
 import pytest
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 INTEGRATION: Final = ROOT / "custom_components" / "export_monitor"
 REPO_URL: Final = "https://github.com/export-monitor/export_monitor"
+ALERT_BLUEPRINT: Final = "blueprints/automation/export_monitor/alert.yaml"
 
 HACS_KEYS: Final = frozenset(
     {
@@ -136,3 +140,15 @@ def test_licence_present() -> None:
 
     assert text.startswith("MIT License\n")
     assert "Copyright (c) 2026 Energy Export Monitor contributors" in text
+
+
+def test_alert_blueprint_valid() -> None:
+    """The alert blueprint passes the automation blueprint schema and links to itself."""
+    blueprint = Blueprint(
+        load_yaml_dict(ROOT / ALERT_BLUEPRINT),
+        expected_domain="automation",
+        schema=AUTOMATION_BLUEPRINT_SCHEMA,
+    )
+
+    assert blueprint.metadata["source_url"] == f"{REPO_URL}/blob/main/{ALERT_BLUEPRINT}"
+    assert blueprint.metadata["homeassistant"]["min_version"] == HACS["homeassistant"]
