@@ -29,6 +29,10 @@ from sim.bridge import helper_config, monitor_options  # noqa: E402
 from sim.scenarios import SCENARIO_NAMES, scenario_day  # noqa: E402
 
 TEMPLATE: Final = ROOT / "dev" / "config"
+# The view users paste (docs/dashboard.yaml), copied next to the dev dashboard,
+# which includes it as its first view: the dev server shows exactly that file.
+USER_VIEW: Final = ROOT / "docs" / "dashboard.yaml"
+USER_VIEW_COPY: Final = Path("dashboards") / "user_view.yaml"
 INTEGRATIONS: Final = {
     "export_monitor": ROOT / "custom_components" / "export_monitor",
     "export_sim": ROOT / "dev" / "custom_components" / "export_sim",
@@ -282,6 +286,7 @@ def write_config(paths: Paths, args: argparse.Namespace, port: int) -> None:
         )
     config.mkdir(parents=True, exist_ok=True)
     shutil.copytree(TEMPLATE, config, dirs_exist_ok=True)
+    shutil.copyfile(USER_VIEW, config / USER_VIEW_COPY)
     package = {
         "http": {"server_host": HOST, "server_port": port},
         "export_sim": {

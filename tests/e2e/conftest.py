@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+import os
 from pathlib import Path
 from typing import Final
 
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 import pytest
 
 HERE: Final = Path(__file__).resolve().parent
+CHROMIUM: Final = "/usr/bin/chromium"
+# Headless, no sandbox (containers), and nothing that talks to the internet.
+CHROMIUM_ARGS: Final = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT: Final = ViewportSize(width=1280, height=900)
+# Generous: a loaded 2-core machine renders Home Assistant's frontend slowly.
+BROWSER_TIMEOUT_MS: Final = 45_000
+expect.set_options(timeout=BROWSER_TIMEOUT_MS)
 HOW: Final = (
     "end-to-end tests need their own pytest session without the Home Assistant "
     "plugin: run scripts/test, or "
@@ -24,3 +41,33 @@ def pytest_collection_modifyitems(
     for item in items:
         if item.path.is_relative_to(HERE):
             item.add_marker(pytest.mark.skip(reason=HOW))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Generator[Browser]:
+    """Launch Debian's headless chromium, failing clearly when it is not installed."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup --browser to install it")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Generator[Page]:
+    """Open a fresh browser page (its own empty profile) with a desktop-sized window."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Return the folder the screenshots of every step go to, for review."""
+    folder = Path(os.environ.get("E2E_SCREENSHOTS", HERE / "screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
