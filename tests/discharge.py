@@ -93,7 +93,7 @@ async def async_call(hass: HomeAssistant, service: str, **data: Any) -> ServiceR
             service,
             data,
             blocking=True,
-            return_response=service == "calculate_discharge",
+            return_response=service in {"calculate_discharge", "get_history"},
         )
     finally:
         await async_settle(hass)

@@ -58,7 +58,7 @@ async def async_refused(hass: HomeAssistant, service: str, **data: Any) -> str:
 
 # -- which entry -------------------------------------------------------------------------
 
-SERVICES = ["start_discharge", "stop_discharge", "calculate_discharge"]
+SERVICES = ["start_discharge", "stop_discharge", "calculate_discharge", "get_history"]
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=SERVICES)

@@ -24,6 +24,7 @@ from .const import (
 from .controller import ExportMonitorController, session_store_key
 from .coordinator import ExportMonitorCoordinator, counter_store_key
 from .entity_tracking import ExportMonitorEntityTracker
+from .history import ExportMonitorHistory, history_store_key
 from .models import ExportMonitorConfigEntry, ExportMonitorRuntimeData
 from .services import async_setup_services
 from .supervisor import ExportMonitorSupervisor
@@ -70,9 +71,13 @@ async def async_setup_entry(
     await coordinator.async_load_counters()
     await coordinator.async_config_entry_first_refresh()
     controller = ExportMonitorController(hass, entry, coordinator)
+    history = ExportMonitorHistory(hass, entry, coordinator)
+    await history.async_load()
     entry.runtime_data = ExportMonitorRuntimeData(
-        coordinator=coordinator, controller=controller
+        coordinator=coordinator, controller=controller, history=history
     )
+    # Listening before the reconcile: a discharge it stops is part of the record.
+    history.async_start()
     await controller.notifier.async_load()
     supervisor = ExportMonitorSupervisor(hass, controller)
     await supervisor.async_reconcile()
@@ -93,7 +98,10 @@ async def async_unload_entry(
         # Keep the entry (and its stop-retry timer) alive until the stop is confirmed.
         LOGGER.error("Not unloading %s: its discharge is not stopped yet", entry.title)
         return False
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    # Written now, so a reload reads back today's record, stops included.
+    await entry.runtime_data.history.async_save()
+    return unloaded
 
 
 async def async_migrate_entry(
@@ -109,6 +117,10 @@ async def async_migrate_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: ExportMonitorConfigEntry
 ) -> None:
-    """Delete the entry's stored session and counter history."""
-    for key in (session_store_key(entry.entry_id), counter_store_key(entry.entry_id)):
+    """Delete the entry's stored session, counter and compliance history."""
+    for key in (
+        session_store_key(entry.entry_id),
+        counter_store_key(entry.entry_id),
+        history_store_key(entry.entry_id),
+    ):
         await Store[dict[str, Any]](hass, 1, key).async_remove()

@@ -65,11 +65,14 @@ ACTUATOR_TIMEOUT_SECONDS: Final = 5.0
 SERVICE_START_DISCHARGE: Final = "start_discharge"
 SERVICE_STOP_DISCHARGE: Final = "stop_discharge"
 SERVICE_CALCULATE_DISCHARGE: Final = "calculate_discharge"
+SERVICE_GET_HISTORY: Final = "get_history"
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_POWER_KW: Final = "power_kw"
 ATTR_DURATION_MINUTES: Final = "duration_minutes"
 ATTR_TARGET_EXPORT_KWH: Final = "target_export_kwh"
+ATTR_DAYS: Final = "days"
+DEFAULT_HISTORY_DAYS: Final = 30
 
 # Events.
 EVENT_DISCHARGE_STARTED: Final = f"{DOMAIN}_discharge_started"

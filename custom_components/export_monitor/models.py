@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntry
 if TYPE_CHECKING:
     from .controller import ExportMonitorController
     from .coordinator import ExportMonitorCoordinator
+    from .history import ExportMonitorHistory
 
 
 @dataclass(slots=True)
@@ -18,6 +19,7 @@ class ExportMonitorRuntimeData:
 
     coordinator: ExportMonitorCoordinator
     controller: ExportMonitorController
+    history: ExportMonitorHistory
 
 
 type ExportMonitorConfigEntry = ConfigEntry[ExportMonitorRuntimeData]

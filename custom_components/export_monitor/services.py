@@ -1,4 +1,4 @@
-"""The integration's services: start, stop and calculate a discharge."""
+"""The integration's services: start, stop and calculate a discharge; read the history."""
 
 from __future__ import annotations
 
@@ -17,15 +17,19 @@ import voluptuous as vol
 
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
+    ATTR_DAYS,
     ATTR_DURATION_MINUTES,
     ATTR_POWER_KW,
     ATTR_TARGET_EXPORT_KWH,
+    DEFAULT_HISTORY_DAYS,
     DOMAIN,
     SERVICE_CALCULATE_DISCHARGE,
+    SERVICE_GET_HISTORY,
     SERVICE_START_DISCHARGE,
     SERVICE_STOP_DISCHARGE,
 )
 from .controller import StartRequest
+from .logic.history import HISTORY_DAYS, parse_days
 from .logic.snapshot import Source
 from .logic.supervision import StopReason
 from .models import ExportMonitorConfigEntry
@@ -45,6 +49,10 @@ DISCHARGE_FIELDS: Final = {
 START_SCHEMA: Final = vol.Schema({**ENTRY_SCHEMA, **DISCHARGE_FIELDS})
 STOP_SCHEMA: Final = vol.Schema(ENTRY_SCHEMA)
 CALCULATE_SCHEMA: Final = vol.Schema({**ENTRY_SCHEMA, **DISCHARGE_FIELDS})
+# Days are checked by the handler, so a bad value gets our translated message.
+HISTORY_SCHEMA: Final = vol.Schema(
+    {**ENTRY_SCHEMA, vol.Optional(ATTR_DAYS, default=DEFAULT_HISTORY_DAYS): object}
+)
 
 
 def _resolve_entry(hass: HomeAssistant, call: ServiceCall) -> ExportMonitorConfigEntry:
@@ -124,6 +132,23 @@ async def _async_calculate(call: ServiceCall) -> ServiceResponse:
     return response
 
 
+async def _async_get_history(call: ServiceCall) -> ServiceResponse:
+    """Return the newest daily compliance records, newest first."""
+    days = parse_days(call.data[ATTR_DAYS])
+    if days is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_history_days",
+            translation_placeholders={
+                "days": str(call.data[ATTR_DAYS]),
+                "max": str(HISTORY_DAYS),
+            },
+        )
+    entry = _resolve_entry(call.hass, call)
+    response: dict[str, Any] = {"days": entry.runtime_data.history.days(days)}
+    return response
+
+
 def _round(value: float | None) -> float | None:
     """Round a figure for the response."""
     return None if value is None else round(value, 3)
@@ -143,5 +168,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_CALCULATE_DISCHARGE,
         _async_calculate,
         schema=CALCULATE_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GET_HISTORY,
+        _async_get_history,
+        schema=HISTORY_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )

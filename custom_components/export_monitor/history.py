@@ -1,0 +1,187 @@
+"""Keep the compliance history: listen to snapshots and session events, store, close at midnight."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_point_in_time
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, EVENT_DISCHARGE_STARTED, EVENT_DISCHARGE_STOPPED, LOGGER
+from .coordinator import ExportMonitorCoordinator
+from .logic.history import (
+    DaySample,
+    History,
+    history_from_data,
+    history_to_data,
+    record_sample,
+    record_start,
+    record_stop,
+    record_to_data,
+    roll,
+)
+from .logic.snapshot import Snapshot, Source
+from .models import ExportMonitorConfigEntry
+
+HISTORY_STORE_VERSION: Final = 1
+HISTORY_STORE_MINOR_VERSION: Final = 1
+# Seconds to gather a day's updates into one write of the store.
+HISTORY_SAVE_DELAY: Final = 60
+
+type HistoryListener = Callable[[], None]
+
+
+def history_store_key(entry_id: str) -> str:
+    """Return the storage key of an entry's compliance history."""
+    return f"{DOMAIN}.{entry_id}.history"
+
+
+def sample_of(snapshot: Snapshot) -> DaySample:
+    """Return the figures of a snapshot the history keeps."""
+    return DaySample(
+        at=snapshot.taken_at,
+        allowance_kwh=snapshot.allowance_kwh,
+        exported_kwh=snapshot.value(Source.EXPORTED_TODAY),
+        pv_kwh=snapshot.value(Source.PV_TODAY),
+    )
+
+
+class ExportMonitorHistory:
+    """One entry's daily compliance records, kept in a Store."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ExportMonitorConfigEntry,
+        coordinator: ExportMonitorCoordinator,
+    ) -> None:
+        """Set up empty; async_load restores the stored days."""
+        self.hass = hass
+        self.entry = entry
+        self.coordinator = coordinator
+        self.history = History()
+        self._store: Store[dict[str, Any]] = Store(
+            hass,
+            HISTORY_STORE_VERSION,
+            history_store_key(entry.entry_id),
+            minor_version=HISTORY_STORE_MINOR_VERSION,
+        )
+        self._save_pending = False
+        self._listeners: list[HistoryListener] = []
+        self._cancel_midnight: CALLBACK_TYPE | None = None
+
+    async def async_load(self) -> None:
+        """Restore the stored days and close any that ended while we were away."""
+        try:
+            data = await self._store.async_load()
+        except NotImplementedError:
+            # Written by a newer version of the integration: start a new history.
+            LOGGER.warning("Ignoring a compliance history stored by a newer version")
+            data = None
+        self.history = history_from_data(data)
+        # Rolls to today: a day that ended while we were away is closed, partial.
+        self._set(record_sample(self.history, sample_of(self.coordinator.snapshot)))
+
+    @callback
+    def async_start(self) -> None:
+        """Listen to snapshots, session events and local midnight; all owned by the entry."""
+        entry = self.entry
+        entry.async_on_unload(
+            self.coordinator.async_add_snapshot_listener(self._async_on_snapshot)
+        )
+        entry.async_on_unload(
+            self.hass.bus.async_listen(EVENT_DISCHARGE_STARTED, self._async_on_started)
+        )
+        entry.async_on_unload(
+            self.hass.bus.async_listen(EVENT_DISCHARGE_STOPPED, self._async_on_stopped)
+        )
+        self._async_schedule_midnight()
+        entry.async_on_unload(self._async_cancel_midnight)
+
+    async def async_save(self) -> None:
+        """Write the history now (on unload, so a reload reads it back)."""
+        self._save_pending = False
+        await self._store.async_save(history_to_data(self.history))
+
+    def days(self, count: int) -> list[dict[str, Any]]:
+        """Return the newest `count` records, newest first."""
+        return [record_to_data(record) for record in self.history.days[:count]]
+
+    @callback
+    def async_add_listener(self, listener: HistoryListener) -> CALLBACK_TYPE:
+        """Call `listener` after every change; return the unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    @callback
+    def _async_on_snapshot(self, snapshot: Snapshot) -> None:
+        """Add a new snapshot's figures to its day."""
+        self._set(record_sample(self.history, sample_of(snapshot)))
+
+    def _ours(self, event: Event[Any]) -> bool:
+        """Return whether a session event is this entry's."""
+        return bool(event.data.get("entry_id") == self.entry.entry_id)
+
+    @callback
+    def _async_on_started(self, event: Event[Any]) -> None:
+        """Count a session of ours."""
+        if self._ours(event):
+            self._set(record_start(self.history, dt_util.now()))
+
+    @callback
+    def _async_on_stopped(self, event: Event[Any]) -> None:
+        """Count a stop of ours by reason, with what the session exported."""
+        if not self._ours(event):
+            return
+        self._set(
+            record_stop(
+                self.history,
+                dt_util.now(),
+                str(event.data.get("reason")),
+                float(event.data.get("exported_kwh") or 0.0),
+            )
+        )
+
+    @callback
+    def _async_schedule_midnight(self) -> None:
+        """Arm a timer for the next local midnight (DST-aware)."""
+        tomorrow = dt_util.now().date() + timedelta(days=1)
+        self._cancel_midnight = async_track_point_in_time(
+            self.hass, self._async_at_midnight, dt_util.start_of_local_day(tomorrow)
+        )
+
+    @callback
+    def _async_at_midnight(self, _now: datetime) -> None:
+        """Close the day that ended and open the new one, then re-arm."""
+        self._set(roll(self.history, dt_util.now()))
+        self._async_schedule_midnight()
+
+    @callback
+    def _async_cancel_midnight(self) -> None:
+        """Cancel the midnight timer."""
+        if self._cancel_midnight is not None:
+            self._cancel_midnight()
+            self._cancel_midnight = None
+
+    @callback
+    def _set(self, history: History) -> None:
+        """Keep a changed history, schedule its write and tell the listeners."""
+        if history == self.history:
+            return
+        self.history = history
+        # Schedule once, never postpone: samples every few seconds would push it back all day.
+        if not self._save_pending:
+            self._save_pending = True
+            self._store.async_delay_save(self._data, HISTORY_SAVE_DELAY)
+        for listener in list(self._listeners):
+            listener()
+
+    @callback
+    def _data(self) -> dict[str, Any]:
+        """Return the stored form (called when writing)."""
+        self._save_pending = False
+        return history_to_data(self.history)
