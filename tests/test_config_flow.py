@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
-from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
+from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_USER, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.setup import async_setup_component
@@ -652,6 +652,20 @@ async def test_duplicate_aborts(
     assert result["reason"] == "already_configured"
 
 
+async def test_ignored_entry_does_not_block(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    """An ignored entry with the same sensors does not count as configured."""
+    MockConfigEntry(domain=DOMAIN, options=OPTIONS, source=SOURCE_IGNORE).add_to_hass(
+        hass
+    )
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, CONTROLS)
+    result = await _async_configure(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
 async def test_second_monitor_with_other_export_meter(
     hass: HomeAssistant, mock_setup_entry: AsyncMock
 ) -> None:
@@ -844,6 +858,19 @@ async def test_reconfigure_updates_and_reloads(
     assert loaded_entry.data == {}
     assert len(mock_unload_entry.mock_calls) == 1
     assert len(mock_setup_entry.mock_calls) == 2
+
+
+async def test_reconfigure_keeping_own_sensors(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Reconfiguring with the entry's own SOC and export sensors is not a duplicate."""
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, NEW_CONTROLS)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert loaded_entry.options == SOURCES | NEW_CONTROLS | LIMITS
 
 
 async def test_reconfigure_errors_recover(

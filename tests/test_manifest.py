@@ -152,3 +152,20 @@ def test_alert_blueprint_valid() -> None:
 
     assert blueprint.metadata["source_url"] == f"{REPO_URL}/blob/main/{ALERT_BLUEPRINT}"
     assert blueprint.metadata["homeassistant"]["min_version"] == HACS["homeassistant"]
+
+
+def test_one_integration_where_hacs_looks() -> None:
+    """With content_in_root false, HACS takes the one folder under custom_components."""
+    folders = [
+        path.name for path in (ROOT / "custom_components").iterdir() if path.is_dir()
+    ]
+
+    assert HACS["content_in_root"] is False
+    assert [name for name in folders if name != "__pycache__"] == [MANIFEST["domain"]]
+
+
+def test_readme_names_the_licence() -> None:
+    """The README HACS renders exists and names the licence."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+
+    assert "[MIT](LICENSE)" in readme
