@@ -1,4 +1,4 @@
-"""Tests of the compliance history: days, sessions, the store and get_history."""
+"""Tests of the compliance history: days, sessions, the store, get_history and its sensor."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from tests.discharge import (
 )
 
 STORE_KEY: Final = f"{DOMAIN}.{ENTRY_ID}.history"
+COMPLIANT_DAYS: Final = "sensor.export_monitor_compliant_days"
 
 
 async def async_history(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]:
@@ -102,6 +103,7 @@ async def test_a_watched_day_closes_at_local_midnight(
     assert closed["last_seen"] == local(f"{today}T23:59:50").isoformat()
     assert figures(latest) == (tomorrow, False, False, -0.5, 0.0, 0.0, 0.0)
     assert latest["first_seen"] == local(f"{tomorrow}T00:00:00").isoformat()
+    assert hass.states.get(COMPLIANT_DAYS).state == "1"
 
 
 async def test_a_day_over_its_allowance_keeps_its_worst(
@@ -120,6 +122,8 @@ async def test_a_day_over_its_allowance_keeps_its_worst(
     [record] = await async_history(hass)
     assert figures(record) == ("2026-06-15", False, True, 19.5, 12.25, 20.0, 0.75)
     assert record["compliant"] is False
+    await async_jump(hass, freezer, local("2026-06-16T00:00:00"))
+    assert hass.states.get(COMPLIANT_DAYS).state == "0"
 
 
 # -- sessions ----------------------------------------------------------------------------
@@ -230,6 +234,8 @@ async def test_a_restart_reads_the_stored_days(
         True,
     )
     assert before == {**stored_day(date(2026, 6, 13)), "compliant": True}
+    # The count of compliant days ever closed is kept, not recounted from the days kept.
+    assert hass.states.get(COMPLIANT_DAYS).state == "2"
 
 
 async def test_a_history_from_a_newer_version_is_set_aside(

@@ -59,6 +59,7 @@ ENTITIES: dict[str, tuple[str, EntityCategory | None]] = {
     "sensor.export_monitor_exported_today": ("exported_today", None),
     "sensor.export_monitor_discharge_status": ("discharge_status", None),
     "sensor.export_monitor_calculated_duration": ("calculated_duration", None),
+    "sensor.export_monitor_compliant_days": ("compliant_days", None),
     "button.export_monitor_start_discharge": ("start_discharge", None),
     "button.export_monitor_stop_discharge": ("stop_discharge", None),
     "switch.export_monitor_auto_discharge": ("auto_discharge", CONFIG),

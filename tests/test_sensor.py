@@ -41,6 +41,7 @@ SENSOR_KEYS = (
     "exported_today",
     "discharge_status",
     "calculated_duration",
+    "compliant_days",
 )
 # Defaults: SOC 80 %, PV 12 kWh, exported 3 kWh, margin 0.5, min SOC 20 %, 3 kW, 10 kWh.
 HEALTHY: dict[str, str] = {
@@ -53,6 +54,7 @@ HEALTHY: dict[str, str] = {
     "exported_today": "3.0",
     "discharge_status": "idle",
     "calculated_duration": "120.0",
+    "compliant_days": "0",
 }
 UNITS = {SOC: "%", PV: "kWh", EXPORT: "kWh", GRID: "W", BATTERY: "W"}
 

@@ -1,4 +1,4 @@
-"""Diagnostics download: options, source states and the snapshot, redacted."""
+"""Diagnostics download: options, source states, the snapshot and the history, redacted."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .const import DEFAULT_HISTORY_DAYS
 from .logic.snapshot import battery_discharge_kw, export_power_kw
 from .models import ExportMonitorConfigEntry
 
@@ -18,8 +19,9 @@ TO_REDACT = {"title"}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ExportMonitorConfigEntry
 ) -> dict[str, Any]:
-    """Return the entry's options and settings, sources, snapshot and status."""
+    """Return the entry's options and settings, sources, snapshot, status and history."""
     coordinator = entry.runtime_data.coordinator
+    history = entry.runtime_data.history
     view = coordinator.view()
     sources = {
         source.value: _state(hass, entity_id)
@@ -40,6 +42,10 @@ async def async_get_config_entry_diagnostics(
             "blockers": list(view.blockers),
             "read_breaker": _jsonable(asdict(view.read_breaker)),
             "action_breaker": _jsonable(asdict(view.action_breaker)),
+            "history": {
+                "compliant_days": history.history.compliant_days,
+                "days": history.days(DEFAULT_HISTORY_DAYS),
+            },
         },
         TO_REDACT,
     )

@@ -11,6 +11,7 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfTime
 from homeassistant.core import HomeAssistant
@@ -19,6 +20,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .entity import ExportMonitorEntity
 from .logic.breaker import BreakerState
 from .logic.errors import ErrorState, SystemHealth
+from .logic.history import History
 from .logic.readings import ReadingProblem
 from .logic.snapshot import Source
 from .logic.status import DischargeStatus, MonitorView
@@ -36,6 +38,13 @@ class ExportMonitorSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[MonitorView], SensorValue]
     available_fn: Callable[[MonitorView], bool] = lambda _: True
     attributes_fn: Callable[[MonitorView], Mapping[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportMonitorHistorySensorEntityDescription(SensorEntityDescription):
+    """Describes a sensor showing a figure of the compliance history."""
+
+    value_fn: Callable[[History], SensorValue]
 
 
 def _breaker_state(view: MonitorView) -> str:
@@ -145,6 +154,8 @@ SENSORS: tuple[ExportMonitorSensorEntityDescription, ...] = (
         key="export_allowance",
         translation_key="export_allowance",
         device_class=SensorDeviceClass.ENERGY,
+        # Long-term statistics: the day's last state is its final allowance.
+        state_class=SensorStateClass.TOTAL,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         value_fn=lambda view: view.snapshot.allowance_kwh,
@@ -163,6 +174,8 @@ SENSORS: tuple[ExportMonitorSensorEntityDescription, ...] = (
         key="exported_today",
         translation_key="exported_today",
         device_class=SensorDeviceClass.ENERGY,
+        # A daily counter: the drop at midnight starts a new cycle in the statistics.
+        state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         value_fn=_exported_today,
@@ -188,6 +201,16 @@ SENSORS: tuple[ExportMonitorSensorEntityDescription, ...] = (
 )
 
 
+HISTORY_SENSORS: tuple[ExportMonitorHistorySensorEntityDescription, ...] = (
+    ExportMonitorHistorySensorEntityDescription(
+        key="compliant_days",
+        translation_key="compliant_days",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda history: history.compliant_days,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: ExportMonitorConfigEntry,
@@ -197,6 +220,10 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     async_add_entities(
         ExportMonitorSensor(coordinator, description) for description in SENSORS
+    )
+    async_add_entities(
+        ExportMonitorHistorySensor(coordinator, description)
+        for description in HISTORY_SENSORS
     )
 
 
@@ -225,3 +252,16 @@ class ExportMonitorSensor(ExportMonitorEntity, SensorEntity):
         """Return the sensor's extra attributes."""
         attributes_fn = self.entity_description.attributes_fn
         return None if attributes_fn is None else attributes_fn(self.coordinator.data)
+
+
+class ExportMonitorHistorySensor(ExportMonitorEntity, SensorEntity):
+    """A sensor showing a figure of the compliance history."""
+
+    entity_description: ExportMonitorHistorySensorEntityDescription
+
+    @property
+    @override
+    def native_value(self) -> SensorValue:
+        """Return the sensor's value (written with every snapshot the history has seen)."""
+        history = self.coordinator.config_entry.runtime_data.history.history
+        return self.entity_description.value_fn(history)
