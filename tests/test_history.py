@@ -5,25 +5,29 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 import logging
 from typing import Any, Final
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.export_monitor import history as history_module
 from custom_components.export_monitor.const import (
     DOMAIN,
     EVENT_DISCHARGE_STARTED,
     EVENT_DISCHARGE_STOPPED,
 )
-from tests.conftest import ENERGY_ATTRS, EXPORT, PV
+from tests.conftest import ENABLE, ENERGY_ATTRS, EXPORT, PV
 from tests.discharge import (
     ENTRY_ID,
     async_call,
     async_jump,
     async_settle,
     async_setup_entry,
+    follow_enable,
     local,
 )
 
@@ -172,6 +176,22 @@ async def test_the_record_survives_a_reload(
     assert after[0]["sessions"] == 1
 
 
+async def test_the_day_is_written_within_a_minute(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Changes reach the store within a minute, without an unload."""
+    assert STORE_KEY not in hass_storage
+    await async_jump(hass, freezer, datetime.now(UTC) + timedelta(seconds=61))
+    [record] = hass_storage[STORE_KEY]["data"]["days"]
+    assert (record["day"], record["exported_kwh"]) == (
+        dt_util.now().date().isoformat(),
+        3.0,
+    )
+
+
 def stored_day(day: date, **changes: Any) -> dict[str, Any]:
     """Return the stored form of a whole, compliant closed day."""
     start = datetime.combine(day, datetime.min.time()).replace(
@@ -316,3 +336,32 @@ async def test_unknown_entry_is_refused(
     with pytest.raises(ServiceValidationError) as exc_info:
         await async_history(hass, config_entry_id="no_such_entry")
     assert exc_info.value.translation_key == "config_entry_not_found"
+
+
+# -- the history never gets in the way of supervision --------------------------------------
+
+
+async def test_a_failing_history_does_not_stop_supervision(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    stopped: list[Event],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An error while recording a snapshot is logged; the discharge is still stopped in time."""
+    follow_enable(hass, ENABLE)
+    await async_call(hass, "start_discharge")
+    with patch.object(history_module, "record_sample", side_effect=ValueError("boom")):
+        await async_jump(hass, freezer, datetime.now(UTC) + timedelta(seconds=5))
+        hass.states.async_set(EXPORT, "11.45", ENERGY_ATTRS)
+        await async_settle(hass)
+    assert [event.data["reason"] for event in stopped] == ["headroom_exhausted"]
+    assert hass.states.get(ENABLE).state == "off"
+    assert "Could not record a snapshot in the compliance history" in caplog.text
+    await async_jump(hass, freezer, datetime.now(UTC) + timedelta(seconds=5))
+    assert "The compliance history records snapshots again" in caplog.text
+    [record] = await async_history(hass)
+    assert (record["exported_kwh"], record["stops"]) == (
+        11.45,
+        {"headroom_exhausted": 1},
+    )

@@ -76,13 +76,14 @@ async def async_setup_entry(
     entry.runtime_data = ExportMonitorRuntimeData(
         coordinator=coordinator, controller=controller, history=history
     )
-    # Listening before the reconcile: a discharge it stops is part of the record.
+    # Listening to events before the reconcile: a discharge it stops is part of the record.
     history.async_start()
     await controller.notifier.async_load()
     supervisor = ExportMonitorSupervisor(hass, controller)
     await supervisor.async_reconcile()
     coordinator.async_start()
     supervisor.async_start()
+    history.async_follow_snapshots()
     ExportMonitorEntityTracker(hass, entry, controller).async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

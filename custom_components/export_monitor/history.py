@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -31,8 +30,6 @@ HISTORY_STORE_VERSION: Final = 1
 HISTORY_STORE_MINOR_VERSION: Final = 1
 # Seconds to gather a day's updates into one write of the store.
 HISTORY_SAVE_DELAY: Final = 60
-
-type HistoryListener = Callable[[], None]
 
 
 def history_store_key(entry_id: str) -> str:
@@ -71,8 +68,8 @@ class ExportMonitorHistory:
             minor_version=HISTORY_STORE_MINOR_VERSION,
         )
         self._save_pending = False
-        self._listeners: list[HistoryListener] = []
-        self._cancel_midnight: CALLBACK_TYPE | None = None
+        self._cancel_midnight: CALLBACK_TYPE = lambda: None
+        self._failing = False
 
     async def async_load(self) -> None:
         """Restore the stored days and close any that ended while we were away."""
@@ -88,11 +85,8 @@ class ExportMonitorHistory:
 
     @callback
     def async_start(self) -> None:
-        """Listen to snapshots, session events and local midnight; all owned by the entry."""
+        """Listen to session events and local midnight; all owned by the entry."""
         entry = self.entry
-        entry.async_on_unload(
-            self.coordinator.async_add_snapshot_listener(self._async_on_snapshot)
-        )
         entry.async_on_unload(
             self.hass.bus.async_listen(EVENT_DISCHARGE_STARTED, self._async_on_started)
         )
@@ -101,6 +95,13 @@ class ExportMonitorHistory:
         )
         self._async_schedule_midnight()
         entry.async_on_unload(self._async_cancel_midnight)
+
+    @callback
+    def async_follow_snapshots(self) -> None:
+        """Listen to snapshots; called after the supervisor, so supervision comes first."""
+        self.entry.async_on_unload(
+            self.coordinator.async_add_snapshot_listener(self._async_on_snapshot)
+        )
 
     async def async_save(self) -> None:
         """Write the history now (on unload, so a reload reads it back)."""
@@ -112,15 +113,23 @@ class ExportMonitorHistory:
         return [record_to_data(record) for record in self.history.days[:count]]
 
     @callback
-    def async_add_listener(self, listener: HistoryListener) -> CALLBACK_TYPE:
-        """Call `listener` after every change; return the unsubscribe."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
-
-    @callback
     def _async_on_snapshot(self, snapshot: Snapshot) -> None:
-        """Add a new snapshot's figures to its day."""
-        self._set(record_sample(self.history, sample_of(snapshot)))
+        """Add a new snapshot's figures to its day; an error here never reaches the caller."""
+        try:
+            history = record_sample(self.history, sample_of(snapshot))
+        except Exception:  # noqa: BLE001
+            # The coordinator calls its listeners in turn: a record is not worth
+            # a missed evaluation. Log once until it works again.
+            if not self._failing:
+                LOGGER.exception(
+                    "Could not record a snapshot in the compliance history"
+                )
+            self._failing = True
+            return
+        if self._failing:
+            LOGGER.info("The compliance history records snapshots again")
+            self._failing = False
+        self._set(history)
 
     def _ours(self, event: Event[Any]) -> bool:
         """Return whether a session event is this entry's."""
@@ -163,13 +172,11 @@ class ExportMonitorHistory:
     @callback
     def _async_cancel_midnight(self) -> None:
         """Cancel the midnight timer."""
-        if self._cancel_midnight is not None:
-            self._cancel_midnight()
-            self._cancel_midnight = None
+        self._cancel_midnight()
 
     @callback
     def _set(self, history: History) -> None:
-        """Keep a changed history, schedule its write and tell the listeners."""
+        """Keep a changed history and schedule its write."""
         if history == self.history:
             return
         self.history = history
@@ -177,8 +184,6 @@ class ExportMonitorHistory:
         if not self._save_pending:
             self._save_pending = True
             self._store.async_delay_save(self._data, HISTORY_SAVE_DELAY)
-        for listener in list(self._listeners):
-            listener()
 
     @callback
     def _data(self) -> dict[str, Any]:
