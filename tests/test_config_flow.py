@@ -162,6 +162,7 @@ ERROR_KEYS = {
     "invalid_time",
     "cap_below_margin",
     "min_soc_too_high",
+    "invalid_duration_unit",
 }
 
 # entity_id: (state, attributes)
@@ -236,6 +237,9 @@ SENSOR_STATES: dict[str, tuple[str, dict[str, Any]]] = {
     "number.cutoff_soc_unavailable": ("unavailable", {"unit_of_measurement": "%"}),
     "number.discharge_duration": ("60", {"unit_of_measurement": "min"}),
     "number.discharge_duration_text": ("forever", {"unit_of_measurement": "min"}),
+    "number.discharge_duration_days": ("1", {"unit_of_measurement": "d"}),
+    "number.discharge_duration_no_unit": ("60", {}),
+    "number.discharge_duration_seconds": ("600", {"unit_of_measurement": "s"}),
 }
 HELPERS: dict[str, dict[str, Any]] = {
     "input_boolean": {"force_discharge": {"name": "Force discharge"}},
@@ -248,7 +252,12 @@ HELPERS: dict[str, dict[str, Any]] = {
             "unit_of_measurement": "kW",
         },
         "cutoff_soc": {"min": 0, "max": 100, "initial": 15, "unit_of_measurement": "%"},
-        "discharge_duration": {"min": 1, "max": 1440, "initial": 60},
+        "discharge_duration": {
+            "min": 1,
+            "max": 1440,
+            "initial": 60,
+            "unit_of_measurement": "min",
+        },
     },
 }
 
@@ -465,6 +474,16 @@ async def test_user_step_error_recovers(
             "number.discharge_duration_text",
             "not_numeric",
         ),
+        (
+            CONF_DISCHARGE_DURATION_ENTITY,
+            "number.discharge_duration_days",
+            "invalid_duration_unit",
+        ),
+        (
+            CONF_DISCHARGE_DURATION_ENTITY,
+            "number.discharge_duration_no_unit",
+            "invalid_duration_unit",
+        ),
     ],
     ids=[
         "switch_missing",
@@ -474,6 +493,8 @@ async def test_user_step_error_recovers(
         "cutoff_unavailable",
         "duration_missing",
         "duration_not_number",
+        "duration_in_days",
+        "duration_without_unit",
     ],
 )
 async def test_controls_step_error_recovers(
@@ -797,6 +818,30 @@ async def test_options_controls_error_recovers(
     result = await _async_options(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert loaded_entry.options == SOURCES | NEW_CONTROLS | LIMITS
+
+
+@pytest.mark.parametrize(
+    "entity_id",
+    ["number.discharge_duration_days", "number.discharge_duration_no_unit"],
+    ids=["days", "no_unit"],
+)
+async def test_options_refuse_a_duration_not_in_time_units(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, entity_id: str
+) -> None:
+    """The options refuse a duration entity that is not in s, min or h (#14)."""
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    result = await _async_options(hass, result, SOURCES)
+    result = await _async_options(
+        hass, result, CONTROLS | {CONF_DISCHARGE_DURATION_ENTITY: entity_id}
+    )
+    assert result["step_id"] == "controls"
+    assert result["errors"] == {CONF_DISCHARGE_DURATION_ENTITY: "invalid_duration_unit"}
+
+    seconds = {CONF_DISCHARGE_DURATION_ENTITY: "number.discharge_duration_seconds"}
+    result = await _async_options(hass, result, CONTROLS | seconds)
+    result = await _async_options(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_entry.options == SOURCES | CONTROLS | seconds | LIMITS
 
 
 async def test_options_limits_error_recovers(

@@ -56,6 +56,12 @@ STOP_FAILED_LOG: Final = "Could not stop the forced discharge"
 # in whole minutes, rounded up from the time the headroom lasts, so it may run up to
 # one minute (at 3 kW) too long: a known limit, reported (see backstop_minutes).
 TIMER_RESOLUTION: Final = timedelta(minutes=1)
+# 0.17 kWh of headroom: a little more than a start needs when the inverter's own timer
+# (one minute at least) must end within the headroom less the stop reserve, both at
+# 1.5 x the planned power (0.075 + 0.0875 kWh at 3 kW with a 60 s meter).
+SITE: Final = {"export_kwh": 3.43}
+# The day-end cases need headroom that outlasts the day.
+LATE_SITE: Final = {"export_kwh": 3.0}
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 11:00:00+00:00", tick=True)
 
@@ -87,6 +93,7 @@ class Fault:
     bound: timedelta = BOUND
     breach_limit_kwh: float = 0.0
     summary: str = ""
+    site: Mapping[str, Any] = field(default_factory=lambda: SITE)
 
 
 # -- injections --------------------------------------------------------------------------
@@ -540,7 +547,8 @@ def event_faults() -> list[Fault]:
             inject=until("2026-06-16T00:00:30"),
             active=midnight,
             idle=no_headroom,
-            start_at="2026-06-15T23:58:40",
+            start_at="2026-06-15T23:58:00",
+            site=LATE_SITE,
             summary="local midnight: the counters reset",
         ),
         Fault(
@@ -548,7 +556,8 @@ def event_faults() -> list[Fault]:
             inject=until("2026-03-30T00:00:30"),
             active=midnight,
             idle=no_headroom,
-            start_at="2026-03-29T23:58:40",
+            start_at="2026-03-29T23:58:00",
+            site=LATE_SITE,
             summary="midnight ending the 23-hour day (Europe/London)",
         ),
         Fault(
@@ -556,7 +565,8 @@ def event_faults() -> list[Fault]:
             inject=until("2026-10-26T00:00:30"),
             active=midnight,
             idle=no_headroom,
-            start_at="2026-10-25T23:58:40",
+            start_at="2026-10-25T23:58:00",
+            site=LATE_SITE,
             summary="midnight ending the 25-hour day (Europe/London)",
         ),
         Fault(
@@ -697,7 +707,7 @@ async def rig(
     """Set the site up in London at the case's start time; mend it after the run."""
     await hass.config.async_set_time_zone("Europe/London")
     freezer.move_to(local(fault.start_at))
-    built = await async_setup_rig(hass, freezer, config_entry)
+    built = await async_setup_rig(hass, freezer, config_entry, **fault.site)
     yield built
     await async_heal(built)
 

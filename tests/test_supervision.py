@@ -331,10 +331,12 @@ async def test_stops_30_s_before_local_midnight(
     day: str,
 ) -> None:
     """The discharge stops 30 s before local midnight, summer time or not."""
-    freezer.move_to(local(f"{day}T23:59:00"))
+    # From 23:58: a start at 23:59 is refused, as the inverter's shortest timer
+    # (1 min) would run past midnight minus the guard (test_start_refused_...).
+    freezer.move_to(local(f"{day}T23:58:00"))
     await async_setup_entry(hass, config_entry)
     await async_start(hass)
-    await async_advance(hass, freezer, 25)
+    await async_advance(hass, freezer, 85)
     assert stopped == []
     await async_advance(hass, freezer, 5)
     assert reasons(stopped) == ["midnight"]
@@ -1043,4 +1045,6 @@ async def test_pause_between_sessions_is_not_a_meter_interval(
         hass, freezer, stopped, interval=10, resolution=0.01, power_kw=3.0
     )
     assert reasons(stopped) == ["headroom_exhausted", "headroom_exhausted"]
-    assert second.headroom_shown_at_stop < 0.1
+    # The inverter timer's bound (headroom less reserve at 1.5 x the power) ends
+    # both sessions with about 0.12 kWh left; the pause must not end it earlier.
+    assert second.headroom_shown_at_stop < 0.15

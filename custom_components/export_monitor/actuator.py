@@ -12,6 +12,7 @@ from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
 from .const import ACTUATOR_TIMEOUT_SECONDS, DOMAIN, LOGGER
+from .logic.deadman import readback_problem
 from .logic.readings import parse_number
 from .logic.units import setpoint_power_scale
 
@@ -86,31 +87,49 @@ class ExportMonitorActuator:
         self._record_outcome(True)
 
     async def async_set_number(
-        self, entity_id: str, value: float, error_key: str
-    ) -> None:
-        """Set a number entity and verify it reads back within its step."""
+        self,
+        entity_id: str,
+        value: float,
+        error_key: str,
+        *,
+        at_most: float | None = None,
+        at_least: float | None = None,
+    ) -> float:
+        """Set a number entity, verify it reads back within half a step; return it."""
         await self._async_call(entity_id, "set_value", {"value": value}, error_key)
         actual = self.number_value(entity_id)
-        if actual is None or abs(actual - value) > self._step(entity_id):
-            self._fail(entity_id, error_key, f"read back {actual}, wanted {value}")
+        step = self.step(entity_id) or DEFAULT_STEP
+        problem = readback_problem(
+            actual, value, step, at_most=at_most, at_least=at_least
+        )
+        if problem is not None or actual is None:
+            self._fail(entity_id, error_key, problem or "read back nothing")
         self._record_outcome(True)
+        return actual
 
     async def async_set_power_kw(
         self, entity_id: str, power_kw: float, error_key: str
-    ) -> None:
-        """Set a power setpoint given in kW, in the entity's own unit."""
+    ) -> float:
+        """Set a power setpoint given in kW, in the entity's own unit; return kW read."""
         scale = self._power_scale(entity_id)
         if scale is None:
             self._fail(entity_id, error_key, "unit is not W or kW")
-        await self.async_set_number(entity_id, round(power_kw / scale, 3), error_key)
+        actual = await self.async_set_number(
+            entity_id, round(power_kw / scale, 3), error_key
+        )
+        return actual * scale
 
-    def _step(self, entity_id: str) -> float:
-        """Return the read-back tolerance of a number entity: its step."""
+    def unit(self, entity_id: str) -> str | None:
+        """Return an entity's unit of measurement, None when it has none."""
+        state = self._hass.states.get(entity_id)
+        unit = None if state is None else state.attributes.get("unit_of_measurement")
+        return unit if isinstance(unit, str) else None
+
+    def step(self, entity_id: str) -> float | None:
+        """Return a number entity's step, None when it has none."""
         state = self._hass.states.get(entity_id)
         step = None if state is None else state.attributes.get("step")
-        return (
-            float(step) if isinstance(step, int | float) and step > 0 else DEFAULT_STEP
-        )
+        return float(step) if isinstance(step, int | float) and step > 0 else None
 
     async def _async_call(
         self, entity_id: str, service: str, data: dict[str, float], error_key: str

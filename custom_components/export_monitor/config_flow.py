@@ -37,6 +37,7 @@ from .const import (
     DEFAULT_TITLE,
     DOMAIN,
 )
+from .logic.deadman import duration_scale
 from .logic.readings import ReadingProblem, parse_number
 from .logic.units import Quantity, setpoint_power_scale, unit_scale
 from .logic.window import parse_time
@@ -66,8 +67,10 @@ _CONTROL_CHECKS: Final[dict[str, _UnitCheck | None]] = {
     CONF_DISCHARGE_SWITCH_ENTITY: None,
     CONF_DISCHARGE_POWER_ENTITY: setpoint_power_scale,
     CONF_CUTOFF_SOC_ENTITY: _any_unit,
-    CONF_DISCHARGE_DURATION_ENTITY: _any_unit,
+    CONF_DISCHARGE_DURATION_ENTITY: duration_scale,
 }
+# Fields whose unit error says more than the generic one.
+_UNIT_ERRORS: Final = {CONF_DISCHARGE_DURATION_ENTITY: "invalid_duration_unit"}
 _WINDOW_KEYS: Final = (CONF_EXPORT_WINDOW_START, CONF_EXPORT_WINDOW_END)
 # Two entries reading the same battery and export meter would fight over one rule.
 _IDENTITY_KEYS: Final = (CONF_SOC_ENTITY, CONF_EXPORT_ENERGY_TODAY_ENTITY)
@@ -98,7 +101,9 @@ def _async_entity_errors(
         if key in user_input and (
             error := _entity_error(hass.states.get(user_input[key]), unit_check)
         ):
-            errors[key] = error
+            errors[key] = (
+                _UNIT_ERRORS.get(key, error) if error == "invalid_unit" else error
+            )
     return errors
 
 

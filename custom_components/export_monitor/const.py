@@ -39,6 +39,7 @@ CONF_EXPORT_WINDOW_START: Final = "export_window_start"
 CONF_EXPORT_WINDOW_END: Final = "export_window_end"
 CONF_AUTO_DISCHARGE: Final = "auto_discharge"
 CONF_RESUME_WHEN_SAFE: Final = "resume_when_safe"
+CONF_INVERTER_MAX_POWER_KW: Final = "inverter_max_power_kw"
 
 DEFAULT_GRID_POWER_EXPORT_NEGATIVE: Final = True
 DEFAULT_BATTERY_POWER_DISCHARGE_POSITIVE: Final = True

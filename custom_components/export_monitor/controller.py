@@ -21,12 +21,21 @@ from .const import (
     CONF_DISCHARGE_DURATION_ENTITY,
     CONF_DISCHARGE_POWER_ENTITY,
     CONF_DISCHARGE_SWITCH_ENTITY,
+    CONF_INVERTER_MAX_POWER_KW,
     DOMAIN,
     EVENT_DISCHARGE_STARTED,
     EVENT_DISCHARGE_STOPPED,
     LOGGER,
 )
 from .coordinator import ExportMonitorCoordinator
+from .logic.deadman import (
+    SHORTEST_TIMER_MINUTES,
+    TimerBound,
+    deadman_power_kw,
+    duration_scale,
+    timer_bound,
+    timer_setting,
+)
 from .logic.errors import ErrorState
 from .logic.persist import session_from_data, session_to_data
 from .logic.plan import DischargePlan, make_plan
@@ -36,7 +45,6 @@ from .logic.supervision import (
     MeterCadence,
     Session,
     StopReason,
-    backstop_minutes,
     day_ending,
     export_power_estimate_kw,
     reserve_kwh,
@@ -231,12 +239,57 @@ class ExportMonitorController:
         )
         age = view.snapshot.readings[Source.EXPORTED_TODAY].age_seconds or 0.0
         headroom = view.snapshot.headroom_kwh or 0.0
-        export_now = export_power_kw(view.snapshot, view.settings)
-        if self._option(CONF_DISCHARGE_DURATION_ENTITY) is not None and (
-            self._timer_minutes(plan, export_now) < backstop_minutes(0)
-        ):
+        if not self._timer_fits(self._start_bound(view, plan)):
             return False  # the inverter's shortest timer would outlast the headroom
         return headroom > reserve_kwh(power, self.cadence, age)
+
+    def _timer_fits(self, bound: TimerBound) -> bool:
+        """Return whether the inverter's timer can be written within `bound`."""
+        duration_entity = self._option(CONF_DISCHARGE_DURATION_ENTITY)
+        if duration_entity is None:
+            return True
+        scale = duration_scale(self.actuator.unit(duration_entity))
+        if scale is None:
+            return True  # the write itself fails, and says why
+        step = self.actuator.step(duration_entity)
+        return timer_setting(bound.minutes, scale, step) is not None
+
+    def _start_bound(self, view: MonitorView, plan: DischargePlan) -> TimerBound:
+        """Return how long the inverter may run alone if a start happened now."""
+        surplus = max(0.0, export_power_kw(view.snapshot, view.settings) or 0.0)
+        minutes = plan.energy_kwh / (plan.power_kw + surplus) * 60.0
+        return self.timer_bound(
+            view, plan.power_kw, (minutes, StopReason.TARGET_REACHED), surplus
+        )
+
+    def timer_bound(
+        self,
+        view: MonitorView,
+        power_kw: float,
+        plan: tuple[float, StopReason] | None,
+        surplus_kw: float,
+    ) -> TimerBound:
+        """Return how long the inverter may run alone, should Home Assistant die now."""
+        snapshot = view.snapshot
+        estimate = export_power_estimate_kw(
+            power_kw, export_power_kw(snapshot, view.settings), self.cadence.rate_kw
+        )
+        power = deadman_power_kw(power_kw, estimate, self._inverter_max_kw())
+        power += surplus_kw
+        reading = snapshot.readings.get(Source.EXPORTED_TODAY)
+        age = 0.0 if reading is None else reading.age_seconds or 0.0
+        return timer_bound(
+            headroom_kwh=snapshot.headroom_kwh or 0.0,
+            reserve_kwh=reserve_kwh(power, self.cadence, age),
+            power_kw=power,
+            now=view.now,
+            plan=plan,
+        )
+
+    def _inverter_max_kw(self) -> float | None:
+        """Return the inverter's maximum power the user declared, None when not."""
+        value = self.entry.options.get(CONF_INVERTER_MAX_POWER_KW)
+        return float(value) if isinstance(value, int | float) and value > 0 else None
 
     async def async_start(self, request: StartRequest) -> None:
         """Start a supervised discharge, or raise a translated reason why not."""
@@ -268,7 +321,7 @@ class ExportMonitorController:
         view = self.coordinator.view(now)
         self.export_before_start_kw = export_power_kw(view.snapshot, view.settings)
         try:
-            backstop = await self._async_write_setpoints(plan)
+            written = await self._async_write_setpoints(plan, view)
             await self.actuator.async_set_switch(
                 self.enable_entity, True, ErrorState.DISCHARGE_START_FAILED
             )
@@ -276,53 +329,64 @@ class ExportMonitorController:
             await self._async_ensure_off()
             self.set_fault(ErrorState(str(err.translation_key)), _details(err))
             raise
-        self._begin_session(plan, request, view, backstop)
+        self._begin_session(written, request, view)
         await self._async_save()
 
-    async def _async_write_setpoints(self, plan: DischargePlan) -> int | None:
+    async def _async_write_setpoints(
+        self, plan: DischargePlan, view: MonitorView
+    ) -> Written:
         """Write only the setpoints that differ; arm the inverter's own timer."""
         power_entity = str(self.entry.options[CONF_DISCHARGE_POWER_ENTITY])
-        current = self.actuator.power_kw(power_entity)
-        if current is None or abs(current - plan.power_kw) > SETPOINT_TOLERANCE:
-            await self.actuator.async_set_power_kw(
+        power = self.actuator.power_kw(power_entity)
+        if power is None or abs(power - plan.power_kw) > SETPOINT_TOLERANCE:
+            power = await self.actuator.async_set_power_kw(
                 power_entity, plan.power_kw, ErrorState.DISCHARGE_POWER_SET_FAILED
             )
-        cutoff_entity = str(self.entry.options[CONF_CUTOFF_SOC_ENTITY])
-        cutoff = self.actuator.number_value(cutoff_entity)
-        if cutoff is None or abs(cutoff - plan.cutoff_soc) > SETPOINT_TOLERANCE:
-            await self.actuator.async_set_number(
-                cutoff_entity, plan.cutoff_soc, ErrorState.CUTOFF_SOC_SET_FAILED
-            )
-        return await self.async_arm_backstop(
-            self._timer_minutes(plan, self.export_before_start_kw)
+        cutoff = await self.async_write_cutoff(plan.cutoff_soc)
+        backstop = await self.async_arm_backstop(self._start_bound(view, plan))
+        return Written(
+            plan=plan,
+            # The reserve and the checks use the larger of the plan and the setting.
+            power_kw=max(plan.power_kw, power),
+            cutoff_soc=cutoff,
+            backstop_minutes=backstop,
         )
 
-    @staticmethod
-    def _timer_minutes(plan: DischargePlan, export_kw: float | None) -> float:
-        """Return the plan's time at the export it will really cause (PV surplus adds)."""
-        surplus = max(0.0, export_kw or 0.0)
-        return plan.energy_kwh / (plan.power_kw + surplus) * 60.0
+    async def async_write_cutoff(self, min_soc: float) -> float:
+        """Write the inverter's cutoff SOC unless it already reads `min_soc`."""
+        cutoff_entity = str(self.entry.options[CONF_CUTOFF_SOC_ENTITY])
+        cutoff = self.actuator.number_value(cutoff_entity)
+        if cutoff is not None and abs(cutoff - min_soc) <= SETPOINT_TOLERANCE:
+            return cutoff
+        # A cutoff below min SOC would let the inverter, alone, go below it.
+        return await self.actuator.async_set_number(
+            cutoff_entity, min_soc, ErrorState.CUTOFF_SOC_SET_FAILED, at_least=min_soc
+        )
 
-    async def async_arm_backstop(self, remaining: float) -> int | None:
-        """Write the inverter-side timer; None when no duration entity exists."""
+    async def async_arm_backstop(self, bound: TimerBound) -> float | None:
+        """Write the inverter-side timer; return the minutes read back (None: no entity)."""
         duration_entity = self._option(CONF_DISCHARGE_DURATION_ENTITY)
         if duration_entity is None:
             return None
-        minutes = backstop_minutes(remaining)
-        await self.actuator.async_set_number(
-            duration_entity, float(minutes), ErrorState.DURATION_SET_FAILED
+        error = ErrorState.DURATION_SET_FAILED
+        scale = duration_scale(self.actuator.unit(duration_entity))
+        if scale is None:
+            raise _actuator_error(error, duration_entity, "unit is not s, min or h")
+        value = timer_setting(bound.minutes, scale, self.actuator.step(duration_entity))
+        if value is None:
+            raise _actuator_error(error, duration_entity, "less than one minute left")
+        # A timer read back longer than asked would outlast the headroom.
+        actual = await self.actuator.async_set_number(
+            duration_entity, value, error, at_most=value
         )
-        return minutes
+        return actual * scale
 
     def _begin_session(
-        self,
-        plan: DischargePlan,
-        request: StartRequest,
-        view: MonitorView,
-        backstop: int | None,
+        self, written: Written, request: StartRequest, view: MonitorView
     ) -> None:
         """Record the new session, clear old faults, fire the started event."""
         now = view.now
+        plan, backstop = written.plan, written.backstop_minutes
         ends_at = None
         if request.duration_minutes is not None:
             # In UTC: local wall-clock arithmetic is an hour off over a clock change.
@@ -330,8 +394,8 @@ class ExportMonitorController:
         self.session = Session(
             started_at=now,
             origin=request.origin,
-            power_kw=plan.power_kw,
-            cutoff_soc=plan.cutoff_soc,
+            power_kw=written.power_kw,
+            cutoff_soc=written.cutoff_soc,
             start_exported_kwh=view.snapshot.value(Source.EXPORTED_TODAY) or 0.0,
             target_export_kwh=request.target_export_kwh,
             ends_at=ends_at,
@@ -438,17 +502,16 @@ class ExportMonitorController:
 
     async def _async_shorten_timer(self) -> None:
         """Cut the inverter's own timer to its shortest: a second way to stop."""
-        duration_entity = self._option(CONF_DISCHARGE_DURATION_ENTITY)
-        shortest = backstop_minutes(0)
         session = self.session
-        if duration_entity is None or session is None:
+        if session is None:
             return
-        if timer_seconds_left(session, dt_util.now()) <= shortest * 60.0:
+        if timer_seconds_left(session, dt_util.now()) <= SHORTEST_TIMER_MINUTES * 60.0:
             return  # writing would re-arm the timer for longer than it has left
+        shortest = TimerBound(
+            minutes=SHORTEST_TIMER_MINUTES, limit=StopReason.HEADROOM_EXHAUSTED
+        )
         try:
-            await self.actuator.async_set_number(
-                duration_entity, float(shortest), ErrorState.DURATION_SET_FAILED
-            )
+            await self.async_arm_backstop(shortest)
         except ActuatorError as err:
             LOGGER.debug("Could not shorten the inverter's timer either: %s", err)
 
@@ -527,6 +590,25 @@ _START_FAULTS: Final = (
     ErrorState.DURATION_SET_FAILED,
     ErrorState.DISCHARGE_START_FAILED,
 )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Written:
+    """The setpoints a start left on the inverter, as read back."""
+
+    plan: DischargePlan
+    power_kw: float
+    cutoff_soc: float
+    backstop_minutes: float | None
+
+
+def _actuator_error(key: ErrorState, entity_id: str, detail: str) -> ActuatorError:
+    """Return a translated actuator error that no service call raised."""
+    return ActuatorError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"entity_id": entity_id, "detail": detail},
+    )
 
 
 def _details(err: HomeAssistantError) -> dict[str, str]:

@@ -12,7 +12,8 @@ from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError
 from .const import LOGGER, SUPERVISION_INTERVAL
-from .controller import ExportMonitorController, StartRequest
+from .controller import SETPOINT_TOLERANCE, ExportMonitorController, StartRequest
+from .logic.deadman import SHORTEST_TIMER_MINUTES, TimerBound, rearm_blocked_stop
 from .logic.errors import ErrorState
 from .logic.snapshot import Snapshot, Source, battery_discharge_kw, export_power_kw
 from .logic.status import MonitorView, is_fault
@@ -24,13 +25,12 @@ from .logic.supervision import (
     SupervisionInputs,
     auto_start_due,
     backstop_due,
-    backstop_minutes,
     discharging,
-    export_power_estimate_kw,
     obey_check_due,
     remaining_minutes,
     seconds_between,
     stop_reason,
+    timer_seconds_left,
 )
 
 # A data fault seen while idle is shown to the user once it lasts this long.
@@ -49,6 +49,7 @@ class ExportMonitorSupervisor:
         self.controller = controller
         self.coordinator = controller.coordinator
         self._fault_since: tuple[ErrorState, datetime] | None = None
+        self._cutoff_writing = False
 
     @callback
     def async_start(self) -> None:
@@ -127,33 +128,37 @@ class ExportMonitorSupervisor:
         if reason is not None:
             self._stop_for(reason, view)
             return
+        self._sync_cutoff(view, session)
         if session.backstop_minutes is not None and backstop_due(session, view.now):
-            if self._timer_remaining(view, headroom_only=True) < backstop_minutes(0):
+            bound = self._timer_bound(view, session)
+            if bound.minutes >= SHORTEST_TIMER_MINUTES:
+                self.controller.spawn(
+                    self._async_rearm(view, bound), "export_monitor re-arm"
+                )
+            elif rearm_blocked_stop(bound, timer_seconds_left(session, view.now)):
                 # Less than the inverter's shortest timer is left: any re-arm would
-                # outlast the headroom, so end the discharge now.
-                self._stop_for(StopReason.HEADROOM_EXHAUSTED, view)
+                # outlast the headroom (or the day), so end the discharge now.
+                self._stop_for(bound.limit, view)
                 return
-            self.controller.spawn(self._async_rearm(view), "export_monitor re-arm")
         self.controller.async_publish()
 
-    def _timer_remaining(
-        self, view: MonitorView, *, headroom_only: bool = False
-    ) -> float:
-        """Return the minutes the discharge may still run, at the cautious export power."""
-        session = self.controller.session
-        headroom = view.snapshot.headroom_kwh
-        exported = view.snapshot.value(Source.EXPORTED_TODAY)
-        if session is None or headroom is None or exported is None:
-            return 0.0
-        power = export_power_estimate_kw(
-            session.power_kw,
-            export_power_kw(view.snapshot, view.settings),
-            self.controller.cadence.rate_kw,
+    def _timer_bound(self, view: MonitorView, session: Session) -> TimerBound:
+        """Return how long the inverter may run alone from now, should HA die."""
+        snapshot = view.snapshot
+        planned = remaining_minutes(
+            session,
+            snapshot.headroom_kwh or 0.0,
+            snapshot.value(Source.EXPORTED_TODAY) or 0.0,
+            view.now,
         )
-        if headroom_only:
-            return headroom / power * 60.0
-        return remaining_minutes(
-            session, headroom, exported, view.now, export_power_kw=power
+        limit = (
+            StopReason.TARGET_REACHED
+            if session.ends_at is None
+            else StopReason.DURATION_ELAPSED
+        )
+        surplus = max(0.0, self.controller.export_before_start_kw or 0.0)
+        return self.controller.timer_bound(
+            view, session.power_kw, (planned, limit), surplus
         )
 
     def _stop_for(self, reason: StopReason, view: MonitorView) -> None:
@@ -169,13 +174,43 @@ class ExportMonitorSupervisor:
             self.controller.set_fault(ErrorState.INVERTER_NOT_OBEYING, {})
         self.controller.request_stop(reason)
 
-    async def _async_rearm(self, view: MonitorView) -> None:
+    def _sync_cutoff(self, view: MonitorView, session: Session) -> None:
+        """Write a changed min SOC to the inverter's cutoff, its own floor if HA dies."""
+        min_soc = view.settings.min_soc
+        if (
+            self._cutoff_writing
+            or abs(min_soc - session.cutoff_soc) <= SETPOINT_TOLERANCE
+        ):
+            return
+        self._cutoff_writing = True
+        self.controller.spawn(
+            self._async_write_cutoff(min_soc), "export_monitor write cutoff"
+        )
+
+    async def _async_write_cutoff(self, min_soc: float) -> None:
+        """Write the cutoff; without it the inverter's own floor is wrong, so stop."""
+        controller = self.controller
+        try:
+            async with controller.lock:
+                cutoff = await controller.async_write_cutoff(min_soc)
+        except ActuatorError as err:
+            controller.set_fault(
+                ErrorState(str(err.translation_key)),
+                dict(err.translation_placeholders or {}),
+            )
+            controller.request_stop(StopReason.ACTUATOR_UNAVAILABLE)
+            return
+        finally:
+            self._cutoff_writing = False
+        controller.update_session(cutoff_soc=cutoff)
+        controller.async_publish()
+
+    async def _async_rearm(self, view: MonitorView, bound: TimerBound) -> None:
         """Write the inverter-side timer again while the discharge continues."""
         controller = self.controller
-        remaining = self._timer_remaining(view)
         async with controller.lock:
             try:
-                minutes = await controller.async_arm_backstop(remaining)
+                minutes = await controller.async_arm_backstop(bound)
             except ActuatorError as err:
                 # Without its timer the inverter has no dead-man: stop, and say why.
                 controller.set_fault(

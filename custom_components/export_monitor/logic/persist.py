@@ -46,7 +46,7 @@ def session_from_data(data: Any) -> Session | None:
             target_export_kwh=_optional_float(data.get("target_export_kwh")),
             ends_at=times["ends_at"],
             started_in_window=bool(data.get("started_in_window", True)),
-            backstop_minutes=_optional_int(data.get("backstop_minutes")),
+            backstop_minutes=_optional_float(data.get("backstop_minutes")),
             backstop_armed_at=times["backstop_armed_at"],
         )
     except (KeyError, TypeError, ValueError):
@@ -71,8 +71,3 @@ def _parse(value: Any) -> datetime | None:
 def _optional_float(value: Any) -> float | None:
     """Return a float or None."""
     return None if value is None else float(value)
-
-
-def _optional_int(value: Any) -> int | None:
-    """Return an int or None."""
-    return None if value is None else int(value)

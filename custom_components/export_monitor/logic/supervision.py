@@ -67,7 +67,7 @@ class Session:
     target_export_kwh: float | None = None
     ends_at: datetime | None = None
     started_in_window: bool = True
-    backstop_minutes: int | None = None
+    backstop_minutes: float | None = None
     backstop_armed_at: datetime | None = None
 
 

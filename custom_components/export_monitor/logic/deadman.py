@@ -1,0 +1,115 @@
+"""The inverter's own timer (the dead-man): how long it may run alone, and read-back rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+import math
+from typing import Final
+
+from .supervision import (
+    BACKSTOP_MAX_MINUTES,
+    MIDNIGHT_GUARD_SECONDS,
+    StopReason,
+    seconds_to_local_midnight,
+)
+
+# Without a declared inverter maximum, assume it may deliver this much more than planned:
+# an inverter left at a higher setting, or one that ignores the power write.
+INVERTER_POWER_FACTOR: Final = 1.5
+SHORTEST_TIMER_MINUTES: Final = 1.0
+# Minutes per unit of a duration entity; any other unit is refused.
+MINUTES_PER_UNIT: Final[dict[str, float]] = {"s": 1.0 / 60.0, "min": 1.0, "h": 60.0}
+# Floating-point slack when comparing values read back with values written.
+_EPSILON: Final = 1e-9
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimerBound:
+    """The longest the inverter may run alone, and the limit that sets it."""
+
+    minutes: float
+    limit: StopReason
+
+
+def duration_scale(unit: str | None) -> float | None:
+    """Return minutes per unit of a duration entity, None when the unit is not time."""
+    return None if unit is None else MINUTES_PER_UNIT.get(unit.strip())
+
+
+def deadman_power_kw(
+    planned_kw: float, estimate_kw: float, inverter_max_kw: float | None
+) -> float:
+    """Return the highest export power while the inverter runs alone."""
+    assumed = inverter_max_kw or planned_kw * INVERTER_POWER_FACTOR
+    return max(assumed, estimate_kw)
+
+
+def timer_bound(
+    *,
+    headroom_kwh: float,
+    reserve_kwh: float,
+    power_kw: float,
+    now: datetime,
+    plan: tuple[float, StopReason] | None = None,
+) -> TimerBound:
+    """Return how long the inverter may run alone: headroom, local midnight and plan."""
+    bounds = [
+        ((headroom_kwh - reserve_kwh) / power_kw * 60.0, StopReason.HEADROOM_EXHAUSTED),
+        (
+            (seconds_to_local_midnight(now) - MIDNIGHT_GUARD_SECONDS) / 60.0,
+            StopReason.MIDNIGHT,
+        ),
+    ]
+    if plan is not None:
+        bounds.append(plan)
+    minutes, limit = min(bounds, key=lambda bound: bound[0])
+    return TimerBound(minutes=max(0.0, minutes), limit=limit)
+
+
+def timer_setting(
+    bound_minutes: float, minutes_per_unit: float, step: float | None
+) -> float | None:
+    """Return the timer to write in the entity's unit, None when under one minute.
+
+    Rounded down to the entity's step (whole units without one), so an entity that
+    rounds to its step never arms a longer timer than the bound.
+    """
+    units = min(bound_minutes, BACKSTOP_MAX_MINUTES) / minutes_per_unit
+    grain = step if step is not None and step > 0 else 1.0
+    units = math.floor(units / grain + _EPSILON) * grain
+    if units * minutes_per_unit < SHORTEST_TIMER_MINUTES - _EPSILON:
+        return None
+    return units
+
+
+def rearm_blocked_stop(bound: TimerBound, timer_left_seconds: float) -> bool:
+    """Return whether a timer bound under one minute means stopping now.
+
+    The headroom stops at once. The day's end or the plan's end stop only when the
+    timer already running would outlast them; otherwise it ends by itself in time
+    and the stop rules end the session at that moment.
+    """
+    if bound.limit is StopReason.HEADROOM_EXHAUSTED:
+        return True
+    return timer_left_seconds > bound.minutes * 60.0 + _EPSILON
+
+
+def readback_problem(
+    actual: float | None,
+    wanted: float,
+    step: float,
+    *,
+    at_most: float | None = None,
+    at_least: float | None = None,
+) -> str | None:
+    """Return why a value read back is not acceptable, None when it is."""
+    if actual is None:
+        return f"read back nothing, wanted {wanted}"
+    if at_most is not None and actual > at_most + _EPSILON:
+        return f"read back {actual}, more than {at_most}"
+    if at_least is not None and actual < at_least - _EPSILON:
+        return f"read back {actual}, less than {at_least}"
+    if abs(actual - wanted) > step / 2.0 + _EPSILON:
+        return f"read back {actual}, wanted {wanted}"
+    return None

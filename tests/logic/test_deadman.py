@@ -1,0 +1,196 @@
+"""Table and property tests of the inverter timer's bound and the read-back rules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, strategies as st
+import pytest
+
+from custom_components.export_monitor.logic.deadman import (
+    INVERTER_POWER_FACTOR,
+    TimerBound,
+    deadman_power_kw,
+    duration_scale,
+    readback_problem,
+    rearm_blocked_stop,
+    timer_bound,
+    timer_setting,
+)
+from custom_components.export_monitor.logic.supervision import (
+    BACKSTOP_MAX_MINUTES,
+    StopReason,
+)
+
+LONDON = ZoneInfo("Europe/London")
+NOON = datetime(2026, 6, 15, 12, 0, tzinfo=LONDON)
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [("s", 1 / 60), ("min", 1.0), (" h ", 60.0), ("d", None), ("", None), (None, None)],
+    ids=["seconds", "minutes", "hours_padded", "days", "empty", "none"],
+)
+def test_duration_scale(unit: str | None, expected: float | None) -> None:
+    """Seconds, minutes and hours convert; anything else is refused."""
+    assert duration_scale(unit) == expected
+
+
+@pytest.mark.parametrize(
+    ("planned", "estimate", "maximum", "expected"),
+    [
+        (3.0, 0.0, None, 3.0 * INVERTER_POWER_FACTOR),
+        (3.0, 6.0, None, 6.0),
+        (3.0, 0.0, 5.0, 5.0),
+        (3.0, 7.0, 5.0, 7.0),
+    ],
+    ids=["assumed", "measured_higher", "declared", "measured_above_declared"],
+)
+def test_deadman_power(
+    planned: float, estimate: float, maximum: float | None, expected: float
+) -> None:
+    """The dead-man assumes the declared maximum, else the plan with a factor."""
+    assert deadman_power_kw(planned, estimate, maximum) == expected
+
+
+BOUNDS = {
+    "headroom": (
+        {"now": NOON},
+        TimerBound(minutes=10.0, limit=StopReason.HEADROOM_EXHAUSTED),
+    ),
+    "midnight": (
+        {"now": datetime(2026, 6, 15, 23, 55, tzinfo=LONDON)},
+        TimerBound(minutes=4.5, limit=StopReason.MIDNIGHT),
+    ),
+    "plan": (
+        {"now": NOON, "plan": (3.0, StopReason.TARGET_REACHED)},
+        TimerBound(minutes=3.0, limit=StopReason.TARGET_REACHED),
+    ),
+    "spent": (
+        {"now": NOON, "headroom_kwh": 0.05},
+        TimerBound(minutes=0.0, limit=StopReason.HEADROOM_EXHAUSTED),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"), list(BOUNDS.values()), ids=list(BOUNDS)
+)
+def test_timer_bound(changes: dict[str, object], expected: TimerBound) -> None:
+    """The tightest of headroom less reserve, the day's end and the plan binds."""
+    arguments: dict[str, object] = {
+        "headroom_kwh": 0.85,
+        "reserve_kwh": 0.1,
+        "power_kw": 4.5,
+        **changes,
+    }
+    assert timer_bound(**arguments) == expected  # type: ignore[arg-type]
+
+
+@given(
+    headroom=st.floats(min_value=0.0, max_value=50.0),
+    reserve=st.floats(min_value=0.0, max_value=5.0),
+    power=st.floats(min_value=0.1, max_value=20.0),
+    seconds=st.integers(min_value=0, max_value=86_399),
+)
+def test_timer_bound_never_outlasts_headroom_or_day(
+    headroom: float, reserve: float, power: float, seconds: int
+) -> None:
+    """Run alone for the bound, the inverter stays within headroom and the day."""
+    now = datetime(2026, 6, 15, tzinfo=LONDON) + timedelta(seconds=seconds)
+    bound = timer_bound(
+        headroom_kwh=headroom, reserve_kwh=reserve, power_kw=power, now=now
+    )
+    assert bound.minutes >= 0.0
+    assert power * bound.minutes / 60.0 <= max(0.0, headroom - reserve) + 1e-9
+    assert (now + timedelta(minutes=bound.minutes)).date() == now.date()
+
+
+SETTINGS = {
+    "minutes": (7.4, 1.0, 1.0, 7.0),
+    "step_five": (7.4, 1.0, 5.0, 5.0),
+    "no_step": (7.4, 1.0, None, 7.0),
+    "seconds": (7.4, 1 / 60, 1.0, 444.0),
+    "hours": (30.0, 60.0, 0.1, 0.2),
+    "capped": (60.0, 1.0, 1.0, float(BACKSTOP_MAX_MINUTES)),
+    "under_a_minute": (0.9, 1.0, 1.0, None),
+    "step_too_coarse": (4.0, 1.0, 5.0, None),
+}
+
+
+@pytest.mark.parametrize(
+    ("bound", "scale", "step", "expected"),
+    list(SETTINGS.values()),
+    ids=list(SETTINGS),
+)
+def test_timer_setting(
+    bound: float, scale: float, step: float | None, expected: float | None
+) -> None:
+    """The timer is rounded down to the entity's step, in its unit, 1 to 15 min."""
+    assert timer_setting(bound, scale, step) == pytest.approx(expected)
+
+
+@given(
+    bound=st.floats(min_value=0.0, max_value=1e4),
+    scale=st.sampled_from([1 / 60, 1.0, 60.0]),
+    step=st.sampled_from([None, 0.01, 0.1, 1.0, 5.0, 30.0]),
+)
+def test_timer_setting_never_longer_than_the_bound(
+    bound: float, scale: float, step: float | None
+) -> None:
+    """Whatever the unit and step, the timer written is within the bound, or none."""
+    setting = timer_setting(bound, scale, step)
+    if setting is not None:
+        assert 1.0 - 1e-9 <= setting * scale <= min(bound, BACKSTOP_MAX_MINUTES) + 1e-9
+
+
+REARMS = {
+    "headroom_stops": (StopReason.HEADROOM_EXHAUSTED, 0.0, True),
+    "midnight_timer_within": (StopReason.MIDNIGHT, 30.0, False),
+    "midnight_timer_outlasts": (StopReason.MIDNIGHT, 31.0, True),
+    "plan_timer_run_out": (StopReason.TARGET_REACHED, 0.0, False),
+}
+
+
+@pytest.mark.parametrize(
+    ("limit", "left", "expected"), list(REARMS.values()), ids=list(REARMS)
+)
+def test_rearm_blocked_stop(limit: StopReason, left: float, expected: bool) -> None:
+    """Headroom stops at once; day and plan end stop only if the timer outlasts them."""
+    bound = TimerBound(minutes=0.5, limit=limit)
+    assert rearm_blocked_stop(bound, left) is expected
+
+
+READ_BACKS = {
+    "exact": ((10.0, 10.0, 1.0), {}, None),
+    "half_a_step": ((10.5, 10.0, 1.0), {}, None),
+    "over_half_a_step": ((10.6, 10.0, 1.0), {}, "read back 10.6, wanted 10.0"),
+    "nothing": ((None, 10.0, 1.0), {}, "read back nothing, wanted 10.0"),
+    "longer_than_asked": (
+        (12.0, 10.0, 5.0),
+        {"at_most": 10.0},
+        "read back 12.0, more than 10.0",
+    ),
+    "shorter_is_fine": ((8.0, 10.0, 5.0), {"at_most": 10.0}, None),
+    "below_the_floor": (
+        (19.6, 20.0, 1.0),
+        {"at_least": 20.0},
+        "read back 19.6, less than 20.0",
+    ),
+    "above_the_floor": ((20.4, 20.0, 1.0), {"at_least": 20.0}, None),
+}
+
+
+@pytest.mark.parametrize(
+    ("values", "limits", "expected"),
+    list(READ_BACKS.values()),
+    ids=list(READ_BACKS),
+)
+def test_readback_problem(
+    values: tuple[float | None, float, float],
+    limits: dict[str, float],
+    expected: str | None,
+) -> None:
+    """Half a step either way, never past a limit the caller sets."""
+    assert readback_problem(*values, **limits) == expected
