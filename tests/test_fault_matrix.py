@@ -588,8 +588,17 @@ def event_faults() -> list[Fault]:
         Fault(
             id="margin_raised",
             inject=async_raise_margin,
-            active=HEADROOM_END,
-            idle=no_headroom,
+            # The allowance falls below what was already exported: measured export
+            # is beyond it, which the breach detector reports (and stops for).
+            active=Outcome(
+                stops=("allowance_exceeded",),
+                notices=frozenset({"allowance_exceeded"}),
+            ),
+            idle=Outcome(
+                error_state="no_headroom",
+                notices=frozenset({"allowance_exceeded"}),
+                start_error="start_blocked_no_headroom",
+            ),
             options_changed={CONF_SAFETY_MARGIN_KWH: 5.0},
             summary="the safety margin is raised until no headroom is left",
         ),

@@ -57,6 +57,7 @@ ENTITIES: dict[str, tuple[str, EntityCategory | None]] = {
     "sensor.export_monitor_export_allowance": ("export_allowance", None),
     "sensor.export_monitor_export_headroom": ("export_headroom", None),
     "sensor.export_monitor_exported_today": ("exported_today", None),
+    "sensor.export_monitor_over_export_today": ("over_export_today", None),
     "sensor.export_monitor_discharge_status": ("discharge_status", None),
     "sensor.export_monitor_calculated_duration": ("calculated_duration", None),
     "sensor.export_monitor_compliant_days": ("compliant_days", None),

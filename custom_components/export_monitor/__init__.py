@@ -11,6 +11,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
+from .breach import ExportMonitorBreachDetector, breach_store_key
 from .const import (
     CONF_CUTOFF_SOC_ENTITY,
     CONF_DISCHARGE_POWER_ENTITY,
@@ -80,8 +81,12 @@ async def async_setup_entry(
     history.async_start()
     await controller.notifier.async_load()
     supervisor = ExportMonitorSupervisor(hass, controller)
+    detector = ExportMonitorBreachDetector(hass, controller)
+    await detector.async_load()
     await supervisor.async_reconcile()
     coordinator.async_start()
+    # Before the supervisor: a breach, not the rule it implies, names the stop.
+    detector.async_start()
     supervisor.async_start()
     history.async_follow_snapshots()
     ExportMonitorEntityTracker(hass, entry, controller).async_start()
@@ -118,10 +123,11 @@ async def async_migrate_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: ExportMonitorConfigEntry
 ) -> None:
-    """Delete the entry's stored session, counter and compliance history."""
+    """Delete the entry's stored session, counters, compliance history and breach record."""
     for key in (
         session_store_key(entry.entry_id),
         counter_store_key(entry.entry_id),
         history_store_key(entry.entry_id),
+        breach_store_key(entry.entry_id),
     ):
         await Store[dict[str, Any]](hass, 1, key).async_remove()

@@ -78,3 +78,4 @@ DEFAULT_HISTORY_DAYS: Final = 30
 # Events.
 EVENT_DISCHARGE_STARTED: Final = f"{DOMAIN}_discharge_started"
 EVENT_DISCHARGE_STOPPED: Final = f"{DOMAIN}_discharge_stopped"
+EVENT_ALLOWANCE_EXCEEDED: Final = f"{DOMAIN}_allowance_exceeded"

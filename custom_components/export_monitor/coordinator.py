@@ -35,6 +35,7 @@ from .const import (
     HEARTBEAT_INTERVAL,
     LOGGER,
 )
+from .logic.breach import BreachRecord
 from .logic.breaker import CircuitBreaker
 from .logic.counters import CounterTrack, track_from_data, track_to_data
 from .logic.readings import RawState
@@ -91,6 +92,8 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
         self.action_breaker = CircuitBreaker()
         self.controller_status = ControllerStatus()
         self.counters: Mapping[Source, CounterTrack] = {}
+        # Kept by the breach detector (breach.py): the day's export beyond the allowance.
+        self.breach: BreachRecord | None = None
         self._counter_store: Store[dict[str, Any]] = Store(
             hass, COUNTER_STORE_VERSION, counter_store_key(entry.entry_id)
         )
@@ -159,6 +162,11 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
         self._counter_save_pending = False
         return {source: track_to_data(track) for source, track in self.counters.items()}
 
+    @property
+    def over_export_today_kwh(self) -> float:
+        """Return today's largest measured export beyond the allowance (0 normally)."""
+        return self.view().over_export_today_kwh
+
     def view(self, now: datetime | None = None) -> MonitorView:
         """Return the view of the latest snapshot and controller status."""
         return MonitorView(
@@ -168,6 +176,7 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
             read_breaker=self.read_breaker,
             action_breaker=self.action_breaker,
             now=now or dt_util.now(),
+            breach=self.breach,
         )
 
     async def _async_update_data(self) -> MonitorView:

@@ -37,6 +37,8 @@ async def async_get_config_entry_diagnostics(
             "export_power_kw": export_power_kw(view.snapshot, view.settings),
             "battery_discharge_kw": battery_discharge_kw(view.snapshot, view.settings),
             "controller": _jsonable(asdict(view.controller)),
+            "breach": None if view.breach is None else _jsonable(asdict(view.breach)),
+            "over_export_today_kwh": view.over_export_today_kwh,
             "health": view.health,
             "error_state": view.error_state,
             "blockers": list(view.blockers),

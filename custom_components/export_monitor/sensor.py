@@ -99,6 +99,17 @@ def _exported_today(view: MonitorView) -> float | None:
     return reading.value
 
 
+def _over_export_attributes(view: MonitorView) -> Mapping[str, Any]:
+    """Return how far export is beyond the allowance now, and since when today."""
+    breach = view.breach
+    if breach is None or breach.day != view.now.date():
+        return {"over_export_now": 0.0, "first_exceeded_at": None}
+    return {
+        "over_export_now": round(breach.over_kwh, 3),
+        "first_exceeded_at": breach.first_at,
+    }
+
+
 def _duration(view: MonitorView) -> float | None:
     """Return the planned discharge duration in minutes."""
     plan = view.snapshot.plan
@@ -180,6 +191,18 @@ SENSORS: tuple[ExportMonitorSensorEntityDescription, ...] = (
         suggested_display_precision=2,
         value_fn=_exported_today,
         available_fn=lambda view: _exported_today(view) is not None,
+    ),
+    ExportMonitorSensorEntityDescription(
+        key="over_export_today",
+        translation_key="over_export_today",
+        device_class=SensorDeviceClass.ENERGY,
+        # Energy allows no "measurement": the day's largest breach only grows until
+        # local midnight resets it, which is what total_increasing means.
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        value_fn=lambda view: view.over_export_today_kwh,
+        attributes_fn=_over_export_attributes,
     ),
     ExportMonitorSensorEntityDescription(
         key="discharge_status",

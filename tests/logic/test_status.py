@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from functools import reduce
 from typing import Any
 
 import pytest
 
+from custom_components.export_monitor.logic.breach import BreachRecord
 from custom_components.export_monitor.logic.breaker import CircuitBreaker
 from custom_components.export_monitor.logic.errors import ErrorState, SystemHealth
 from custom_components.export_monitor.logic.readings import RawState
@@ -244,3 +246,17 @@ FAULTS: dict[str, tuple[ErrorState, bool]] = {
 def test_is_fault(error: ErrorState, expected: bool) -> None:
     """Start conditions and none are not faults; everything else is."""
     assert is_fault(error) is expected
+
+
+@pytest.mark.parametrize(
+    ("breach", "expected"),
+    [
+        (None, 0.0),
+        (BreachRecord(day=NOW.date(), over_kwh=0.1, max_over_kwh=0.3456), 0.346),
+        (BreachRecord(day=NOW.date() - timedelta(days=1), max_over_kwh=2.0), 0.0),
+    ],
+    ids=["no_record_yet", "today", "yesterday"],
+)
+def test_over_export_today(breach: BreachRecord | None, expected: float) -> None:
+    """The view shows today's largest over-export, to the watt-hour, 0 otherwise."""
+    assert replace(_view(), breach=breach).over_export_today_kwh == expected

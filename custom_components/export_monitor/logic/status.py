@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
+from .breach import BreachRecord
 from .breaker import BreakerState, CircuitBreaker
 from .errors import START_CONDITIONS, ErrorState, SystemHealth, system_health
 from .settings import MonitorSettings
@@ -42,6 +43,14 @@ class MonitorView:
     read_breaker: CircuitBreaker
     action_breaker: CircuitBreaker
     now: datetime
+    breach: BreachRecord | None = None
+
+    @property
+    def over_export_today_kwh(self) -> float:
+        """Return today's largest export beyond the allowance, 0 normally."""
+        if self.breach is None:
+            return 0.0
+        return round(self.breach.over_today_kwh(self.now.date()), 3)
 
     @property
     def error_state(self) -> ErrorState:

@@ -47,6 +47,7 @@ class StopReason(StrEnum):
     SOURCE_REMOVED = "source_removed"
     ACTUATOR_UNAVAILABLE = "actuator_unavailable"
     START_FAILED = "start_failed"
+    ALLOWANCE_EXCEEDED = "allowance_exceeded"
 
 
 # Stops after which no automatic restart happens until the user acts.
