@@ -32,6 +32,7 @@ from tests.discharge import (
 )
 
 STORE_KEY: Final = f"{DOMAIN}.{ENTRY_ID}.history"
+TODAY_KEY: Final = f"{DOMAIN}.{ENTRY_ID}.history_today"
 COMPLIANT_DAYS: Final = "sensor.export_monitor_compliant_days"
 
 
@@ -89,6 +90,7 @@ async def test_a_watched_day_closes_at_local_midnight(
     freezer: FrozenDateTimeFactory,
     config_entry: MockConfigEntry,
     inverter: None,
+    hass_storage: dict[str, Any],
     day: str,
 ) -> None:
     """A day watched from midnight to midnight (23, 24 or 25 hours) closes whole and compliant."""
@@ -108,6 +110,10 @@ async def test_a_watched_day_closes_at_local_midnight(
     assert figures(latest) == (tomorrow, False, False, -0.5, 0.0, 0.0, 0.0)
     assert latest["first_seen"] == local(f"{tomorrow}T00:00:00").isoformat()
     assert hass.states.get(COMPLIANT_DAYS).state == "1"
+    # The closed day is written at once; today's record stays in its own small store.
+    await async_jump(hass, freezer, local(f"{tomorrow}T00:00:10"))
+    assert [d["day"] for d in hass_storage[STORE_KEY]["data"]["days"]] == [today]
+    assert hass_storage[STORE_KEY]["data"]["compliant_days"] == 1
 
 
 async def test_a_day_over_its_allowance_keeps_its_worst(
@@ -168,7 +174,7 @@ async def test_the_record_survives_a_reload(
     before = await async_history(hass)
     assert await hass.config_entries.async_reload(ENTRY_ID)
     await async_settle(hass)
-    assert hass_storage[STORE_KEY]["data"]["days"][0]["stops"] == {"user": 1}
+    assert hass_storage[TODAY_KEY]["data"]["day"]["stops"] == {"user": 1}
     after = await async_history(hass)
     assert [(d["day"], d["sessions"], d["stops"]) for d in after] == [
         (d["day"], d["sessions"], d["stops"]) for d in before
@@ -182,10 +188,10 @@ async def test_the_day_is_written_within_a_minute(
     freezer: FrozenDateTimeFactory,
     hass_storage: dict[str, Any],
 ) -> None:
-    """Changes reach the store within a minute, without an unload."""
-    assert STORE_KEY not in hass_storage
+    """Today's changes reach the store within a minute, without an unload."""
+    assert TODAY_KEY not in hass_storage
     await async_jump(hass, freezer, datetime.now(UTC) + timedelta(seconds=61))
-    [record] = hass_storage[STORE_KEY]["data"]["days"]
+    record = hass_storage[TODAY_KEY]["data"]["day"]
     assert (record["day"], record["exported_kwh"]) == (
         dt_util.now().date().isoformat(),
         3.0,
@@ -215,15 +221,22 @@ def stored_day(day: date, **changes: Any) -> dict[str, Any]:
 
 
 def preload(
-    hass_storage: dict[str, Any], days: list[dict[str, Any]], version: int = 1
+    hass_storage: dict[str, Any],
+    days: list[dict[str, Any]],
+    today: dict[str, Any] | None = None,
+    version: int = 1,
 ) -> None:
-    """Put a history into the store, as a previous run left it."""
-    hass_storage[STORE_KEY] = {
-        "version": version,
-        "minor_version": 1,
-        "key": STORE_KEY,
-        "data": {"days": days, "compliant_days": len(days)},
-    }
+    """Put a history into the stores, as a previous run left it."""
+    for key, data in (
+        (STORE_KEY, {"days": days, "compliant_days": len(days)}),
+        (TODAY_KEY, {"day": today}),
+    ):
+        hass_storage[key] = {
+            "version": version,
+            "minor_version": 1,
+            "key": key,
+            "data": data,
+        }
 
 
 async def test_a_restart_reads_the_stored_days(
@@ -239,7 +252,7 @@ async def test_a_restart_reads_the_stored_days(
         closed=False,
         last_seen=local("2026-06-14T20:00:00").isoformat(),
     )
-    preload(hass_storage, [left_open, stored_day(date(2026, 6, 13))])
+    preload(hass_storage, [stored_day(date(2026, 6, 13))], today=left_open)
     freezer.move_to(local("2026-06-15T09:00:00"))
     await async_setup_entry(hass, config_entry)
     today, yesterday, before = await async_history(hass)
@@ -255,7 +268,7 @@ async def test_a_restart_reads_the_stored_days(
     )
     assert before == {**stored_day(date(2026, 6, 13)), "compliant": True}
     # The count of compliant days ever closed is kept, not recounted from the days kept.
-    assert hass.states.get(COMPLIANT_DAYS).state == "2"
+    assert hass.states.get(COMPLIANT_DAYS).state == "1"
 
 
 async def test_a_history_from_a_newer_version_is_set_aside(
@@ -267,6 +280,7 @@ async def test_a_history_from_a_newer_version_is_set_aside(
 ) -> None:
     """A store written by a newer version is not read; a new history starts."""
     preload(hass_storage, [stored_day(date(2026, 6, 13))], version=2)
+    assert hass_storage[TODAY_KEY]["version"] == 2
     caplog.set_level(logging.WARNING)
     await async_setup_entry(hass, config_entry)
     assert len(await async_history(hass)) == 1
@@ -276,12 +290,12 @@ async def test_a_history_from_a_newer_version_is_set_aside(
 async def test_removing_the_entry_deletes_its_history(
     hass: HomeAssistant, init_integration: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:
-    """Deleting the entry deletes its stored history."""
+    """Deleting the entry deletes its stored history, both parts."""
     assert await hass.config_entries.async_unload(ENTRY_ID)
-    assert STORE_KEY in hass_storage
+    assert {STORE_KEY, TODAY_KEY} <= set(hass_storage)
     assert await hass.config_entries.async_remove(ENTRY_ID)
     await async_settle(hass)
-    assert STORE_KEY not in hass_storage
+    assert not {STORE_KEY, TODAY_KEY} & set(hass_storage)
 
 
 # -- get_history ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from .const import (
 from .controller import ExportMonitorController, session_store_key
 from .coordinator import ExportMonitorCoordinator, counter_store_key
 from .entity_tracking import ExportMonitorEntityTracker
-from .history import ExportMonitorHistory, history_store_key
+from .history import ExportMonitorHistory, history_store_key, today_store_key
 from .models import ExportMonitorConfigEntry, ExportMonitorRuntimeData
 from .services import async_setup_services
 from .supervisor import ExportMonitorSupervisor
@@ -129,5 +129,6 @@ async def async_remove_entry(
         counter_store_key(entry.entry_id),
         history_store_key(entry.entry_id),
         breach_store_key(entry.entry_id),
+        today_store_key(entry.entry_id),
     ):
         await Store[dict[str, Any]](hass, 1, key).async_remove()

@@ -15,8 +15,10 @@ from .coordinator import ExportMonitorCoordinator
 from .logic.history import (
     DaySample,
     History,
-    history_from_data,
-    history_to_data,
+    closed_part,
+    closed_to_data,
+    history_from_stored,
+    open_to_data,
     record_sample,
     record_start,
     record_stop,
@@ -28,13 +30,20 @@ from .models import ExportMonitorConfigEntry
 
 HISTORY_STORE_VERSION: Final = 1
 HISTORY_STORE_MINOR_VERSION: Final = 1
-# Seconds to gather a day's updates into one write of the store.
-HISTORY_SAVE_DELAY: Final = 60
+# Seconds to gather today's updates into one small write; the closed days (up to
+# 400, a few hundred kB) are written only when a day closes, to spare SD cards.
+TODAY_SAVE_DELAY: Final = 60
+CLOSED_SAVE_DELAY: Final = 5
 
 
 def history_store_key(entry_id: str) -> str:
-    """Return the storage key of an entry's compliance history."""
+    """Return the storage key of an entry's closed compliance records."""
     return f"{DOMAIN}.{entry_id}.history"
+
+
+def today_store_key(entry_id: str) -> str:
+    """Return the storage key of an entry's open (today's) compliance record."""
+    return f"{DOMAIN}.{entry_id}.history_today"
 
 
 def sample_of(snapshot: Snapshot) -> DaySample:
@@ -61,25 +70,17 @@ class ExportMonitorHistory:
         self.entry = entry
         self.coordinator = coordinator
         self.history = History()
-        self._store: Store[dict[str, Any]] = Store(
-            hass,
-            HISTORY_STORE_VERSION,
-            history_store_key(entry.entry_id),
-            minor_version=HISTORY_STORE_MINOR_VERSION,
-        )
-        self._save_pending = False
+        self._closed_store = _store(hass, history_store_key(entry.entry_id))
+        self._today_store = _store(hass, today_store_key(entry.entry_id))
+        self._today_save_pending = False
         self._cancel_midnight: CALLBACK_TYPE = lambda: None
         self._failing = False
 
     async def async_load(self) -> None:
         """Restore the stored days and close any that ended while we were away."""
-        try:
-            data = await self._store.async_load()
-        except NotImplementedError:
-            # Written by a newer version of the integration: start a new history.
-            LOGGER.warning("Ignoring a compliance history stored by a newer version")
-            data = None
-        self.history = history_from_data(data)
+        self.history = history_from_stored(
+            await _async_load(self._closed_store), await _async_load(self._today_store)
+        )
         # Rolls to today: a day that ended while we were away is closed, partial.
         self._set(record_sample(self.history, sample_of(self.coordinator.snapshot)))
 
@@ -105,8 +106,9 @@ class ExportMonitorHistory:
 
     async def async_save(self) -> None:
         """Write the history now (on unload, so a reload reads it back)."""
-        self._save_pending = False
-        await self._store.async_save(history_to_data(self.history))
+        self._today_save_pending = False
+        await self._closed_store.async_save(closed_to_data(self.history))
+        await self._today_store.async_save(open_to_data(self.history))
 
     def days(self, count: int) -> list[dict[str, Any]]:
         """Return the newest `count` records, newest first."""
@@ -176,17 +178,42 @@ class ExportMonitorHistory:
 
     @callback
     def _set(self, history: History) -> None:
-        """Keep a changed history and schedule its write."""
+        """Keep a changed history and schedule the writes of the parts that changed."""
         if history == self.history:
             return
+        closed_changed = closed_part(history) != closed_part(self.history)
         self.history = history
+        if closed_changed:
+            self._closed_store.async_delay_save(self._closed_data, CLOSED_SAVE_DELAY)
         # Schedule once, never postpone: samples every few seconds would push it back all day.
-        if not self._save_pending:
-            self._save_pending = True
-            self._store.async_delay_save(self._data, HISTORY_SAVE_DELAY)
+        if not self._today_save_pending:
+            self._today_save_pending = True
+            self._today_store.async_delay_save(self._today_data, TODAY_SAVE_DELAY)
 
     @callback
-    def _data(self) -> dict[str, Any]:
-        """Return the stored form (called when writing)."""
-        self._save_pending = False
-        return history_to_data(self.history)
+    def _closed_data(self) -> dict[str, Any]:
+        """Return the closed days' stored form (called when writing)."""
+        return closed_to_data(self.history)
+
+    @callback
+    def _today_data(self) -> dict[str, Any]:
+        """Return the open day's stored form (called when writing)."""
+        self._today_save_pending = False
+        return open_to_data(self.history)
+
+
+def _store(hass: HomeAssistant, key: str) -> Store[dict[str, Any]]:
+    """Return one of the history's versioned stores."""
+    return Store(
+        hass, HISTORY_STORE_VERSION, key, minor_version=HISTORY_STORE_MINOR_VERSION
+    )
+
+
+async def _async_load(store: Store[dict[str, Any]]) -> dict[str, Any] | None:
+    """Load a store; None when it is empty or written by a newer version."""
+    try:
+        return await store.async_load()
+    except NotImplementedError:
+        # Written by a newer version of the integration: start a new history.
+        LOGGER.warning("Ignoring a compliance history stored by a newer version")
+        return None

@@ -16,8 +16,11 @@ from custom_components.export_monitor.logic.history import (
     DayRecord,
     DaySample,
     History,
+    closed_to_data,
     history_from_data,
+    history_from_stored,
     history_to_data,
+    open_to_data,
     over_export_kwh,
     parse_days,
     record_from_data,
@@ -420,6 +423,47 @@ def test_order_and_open_records_are_repaired() -> None:
         {"days": [newest, repeated, older_open, out_of_order], "compliant_days": -1}
     )
     assert [(r.day.day, r.closed) for r in history.days] == [(15, False), (13, True)]
+    assert history.compliant_days == 0
+
+
+def test_stored_in_two_parts() -> None:
+    """The closed days and the open day are stored apart and read back together."""
+    history = full_history()
+    closed, today = closed_to_data(history), open_to_data(history)
+    assert [d["day"] for d in closed["days"]] == ["2026-06-14"]
+    assert today["day"]["day"] == "2026-06-15"
+    assert history_to_data(history_from_stored(closed, today)) == history_to_data(
+        history
+    )
+
+
+def test_without_an_open_day_the_open_part_is_empty() -> None:
+    """After a day closes and before a new one opens, the open part holds nothing."""
+    history = full_history()
+    closed_only = replace(history, days=history.days[1:])
+    assert open_to_data(closed_only) == {"day": None}
+    stored = history_to_data(closed_only)
+    assert (
+        history_to_data(history_from_stored(closed_to_data(closed_only), None))
+        == stored
+    )
+
+
+@pytest.mark.parametrize(
+    "today",
+    [
+        {"day": {**record_to_data(full_history().days[1]), "closed": False}},
+        {"day": {**record_to_data(full_history().days[0]), "closed": True}},
+        {"day": "junk"},
+        "junk",
+    ],
+    ids=["already_closed_day", "closed_flag", "malformed", "not_a_dict"],
+)
+def test_an_unusable_open_part_is_ignored(today: Any) -> None:
+    """An open day already closed (its write was pending at a crash) or malformed is dropped."""
+    closed = closed_to_data(full_history())
+    history = history_from_stored(closed, today)
+    assert [r.day.day for r in history.days] == [14]
     assert history.compliant_days == 0
 
 

@@ -226,6 +226,43 @@ def history_to_data(history: History) -> dict[str, Any]:
     }
 
 
+def closed_to_data(history: History) -> dict[str, Any]:
+    """Return the stored form of the closed days (written once a day)."""
+    return history_to_data(closed_part(history))
+
+
+def open_to_data(history: History) -> dict[str, Any]:
+    """Return the stored form of the open day (written often, so kept small)."""
+    days = history.days
+    return {"day": record_to_data(days[0]) if days and not days[0].closed else None}
+
+
+def closed_part(history: History) -> History:
+    """Return the history without its open day."""
+    closed = tuple(record for record in history.days if record.closed)
+    return History(days=closed, compliant_days=history.compliant_days)
+
+
+def history_from_stored(
+    closed_data: Any, open_data: Any, limit: int = HISTORY_DAYS
+) -> History:
+    """Rebuild the history from its two stored parts, tolerating either being bad."""
+    closed = history_from_data(closed_data, limit)
+    today = (
+        record_from_data(open_data.get("day")) if isinstance(open_data, dict) else None
+    )
+    if (
+        today is None
+        or today.closed
+        or (closed.days and today.day <= closed.days[0].day)
+    ):
+        # Its day was closed already (a write of the open day was still pending).
+        return closed
+    return History(
+        days=(today, *closed.days)[:limit], compliant_days=closed.compliant_days
+    )
+
+
 def history_from_data(data: Any, limit: int = HISTORY_DAYS) -> History:
     """Rebuild the stored history, dropping malformed or out-of-order records."""
     if not isinstance(data, dict):
