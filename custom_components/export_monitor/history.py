@@ -12,6 +12,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, EVENT_DISCHARGE_STARTED, EVENT_DISCHARGE_STOPPED, LOGGER
 from .coordinator import ExportMonitorCoordinator
+from .logic.breach import measured_export_kwh
 from .logic.history import (
     DaySample,
     History,
@@ -51,7 +52,8 @@ def sample_of(snapshot: Snapshot) -> DaySample:
     return DaySample(
         at=snapshot.taken_at,
         allowance_kwh=snapshot.allowance_kwh,
-        exported_kwh=snapshot.value(Source.EXPORTED_TODAY),
+        # As the breach detector measures it: a counter held after a drop counts.
+        exported_kwh=measured_export_kwh(snapshot.readings.get(Source.EXPORTED_TODAY)),
         pv_kwh=snapshot.value(Source.PV_TODAY),
     )
 

@@ -88,6 +88,7 @@ def watched_day(day: str, *samples: tuple[str, float, float]) -> History:
         (5.25, 5.0, 0.25),
         (0.0, -0.5, 0.0),
         (0.2, -0.5, 0.2),
+        (5.0000005, 5.0, 0.0),
     ],
     ids=[
         "within",
@@ -95,10 +96,11 @@ def watched_day(day: str, *samples: tuple[str, float, float]) -> History:
         "over",
         "negative_allowance_nothing_out",
         "negative_allowance",
+        "float_noise",
     ],
 )
 def test_over_export(exported: float, allowance: float, over: float) -> None:
-    """Export beyond the allowance counts; an allowance below 0 counts as 0."""
+    """The history uses the breach detector's over-export: below-0 allowance as 0, noise forgiven."""
     assert over_export_kwh(exported, allowance) == pytest.approx(over)
 
 

@@ -9,6 +9,9 @@ import math
 from types import MappingProxyType
 from typing import Any, Final
 
+# One definition of over-export for the breach detector, its sensor and the history.
+from .breach import over_export_kwh
+
 # A longer time without a sample means Home Assistant was not watching: the day is partial.
 MAX_GAP_SECONDS: Final = 600.0
 HISTORY_DAYS: Final = 400
@@ -58,11 +61,6 @@ class History:
 
     days: tuple[DayRecord, ...] = ()
     compliant_days: int = 0
-
-
-def over_export_kwh(exported_kwh: float, allowance_kwh: float) -> float:
-    """Return export beyond the allowance; an allowance below 0 counts as 0."""
-    return max(0.0, exported_kwh - max(0.0, allowance_kwh))
 
 
 def _seconds(start: datetime, end: datetime) -> float:
