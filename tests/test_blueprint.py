@@ -23,6 +23,7 @@ from tests.discharge import (
     SOURCES,
     STATUS,
     async_advance,
+    async_settle,
     async_start,
     follow_enable,
 )
@@ -63,11 +64,16 @@ STALE: Final = (
     "cannot prove the export rule holds and stops the discharge. Check that the "
     "inverter integration is updating, and that the discharge really stopped."
 )
-EXCEEDED: Final = (
-    "Today's export allowance is exceeded: 11.62 kWh exported against 11.5 kWh "
-    "allowed (0.12 kWh over). Make sure no forced discharge is running, then look "
-    "at the Export Monitor device and Settings > Repairs for the cause."
-)
+
+
+def exceeded_message(exported: str, allowance: str, over: str) -> str:
+    """Return the allowance-exceeded message for these figures."""
+    return (
+        f"Today's export allowance is exceeded: {exported} kWh exported against "
+        f"{allowance} kWh allowed ({over} kWh over). Make sure no forced discharge is "
+        "running, then look at the Export Monitor device and Settings > Repairs for "
+        "the cause."
+    )
 
 
 def set_shown(hass: HomeAssistant, states: dict[str, str], *, active: bool) -> None:
@@ -169,7 +175,7 @@ async def test_allowance_exceeded_sends_figures(
     hass.bus.async_fire(ALLOWANCE_EXCEEDED, data)
     await hass.async_block_till_done()
 
-    assert messages(sent) == [(TITLE, EXCEEDED)]
+    assert messages(sent) == [(TITLE, exceeded_message("11.62", "11.5", "0.12"))]
 
 
 @pytest.mark.usefixtures("alerts")
@@ -201,3 +207,22 @@ async def test_stale_during_real_discharge(
     assert hass.states.get(HEALTH).state == "stale_data"
     assert hass.states.get(STATUS).state != "active"
     assert messages(sent) == [(TITLE, STALE)]
+
+
+async def test_real_breach_sends_figures(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    sent: list[ServiceCall],
+    tmp_path: Path,
+) -> None:
+    """Export measured beyond the allowance by the integration reaches the phone."""
+    await async_use_blueprint(hass, tmp_path)
+    export = hass.states.get(EXPORT)
+    assert export is not None
+
+    # The allowance is 12 kWh of PV less the 0.5 kWh margin.
+    hass.states.async_set(EXPORT, "11.8", export.attributes)
+    await async_settle(hass)
+    await hass.async_block_till_done()
+
+    assert messages(sent) == [(TITLE, exceeded_message("11.8", "11.5", "0.3"))]
