@@ -31,6 +31,9 @@ from tests.discharge import (
     local,
 )
 
+# A fixed noon unless a test moves the clock: near local midnight starts are refused.
+pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
+
 STORE_KEY: Final = f"{DOMAIN}.{ENTRY_ID}.history"
 TODAY_KEY: Final = f"{DOMAIN}.{ENTRY_ID}.history_today"
 COMPLIANT_DAYS: Final = "sensor.export_monitor_compliant_days"

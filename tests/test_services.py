@@ -21,6 +21,9 @@ from custom_components.export_monitor.const import (
 from tests.conftest import ENABLE, SOC, base_options
 from tests.discharge import ENTRY_ID, async_call, async_settle, shown
 
+# A fixed noon: on the wall clock, the last 30 s before local midnight refuse starts.
+pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
+
 OTHER_ID = "01JEXPORTMONITOR0000000001"
 HEALTHY = {
     "allowance_kwh": 11.5,
