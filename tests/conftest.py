@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+import os
+from typing import Any, Final
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers.entity import Entity
 from homeassistant.setup import async_setup_component
+from hypothesis import HealthCheck, settings
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -39,6 +41,44 @@ from tests.discharge import (
     FAKE_POWER,
     FakeControls,
 )
+
+# -- a gate that does not flake on slow or loaded machines ------------------------------
+#
+# No test may depend on the machine's speed. Hypothesis: no deadlines and no health
+# check that measures time or size ("loaded" in CI, derandomized as Hypothesis' own CI
+# profile; "dev" elsewhere, random). Choose one with HYPOTHESIS_PROFILE=loaded or
+# pytest --hypothesis-profile=loaded. A test that sets suppress_health_check replaces
+# the profile's list: add LOADED_HEALTH_CHECKS to it.
+LOADED_HEALTH_CHECKS: Final = (
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.filter_too_much,
+)
+settings.register_profile(
+    "loaded",
+    parent=settings.get_profile("ci"),
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=LOADED_HEALTH_CHECKS,
+)
+settings.register_profile(
+    "dev", deadline=None, suppress_health_check=LOADED_HEALTH_CHECKS
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("loaded" if os.environ.get("CI") else "dev")
+)
+# Waits in real time (a hanging control's timeout) are multiplied by this factor:
+# EXPORT_MONITOR_TEST_TIME_SCALE=3 on a very slow machine. Healthy calls take about a
+# millisecond, so the base values leave a wide margin even on a loaded machine.
+TIME_SCALE: Final = float(os.environ.get("EXPORT_MONITOR_TEST_TIME_SCALE") or 1.0)
+
+
+def real_seconds(seconds: float) -> float:
+    """Return a real-time wait for a test, scaled for slow or loaded machines."""
+    return seconds * TIME_SCALE
+
 
 SOC = "sensor.battery_soc"
 PV = "sensor.pv_energy_today"

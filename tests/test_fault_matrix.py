@@ -5,6 +5,29 @@ site (tests/resilience.py) whose meters follow what the inverter is told. Every 
 that the discharge ends (or never starts) within two simulated minutes, that no energy is
 exported beyond the allowance, what the user was told, the error state left behind, that
 nothing unexpected was logged at error level, and that the settings are intact.
+
+Adding a row (one fault class):
+- Write an injection: an `async def (rig: Rig) -> None` that breaks one thing, e.g. a meter
+  through `publish_as(entity_id, publish)` or `rig.plant.faults`, a control through
+  `broken(entity_id, Behaviour.X)`, the plant through `rig.plant` (`obeys`, `running`,
+  `frozen`), or time through `until("YYYY-MM-DDTHH:MM:SS")`. Build injections from the
+  factories below rather than new plumbing; put new plumbing in tests/resilience.py.
+- Describe it as a `Fault`: a unique `id` (the test id is "<id>-<mode>"), the `inject`, a
+  one-line `summary` (what the docs' matrix table says of it), and an `Outcome` for each mode:
+  `active` (a discharge runs when the fault hits) and `idle` (the fault hits, then a start
+  is tried). An `Outcome` names the stop reasons in order, the error state left, every
+  persistent notification seen during the run (ids without the entry prefix; a measured
+  export beyond the allowance adds "allowance_exceeded" from the breach detector), the
+  start refusal's translation key and the enable entity's final state.
+- Reuse a shape when it fits: `data_fault` (a required source: stop at once, refuse while
+  idle), `stuck_switch`, `failed_setpoint`, `lost_control`.
+- Keep `breach_limit_kwh` at 0.0: no row may export beyond the allowance, by any amount.
+  `bound` (how long after the fault the flow must have ended) stays BOUND unless the
+  inverter's own timer is the only way out. List expected error-level log lines in
+  `errors_logged`, changed options in `options_changed`.
+- Add the row to a list function for its class (`source_faults`, `control_faults`,
+  `event_faults`, or a new one) and that list to FAULTS. Time waits are simulated
+  (`rig.async_run`); the only real-time wait is ACTUATOR_TIMEOUT for hanging controls.
 """
 
 from __future__ import annotations
@@ -31,7 +54,16 @@ from custom_components.export_monitor import (
 )
 from custom_components.export_monitor.const import CONF_SAFETY_MARGIN_KWH
 from custom_components.export_monitor.controller import ExportMonitorController
-from tests.conftest import CUTOFF, DURATION, ENABLE, EXPORT, POWER, PV, SOC
+from tests.conftest import (
+    CUTOFF,
+    DURATION,
+    ENABLE,
+    EXPORT,
+    POWER,
+    PV,
+    SOC,
+    real_seconds,
+)
 from tests.discharge import async_call, local
 from tests.resilience import (
     ERROR,
@@ -45,8 +77,9 @@ from tests.resilience import (
 )
 
 # Real seconds: the clock ticks (stops retry with real sleeps), so keep waits short,
-# yet far above what a healthy helper takes (about a millisecond) even under load.
-ACTUATOR_TIMEOUT: Final = 0.2
+# yet far above what a healthy helper takes (about a millisecond) even on a loaded
+# machine; scaled by EXPORT_MONITOR_TEST_TIME_SCALE (tests/conftest.py).
+ACTUATOR_TIMEOUT: Final = real_seconds(1.0)
 # A fault must have ended the discharge this long after it hit: two minutes, and the
 # one meter step in which the end shows.
 BOUND: Final = timedelta(minutes=2) + METER_STEP
@@ -698,7 +731,7 @@ def unexpected_errors(
 
 @pytest.fixture(autouse=True)
 def quick_actuator_timeouts() -> Generator[None]:
-    """Time out hanging controls after 0.2 s of real time; retry stops without pause."""
+    """Time out hanging controls after ACTUATOR_TIMEOUT; retry stops without pause."""
     with (
         patch.object(actuator_module, "ACTUATOR_TIMEOUT_SECONDS", ACTUATOR_TIMEOUT),
         patch.object(controller_module, "STOP_BACKOFF_SECONDS", 0.0),

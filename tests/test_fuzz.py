@@ -47,6 +47,7 @@ from tests.conftest import (
     ENERGY_ATTRS,
     EXPORT,
     GRID,
+    LOADED_HEALTH_CHECKS,
     POWER_ATTRS,
     PV,
     SOC,
@@ -55,6 +56,10 @@ from tests.conftest import (
     set_sources,
 )
 from tests.resilience import ERROR, HEADROOM, STATUS, async_settle, state_of
+
+# Hundreds of examples each, in a real hass: far longer than the 30 s hang guard
+# allows a test on a loaded machine. A hang still ends the run, later.
+pytestmark = pytest.mark.timeout(300)
 
 NOW: Final = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 UNITS: Final = (None, "", "%", "W", "kW", "MW", "Wh", "kWh", "MWh", "°C", "kwh", "V")
@@ -326,7 +331,7 @@ def set_states(
 @settings(
     max_examples=200,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, *LOADED_HEALTH_CHECKS],
 )
 @given(power=field(0.1, 50), duration=field(1, 1440), target=field(0.001, 1000))
 async def test_start_with_any_fields(
@@ -353,7 +358,7 @@ async def test_start_with_any_fields(
 @settings(
     max_examples=200,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, *LOADED_HEALTH_CHECKS],
 )
 @given(
     values=st.fixed_dictionaries(
