@@ -37,9 +37,10 @@ from .logic.deadman import (
     timer_setting,
 )
 from .logic.errors import ErrorState
-from .logic.persist import session_from_data, session_to_data
+from .logic.latency import FlowWatch, reaction_seconds
+from .logic.persist import latency_from_data, session_from_data, session_to_data
 from .logic.plan import DischargePlan, make_plan
-from .logic.snapshot import Source, export_power_kw
+from .logic.snapshot import Source, battery_discharge_kw, export_power_kw
 from .logic.status import ControllerStatus, MonitorView, is_fault
 from .logic.supervision import (
     MeterCadence,
@@ -59,6 +60,7 @@ STOP_RETRIES: Final = 3
 STOP_BACKOFF_SECONDS: Final = 1.0
 STOP_RETRY_INTERVAL: Final = timedelta(seconds=30)
 SETPOINT_TOLERANCE: Final = 0.001
+LATENCY_KEY: Final = "worst_stop_latency_s"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,7 +114,10 @@ class ExportMonitorController:
         self.pending_stop: StopReason | None = None
         self.export_before_start_kw: float | None = None
         self.obey_confirmed = False
-        self.stop_check: tuple[datetime, float] | None = None
+        self.battery_before_start_kw: float | None = None
+        self.flow_watch: FlowWatch | None = None
+        # The slowest stop seen (command to flow ended), kept across restarts.
+        self.worst_latency_s = 0.0
         self.stopping = False
         self._retry_unsub: CALLBACK_TYPE | None = None
 
@@ -189,12 +194,33 @@ class ExportMonitorController:
             return None
         if not isinstance(data, dict):
             return None
+        self.worst_latency_s = latency_from_data(data.get(LATENCY_KEY))
         return session_from_data(data.get("session"))
 
     async def _async_save(self) -> None:
-        """Persist the current session (or its absence)."""
+        """Persist the current session (or its absence) and the worst stop latency."""
         session = None if self.session is None else session_to_data(self.session)
-        await self._store.async_save({"session": session})
+        await self._store.async_save(
+            {"session": session, LATENCY_KEY: self.worst_latency_s}
+        )
+
+    @property
+    def reaction_s(self) -> float:
+        """Return how late a stop may land, from the worst latency seen."""
+        return reaction_seconds(self.worst_latency_s)
+
+    @callback
+    def record_latency(self, latency_s: float) -> None:
+        """Keep a stop's latency; one slower than the reserve assumed is a fault."""
+        LOGGER.debug("The forced discharge ended %.0f s after the stop", latency_s)
+        if latency_s > self.reaction_s:
+            LOGGER.warning("The inverter took %.0f s to stop", latency_s)
+            self.set_fault(
+                ErrorState.INVERTER_NOT_OBEYING, {"entity_id": self.enable_entity}
+            )
+        if latency_s > self.worst_latency_s:
+            self.worst_latency_s = latency_s
+            self.spawn(self._async_save(), "export_monitor save latency")
 
     # -- start -------------------------------------------------------------------
 
@@ -241,7 +267,7 @@ class ExportMonitorController:
         headroom = view.snapshot.headroom_kwh or 0.0
         if not self._timer_fits(self._start_bound(view, plan)):
             return False  # the inverter's shortest timer would outlast the headroom
-        return headroom > reserve_kwh(power, self.cadence, age)
+        return headroom > reserve_kwh(power, self.cadence, age, self.reaction_s)
 
     def _timer_fits(self, bound: TimerBound) -> bool:
         """Return whether the inverter's timer can be written within `bound`."""
@@ -280,7 +306,7 @@ class ExportMonitorController:
         age = 0.0 if reading is None else reading.age_seconds or 0.0
         return timer_bound(
             headroom_kwh=snapshot.headroom_kwh or 0.0,
-            reserve_kwh=reserve_kwh(power, self.cadence, age),
+            reserve_kwh=reserve_kwh(power, self.cadence, age, self.reaction_s),
             power_kw=power,
             now=view.now,
             plan=plan,
@@ -320,6 +346,9 @@ class ExportMonitorController:
         now = dt_util.now()
         view = self.coordinator.view(now)
         self.export_before_start_kw = export_power_kw(view.snapshot, view.settings)
+        self.battery_before_start_kw = battery_discharge_kw(
+            view.snapshot, view.settings
+        )
         try:
             written = await self._async_write_setpoints(plan, view)
             await self.actuator.async_set_switch(
@@ -465,6 +494,7 @@ class ExportMonitorController:
         if not force and not self.active and enable_off:
             return None
         error: ActuatorError | None = None
+        sent_at = dt_util.now()
         for attempt in range(STOP_RETRIES + 1):
             try:
                 await self._async_turn_off(force=force)
@@ -473,7 +503,7 @@ class ExportMonitorController:
                 if attempt < STOP_RETRIES:
                     await asyncio.sleep(stop_backoff_seconds(attempt))
                 continue
-            self._finish_stop(reason)
+            self._finish_stop(reason, sent_at)
             await self._async_save()
             return None
         self.pending_stop = self.pending_stop or reason
@@ -527,15 +557,16 @@ class ExportMonitorController:
         if self.lock.locked():
             return
         async with self.lock:
+            sent_at = dt_util.now()
             try:
                 await self._async_turn_off()
             except ActuatorError:
                 return
-            self._finish_stop(self.pending_stop or StopReason.USER)
+            self._finish_stop(self.pending_stop or StopReason.USER, sent_at)
             await self._async_save()
 
-    def _finish_stop(self, reason: StopReason) -> None:
-        """Forget the session, fire the stopped event, check the power flow later."""
+    def _finish_stop(self, reason: StopReason, sent_at: datetime) -> None:
+        """Forget the session, fire the stopped event, watch the power flow end."""
         self._cancel_retry()
         now = dt_util.now()
         exported = 0.0
@@ -544,7 +575,15 @@ class ExportMonitorController:
                 self.session,
                 self.coordinator.snapshot.shown_value(Source.EXPORTED_TODAY),
             )
-            self.stop_check = (now, self.session.power_kw)
+            # A re-sent stop keeps the watch (and the latency) of the first one.
+            self.flow_watch = FlowWatch(
+                sent_at=sent_at,
+                power_kw=self.session.power_kw,
+                export_at_stop_kw=export_power_kw(
+                    self.coordinator.snapshot, self.coordinator.settings
+                ),
+                battery_before_kw=self.battery_before_start_kw,
+            )
         self.session = None
         self.pending_stop = None
         self.last_stop_at = now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -15,10 +16,10 @@ from .const import LOGGER, SUPERVISION_INTERVAL
 from .controller import SETPOINT_TOLERANCE, ExportMonitorController, StartRequest
 from .logic.deadman import SHORTEST_TIMER_MINUTES, TimerBound, rearm_blocked_stop
 from .logic.errors import ErrorState
+from .logic.latency import WatchAction, flow_on, latency_seconds, observe, watch_action
 from .logic.snapshot import Snapshot, Source, battery_discharge_kw, export_power_kw
 from .logic.status import MonitorView, is_fault
 from .logic.supervision import (
-    OBEY_SHARE,
     AutoStartInputs,
     Session,
     StopReason,
@@ -116,6 +117,7 @@ class ExportMonitorSupervisor:
             enable_is_on=self.controller.actuator.switch_is_on(
                 self.controller.enable_entity
             ),
+            reaction_seconds=self.controller.reaction_s,
         )
 
     def _supervise(self, view: MonitorView, session: Session) -> None:
@@ -239,36 +241,33 @@ class ExportMonitorSupervisor:
     # -- while idle ------------------------------------------------------------------
 
     def _check_stopped_flow(self, view: MonitorView) -> None:
-        """After a stop, check the power flow really ended; re-send off if not."""
+        """After a stop, watch the power flow end; re-send off while it does not."""
         controller = self.controller
-        if controller.stop_check is None:
+        watch = controller.flow_watch
+        if watch is None:
             return
-        stopped_at, power_kw = controller.stop_check
-        if not obey_check_due(stopped_at, _flow_measured_at(view)):
-            return
-        controller.stop_check = None
-        if self._still_discharging(view, power_kw):
+        measured_at = _flow_measured_at(view)
+        flowing = flow_on(
+            watch,
+            battery_discharge_kw(view.snapshot, view.settings),
+            export_power_kw(view.snapshot, view.settings),
+        )
+        watch = observe(watch, flowing, measured_at)
+        action = watch_action(watch, flowing, measured_at, view.now)
+        controller.flow_watch = watch
+        if action is WatchAction.ENDED:
+            controller.flow_watch = None
+            controller.record_latency(latency_seconds(watch))
+        elif action is WatchAction.GIVE_UP:
+            controller.flow_watch = None
+        elif action is WatchAction.RESEND:
             LOGGER.warning("The inverter kept discharging after it was switched off")
+            controller.flow_watch = replace(watch, resent_at=view.now)
             controller.set_fault(
                 ErrorState.INVERTER_NOT_OBEYING,
                 {"entity_id": controller.enable_entity},
             )
             controller.request_stop(StopReason.INVERTER_NOT_OBEYING, force=True)
-
-    def _still_discharging(self, view: MonitorView, power_kw: float) -> bool:
-        """Return whether battery or grid power still shows the forced discharge."""
-        battery = battery_discharge_kw(view.snapshot, view.settings)
-        export = export_power_kw(view.snapshot, view.settings)
-        if battery is not None:
-            # Battery power that feeds the house is self-consumption, not the forced
-            # discharge: only what also leaves through the meter counts.
-            return discharging(
-                power_kw, battery if export is None else min(battery, export)
-            )
-        before = self.controller.export_before_start_kw
-        if export is None or before is None:
-            return False
-        return export > before + (1 - OBEY_SHARE) * power_kw
 
     def _clear_stale_refusal(self, view: MonitorView) -> None:
         """Forget a refusal reason once it no longer blocks a start."""

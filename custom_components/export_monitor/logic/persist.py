@@ -53,6 +53,13 @@ def session_from_data(data: Any) -> Session | None:
         return None
 
 
+def latency_from_data(value: Any) -> float:
+    """Return a stored stop latency in seconds; 0 when missing or malformed."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    return float(value) if math.isfinite(value) and value > 0 else 0.0
+
+
 def _iso(value: datetime | None) -> str | None:
     """Return an ISO timestamp or None."""
     return None if value is None else value.isoformat()

@@ -136,6 +136,7 @@ class SupervisionInputs:
     breaker_can_attempt: bool
     in_window: bool
     enable_is_on: bool | None
+    reaction_seconds: float = REACTION_SECONDS
 
 
 def export_power_estimate_kw(
@@ -148,10 +149,13 @@ def export_power_estimate_kw(
 
 
 def reserve_kwh(
-    power_kw: float, cadence: MeterCadence, export_age_seconds: float
+    power_kw: float,
+    cadence: MeterCadence,
+    export_age_seconds: float,
+    reaction_seconds: float = REACTION_SECONDS,
 ) -> float:
     """Return the energy that may leave before a stop decided now takes effect."""
-    horizon = max(cadence.interval_seconds, export_age_seconds) + REACTION_SECONDS
+    horizon = max(cadence.interval_seconds, export_age_seconds) + reaction_seconds
     return power_kw * horizon / 3600.0 + cadence.resolution_kwh
 
 
@@ -203,7 +207,9 @@ def _headroom_spent(
     power = export_power_estimate_kw(
         session.power_kw, inputs.grid_export_kw, cadence.rate_kw
     )
-    reserve = reserve_kwh(power, cadence, inputs.export_age_seconds or 0.0)
+    reserve = reserve_kwh(
+        power, cadence, inputs.export_age_seconds or 0.0, inputs.reaction_seconds
+    )
     return headroom_kwh <= reserve
 
 
