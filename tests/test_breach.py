@@ -9,7 +9,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -44,6 +43,10 @@ from tests.discharge import (
     notification_id,
     notifications,
 )
+
+# Noon in London unless a test moves; ticking, as stop retries sleep in real time. On
+# the wall clock a test near midnight would see the day roll over (and starts refused).
+pytestmark = pytest.mark.freeze_time("2026-06-15 11:00:00+00:00", tick=True)
 
 OVER: Final = "sensor.export_monitor_over_export_today"
 BREACH: Final = "allowance_exceeded"
@@ -165,7 +168,7 @@ async def test_idle_breach_is_told_and_recorded(
     assert found.translation_placeholders == {
         "title": "Export Monitor",
         "max_over_kwh": "0.300",
-        "day": dt_util.now().date().isoformat(),
+        "day": "2026-06-15",
     }
     # Nothing runs and the enable entity reads off: nothing to stop.
     assert [call for call in service_calls if call.data["domain"] != DOMAIN] == []
