@@ -57,10 +57,6 @@ from tests.conftest import (
 )
 from tests.resilience import ERROR, HEADROOM, STATUS, async_settle, state_of
 
-# Hundreds of examples each, in a real hass: far longer than the 30 s hang guard
-# allows a test on a loaded machine. A hang still ends the run, later.
-pytestmark = pytest.mark.timeout(300)
-
 NOW: Final = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 UNITS: Final = (None, "", "%", "W", "kW", "MW", "Wh", "kWh", "MWh", "°C", "kwh", "V")
 # Every error state the sensor may show (its enum options).
