@@ -25,6 +25,7 @@ VIEWPORT: Final = ViewportSize(width=1280, height=900)
 # Generous: a loaded 2-core machine renders Home Assistant's frontend slowly.
 BROWSER_TIMEOUT_MS: Final = 45_000
 expect.set_options(timeout=BROWSER_TIMEOUT_MS)
+REPORTS: Final = pytest.StashKey[dict[str, pytest.TestReport]]()
 HOW: Final = (
     "end-to-end tests need their own pytest session without the Home Assistant "
     "plugin: run scripts/test, or "
@@ -56,12 +57,28 @@ def browser() -> Generator[Browser]:
         launched.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the test, for fixtures to see how it went."""
+    report = yield
+    item.stash.setdefault(REPORTS, {})[call.when] = report
+    return report
+
+
 @pytest.fixture
-def page(browser: Browser) -> Generator[Page]:
+def page(
+    browser: Browser, request: pytest.FixtureRequest, screenshots: Path
+) -> Generator[Page]:
     """Open a fresh browser page (its own empty profile) with a desktop-sized window."""
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(BROWSER_TIMEOUT_MS)
-    yield context.new_page()
+    opened = context.new_page()
+    yield opened
+    reports = request.node.stash.get(REPORTS, {})
+    if "call" in reports and reports["call"].failed:
+        opened.screenshot(path=screenshots / f"FAILED-{request.node.name}.png")
     context.close()
 
 
