@@ -13,7 +13,7 @@ import subprocess
 import time
 from typing import Any, Final
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 import requests
 
 ROOT: Final = Path(__file__).resolve().parents[2]
@@ -23,6 +23,7 @@ PASSWORD: Final = "dev-password"
 START_TIMEOUT: Final = 150
 STOP_TIMEOUT: Final = 90
 HTTP_TIMEOUT: Final = 10
+FRONTEND: Final = "document.querySelector('home-assistant')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +111,19 @@ def log_in(base: str) -> str:
 def log_in_page(page: Page, base: str, path: str) -> None:
     """Open a page of the frontend, logging in through the login page on the way."""
     page.goto(f"{base}{path}")
-    page.get_by_role("textbox", name="Username").fill(USERNAME)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    # The form is drawn again once all of its scripts are in, dropping what was
+    # typed before: wait for them, and check that the text stayed.
+    page.wait_for_load_state("networkidle")
+    username = page.get_by_role("textbox", name="Username")
+    password = page.get_by_role("textbox", name="Password")
+    username.fill(USERNAME)
+    password.fill(PASSWORD)
+    expect(username).to_have_value(USERNAME)
+    expect(password).to_have_value(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}{path}*")
+    # Connected means the tokens are saved, so later page loads stay logged in.
+    page.wait_for_function(f"() => {FRONTEND}?.hass?.connected")
 
 
 def wait_for[T](

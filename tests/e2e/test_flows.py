@@ -27,7 +27,7 @@ from sim.bridge import (
     SENSOR_ENTITIES,
 )
 from sim.meters import BATTERY_POWER, EXPORT_TODAY, GRID_POWER, PV_TODAY, SOC
-from tests.e2e.server import ROOT, Instance, log_in_page, running, wait_for
+from tests.e2e.server import FRONTEND, ROOT, Instance, log_in_page, running, wait_for
 
 DOMAIN: Final = "export_monitor"
 TEXT: Final[dict[str, Any]] = json.loads(
@@ -42,7 +42,6 @@ MARGIN: Final = "number.export_monitor_safety_margin"
 HELPER_NAME: Final = "E2E discharge duration"
 HELPER: Final = "input_number.e2e_discharge_duration"
 SETTLE_TIMEOUT: Final = 90
-FRONTEND: Final = "document.querySelector('home-assistant')"
 
 pytestmark = pytest.mark.timeout(300)
 
