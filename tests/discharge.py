@@ -163,6 +163,15 @@ async def async_jump(
     await async_settle(hass)
 
 
+async def async_idle_hour(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Let an hour pass with every source re-reporting.
+
+    Daily counters may then rise by far more than in an instant: a jump faster than
+    the PV or the inverter could deliver is held as implausible.
+    """
+    await async_jump(hass, freezer, dt_util.now() + timedelta(hours=1))
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Set up an entry at the current (frozen) time; the sources report then first."""
     report(hass)

@@ -176,7 +176,10 @@ async def test_idle_breach_is_told_and_recorded(
 
 
 async def test_breach_is_reported_again_only_when_it_grows(
-    hass: HomeAssistant, init_integration: MockConfigEntry, exceeded: list[Event]
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    exceeded: list[Event],
 ) -> None:
     """One event per episode, another per 0.1 kWh of growth, another per new episode."""
     await async_export(hass, "11.8")
@@ -184,7 +187,9 @@ async def test_breach_is_reported_again_only_when_it_grows(
     assert len(exceeded) == 1
     await async_export(hass, "11.95")
     assert payloads(exceeded)[1] == payload(11.95, 0.45)
-    # More PV raises the allowance above the export: the episode ends.
+    # More PV raises the allowance above the export: the episode ends (after the
+    # five minutes the panels need for 1 kWh; a faster rise is not trusted).
+    await async_advance(hass, freezer, 300)
     set_state(hass, PV, "13")
     await async_settle(hass)
     assert NOTICE not in notifications(hass)
@@ -312,10 +317,14 @@ async def test_breach_through_the_clock_change_stays_for_the_day(
 
 
 async def test_reload_keeps_the_days_breach_without_a_new_event(
-    hass: HomeAssistant, init_integration: MockConfigEntry, exceeded: list[Event]
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    exceeded: list[Event],
 ) -> None:
     """After a reload the day's maximum, notice and repair return; the episode goes on."""
     await async_export(hass, "11.8")
+    await async_advance(hass, freezer, 300)
     set_state(hass, PV, "12.5")
     await async_settle(hass)
     await async_export(hass, "12.1")
@@ -330,10 +339,13 @@ async def test_reload_keeps_the_days_breach_without_a_new_event(
 
 
 async def test_reload_after_the_breach_ended_leaves_no_notice(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """A notice of an ended breach does not survive a reload; the repair does."""
     await async_export(hass, "11.8")
+    await async_advance(hass, freezer, 300)
     set_state(hass, PV, "13")
     await async_settle(hass)
     assert NOTICE not in notifications(hass)
@@ -416,6 +428,9 @@ async def test_a_failing_detector_never_blocks_supervision(
 ) -> None:
     """An error in the detector is logged once; the supervisor after it still stops."""
     follow_enable(hass, ENABLE)
+    # Near the allowance (an hour on, when that much export is physically possible).
+    await async_advance(hass, freezer, 3600)
+    await async_export(hass, "11.3")
     await async_start(hass)
     with patch.object(breach_module, "judge_breach", side_effect=ValueError("boom")):
         await async_advance(hass, freezer, 30)

@@ -28,6 +28,10 @@ from tests.discharge import (
     shown,
 )
 
+# Noon, local time: daily counters are judged against the time since midnight.
+pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00", tick=True)
+
+
 START = "button.export_monitor_start_discharge"
 STOP = "button.export_monitor_stop_discharge"
 

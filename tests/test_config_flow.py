@@ -33,6 +33,9 @@ from custom_components.export_monitor.const import (
     CONF_DISCHARGE_POWER_KW,
     CONF_DISCHARGE_SWITCH_ENTITY,
     CONF_EXPORT_ENERGY_TODAY_ENTITY,
+    CONF_EXPORT_METER_DELAY_SECONDS,
+    CONF_EXPORT_METER_INTERVAL_SECONDS,
+    CONF_EXPORT_METER_RESOLUTION_KWH,
     CONF_EXPORT_WINDOW_END,
     CONF_EXPORT_WINDOW_START,
     CONF_FORECAST_CONFIDENCE,
@@ -40,8 +43,10 @@ from custom_components.export_monitor.const import (
     CONF_FORECAST_TODAY_ENTITY,
     CONF_GRID_POWER_ENTITY,
     CONF_GRID_POWER_EXPORT_NEGATIVE,
+    CONF_INVERTER_MAX_POWER_KW,
     CONF_MIN_SOC,
     CONF_PV_ENERGY_TODAY_ENTITY,
+    CONF_PV_PEAK_POWER_KW,
     CONF_RESUME_WHEN_SAFE,
     CONF_SAFETY_MARGIN_KWH,
     CONF_SOC_ENTITY,
@@ -50,12 +55,14 @@ from custom_components.export_monitor.const import (
     DEFAULT_BATTERY_CAPACITY_KWH,
     DEFAULT_BATTERY_POWER_DISCHARGE_POSITIVE,
     DEFAULT_DISCHARGE_POWER_KW,
+    DEFAULT_EXPORT_METER_DELAY_SECONDS,
     DEFAULT_EXPORT_WINDOW_END,
     DEFAULT_EXPORT_WINDOW_START,
     DEFAULT_FORECAST_CONFIDENCE,
     DEFAULT_FORECAST_CREDIT,
     DEFAULT_GRID_POWER_EXPORT_NEGATIVE,
     DEFAULT_MIN_SOC,
+    DEFAULT_PV_PEAK_POWER_KW,
     DEFAULT_RESUME_WHEN_SAFE,
     DEFAULT_SAFETY_MARGIN_KWH,
     DEFAULT_STALE_AFTER_SECONDS,
@@ -106,6 +113,11 @@ LIMITS: dict[str, Any] = {
     CONF_AUTO_DISCHARGE: True,
     CONF_RESUME_WHEN_SAFE: True,
     CONF_STALE_AFTER_SECONDS: 45,
+    CONF_PV_PEAK_POWER_KW: 8.5,
+    CONF_INVERTER_MAX_POWER_KW: 6.0,
+    CONF_EXPORT_METER_INTERVAL_SECONDS: 60,
+    CONF_EXPORT_METER_RESOLUTION_KWH: 0.01,
+    CONF_EXPORT_METER_DELAY_SECONDS: 30,
 }
 DEFAULT_LIMITS: dict[str, Any] = {
     CONF_SAFETY_MARGIN_KWH: DEFAULT_SAFETY_MARGIN_KWH,
@@ -119,6 +131,8 @@ DEFAULT_LIMITS: dict[str, Any] = {
     CONF_AUTO_DISCHARGE: DEFAULT_AUTO_DISCHARGE,
     CONF_RESUME_WHEN_SAFE: DEFAULT_RESUME_WHEN_SAFE,
     CONF_STALE_AFTER_SECONDS: DEFAULT_STALE_AFTER_SECONDS,
+    CONF_PV_PEAK_POWER_KW: DEFAULT_PV_PEAK_POWER_KW,
+    CONF_EXPORT_METER_DELAY_SECONDS: DEFAULT_EXPORT_METER_DELAY_SECONDS,
 }
 OPTIONS: dict[str, Any] = SOURCES | CONTROLS | LIMITS
 
@@ -152,6 +166,11 @@ NEW_LIMITS: dict[str, Any] = {
     CONF_AUTO_DISCHARGE: False,
     CONF_RESUME_WHEN_SAFE: False,
     CONF_STALE_AFTER_SECONDS: 120,
+    CONF_PV_PEAK_POWER_KW: 4.0,
+    CONF_INVERTER_MAX_POWER_KW: 3.0,
+    CONF_EXPORT_METER_INTERVAL_SECONDS: 300,
+    CONF_EXPORT_METER_RESOLUTION_KWH: 0.1,
+    CONF_EXPORT_METER_DELAY_SECONDS: 120,
 }
 
 ERROR_KEYS = {
@@ -163,6 +182,7 @@ ERROR_KEYS = {
     "cap_below_margin",
     "min_soc_too_high",
     "invalid_duration_unit",
+    "inverter_max_below_power",
 }
 
 # entity_id: (state, attributes)
@@ -557,6 +577,10 @@ async def test_power_setpoint_units_accepted(
             {CONF_EXPORT_WINDOW_START: "invalid_time"},
         ),
         (
+            {CONF_INVERTER_MAX_POWER_KW: 4.0},
+            {CONF_INVERTER_MAX_POWER_KW: "inverter_max_below_power"},
+        ),
+        (
             {CONF_EXPORT_WINDOW_END: "7:45:00"},
             {CONF_EXPORT_WINDOW_END: "invalid_time"},
         ),
@@ -580,6 +604,7 @@ async def test_power_setpoint_units_accepted(
         "cap_equals_margin",
         "margin_above_cap",
         "start_not_iso",
+        "inverter_below_power",
         "end_not_iso",
         "all_at_once",
     ],
@@ -618,6 +643,10 @@ async def test_limits_step_error_recovers(
         {CONF_FORECAST_CONFIDENCE: -0.1},
         {CONF_STALE_AFTER_SECONDS: 4},
         {CONF_EXPORT_WINDOW_START: "25:00:00"},
+        {CONF_PV_PEAK_POWER_KW: 0},
+        {CONF_EXPORT_METER_INTERVAL_SECONDS: 0},
+        {CONF_EXPORT_METER_RESOLUTION_KWH: 0},
+        {CONF_EXPORT_METER_DELAY_SECONDS: -1},
     ],
     ids=[
         "negative_margin",
@@ -631,6 +660,10 @@ async def test_limits_step_error_recovers(
         "confidence_negative",
         "stale_below_5s",
         "hour_25",
+        "no_pv_peak",
+        "meter_interval_zero",
+        "meter_resolution_zero",
+        "meter_delay_negative",
     ],
 )
 async def test_limits_schema_rejects_then_recovers(

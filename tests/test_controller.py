@@ -54,6 +54,7 @@ from tests.discharge import (
     FakeControls,
     async_call,
     async_failing_starts,
+    async_idle_hour,
     async_later,
     async_settle,
     async_setup_entry,
@@ -64,6 +65,10 @@ from tests.discharge import (
     notifications,
     shown,
 )
+
+# Noon, local time: daily counters are judged against the time since midnight.
+pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00", tick=True)
+
 
 FAKES = {
     CONF_DISCHARGE_SWITCH_ENTITY: FAKE_ENABLE,
@@ -233,11 +238,13 @@ HEADROOM_CASES = {
 async def test_start_refused_without_headroom(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
     started: list[Event],
     exported: str,
     status: str,
 ) -> None:
     """No headroom, or less than one stop delay could export, refuses a start."""
+    await async_idle_hour(hass, freezer)
     hass.states.async_set(EXPORT, exported, hass.states.get(EXPORT).attributes)
     await async_settle(hass)
     assert await async_refusal(hass) == "start_blocked_no_headroom"
@@ -596,12 +603,12 @@ async def test_stop_turns_off_and_reports_the_export(
 ) -> None:
     """A stop turns the enable entity off and reports the session's export."""
     await async_start(hass)
-    hass.states.async_set(EXPORT, "4.2", hass.states.get(EXPORT).attributes)
+    hass.states.async_set(EXPORT, "3.1", hass.states.get(EXPORT).attributes)
     await async_settle(hass)
     await async_stop(hass)
     assert hass.states.get(ENABLE).state == "off"
     assert [event.data for event in stopped] == [
-        {"entry_id": ENTRY_ID, "reason": "user", "exported_kwh": 1.2}
+        {"entry_id": ENTRY_ID, "reason": "user", "exported_kwh": 0.1}
     ]
     assert shown(hass) == ("idle", "none", "healthy")
 

@@ -30,6 +30,7 @@ from tests.discharge import (
     FakeControls,
     async_advance,
     async_call,
+    async_idle_hour,
     async_jump,
     async_settle,
     async_start,
@@ -146,12 +147,16 @@ async def test_start_refused_when_the_shortest_timer_outlasts_the_day(
 @pytest.mark.parametrize("options", [FAKES], indirect=True, ids=["fakes"])
 @pytest.mark.freeze_time("2026-06-15 12:00:00+01:00")
 async def test_duration_rounded_up_by_a_step_never_outlasts_the_headroom(
-    hass: HomeAssistant, fake_integration: MockConfigEntry, fake_controls: FakeControls
+    hass: HomeAssistant,
+    fake_integration: MockConfigEntry,
+    fake_controls: FakeControls,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """A step-5 timer that rounds up gets a multiple of its step, never 3 min more (#13)."""
     hass.states.async_set(FAKE_DURATION, "0", {"unit_of_measurement": "min", "step": 5})
     reads_back(hass, fake_controls, FAKE_DURATION, lambda value: -(-value // 5) * 5)
     # 0.6 kWh of headroom: at 1.5 x 3 kW less the reserve, 7.x min -> 5 min.
+    await async_idle_hour(hass, freezer)
     hass.states.async_set(EXPORT, "10.9", ENERGY_ATTRS)
     await async_settle(hass)
     await async_start(hass)

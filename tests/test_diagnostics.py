@@ -116,5 +116,6 @@ async def test_missing_source(
         "problem": "missing",
         "reported_at": None,
         "age_seconds": None,
+        "last_reset": None,
     }
     assert data["health"] == "healthy"

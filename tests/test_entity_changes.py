@@ -221,9 +221,9 @@ async def test_renamed_source_is_read_after_reload(
 ) -> None:
     """After a rename the monitor reads the export counter under its new id."""
     await async_rename(hass, EXPORT, renamed(EXPORT))
-    hass.states.async_set(renamed(EXPORT), "4.2", ENERGY_ATTRS)
+    hass.states.async_set(renamed(EXPORT), "3.1", ENERGY_ATTRS)
     await async_settle(hass)
-    assert state_of(hass, EXPORTED) == "4.2"
+    assert state_of(hass, EXPORTED) == "3.1"
 
 
 async def test_renamed_control_is_written_after_reload(
@@ -467,7 +467,7 @@ async def test_unload_ignores_late_removals(
     [
         (("3000", "Wh"), ("3.1", "kWh"), "3.1"),
         (("3.1", "kWh"), ("3200", "Wh"), "3.2"),
-        (("3.1", "kWh"), ("0.0033", "MWh"), "3.3"),
+        (("3.1", "kWh"), ("0.0032", "MWh"), "3.2"),
     ],
     ids=["wh_to_kwh", "kwh_to_wh", "kwh_to_mwh"],
 )

@@ -20,7 +20,7 @@ from custom_components.export_monitor.const import (
     EVENT_DISCHARGE_STARTED,
     EVENT_DISCHARGE_STOPPED,
 )
-from tests.conftest import ENABLE, ENERGY_ATTRS, EXPORT, PV
+from tests.conftest import ENABLE, ENERGY_ATTRS, EXPORT, PV, set_sources
 from tests.discharge import (
     ENTRY_ID,
     async_call,
@@ -37,6 +37,8 @@ pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
 STORE_KEY: Final = f"{DOMAIN}.{ENTRY_ID}.history"
 TODAY_KEY: Final = f"{DOMAIN}.{ENTRY_ID}.history_today"
 COMPLIANT_DAYS: Final = "sensor.export_monitor_compliant_days"
+# Noon, local time: daily counters are judged against the time since midnight.
+pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
 
 
 async def async_history(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]:
@@ -99,7 +101,12 @@ async def test_a_watched_day_closes_at_local_midnight(
     """A day watched from midnight to midnight (23, 24 or 25 hours) closes whole and compliant."""
     today, tomorrow = DAYS[day]
     freezer.move_to(local(f"{today}T00:00:00"))
+    # At midnight the counters read zero (12 kWh then would be yesterday's); the
+    # day's totals come at noon.
+    new_day(hass)
     await async_setup_entry(hass, config_entry)
+    await async_watch(hass, freezer, local(f"{today}T12:00:00"))
+    set_sources(hass)
     await async_watch(hass, freezer, local(f"{today}T23:59:50"))
     [record] = await async_history(hass)
     assert figures(record) == (today, False, False, 11.5, 3.0, 12.0, 0.0)
@@ -128,10 +135,12 @@ async def test_a_day_over_its_allowance_keeps_its_worst(
     """Export above the allowance is recorded as the day's worst, even once PV catches up."""
     freezer.move_to(local("2026-06-15T12:00:00"))
     await async_setup_entry(hass, config_entry)
+    # Hours apart: faster rises than the site can make are not trusted.
+    await async_jump(hass, freezer, local("2026-06-15T13:00:00"))
     hass.states.async_set(EXPORT, "12.25", ENERGY_ATTRS)
-    await async_jump(hass, freezer, local("2026-06-15T12:01:00"))
+    await async_jump(hass, freezer, local("2026-06-15T15:00:00"))
     hass.states.async_set(PV, "20", ENERGY_ATTRS)
-    await async_jump(hass, freezer, local("2026-06-15T12:02:00"))
+    await async_jump(hass, freezer, local("2026-06-15T15:01:00"))
     [record] = await async_history(hass)
     assert figures(record) == ("2026-06-15", False, True, 19.5, 12.25, 20.0, 0.75)
     assert record["compliant"] is False
@@ -147,7 +156,7 @@ async def test_sessions_and_stops_are_counted(
 ) -> None:
     """Each session of ours counts once; its stop counts by reason with what it exported."""
     await async_call(hass, "start_discharge")
-    hass.states.async_set(EXPORT, "4.2", ENERGY_ATTRS)
+    hass.states.async_set(EXPORT, "3.1", ENERGY_ATTRS)
     await async_settle(hass)
     await async_call(hass, "stop_discharge")
     # Another monitor's events are not ours.
@@ -161,7 +170,7 @@ async def test_sessions_and_stops_are_counted(
     assert (record["sessions"], record["stops"], record["discharged_kwh"]) == (
         1,
         {"user": 1},
-        1.2,
+        0.1,
     )
 
 
@@ -367,9 +376,13 @@ async def test_a_failing_history_does_not_stop_supervision(
 ) -> None:
     """An error while recording a snapshot is logged; the discharge is still stopped in time."""
     follow_enable(hass, ENABLE)
+    # Near the allowance, an hour on (a faster rise is not trusted).
+    await async_jump(hass, freezer, datetime.now(UTC) + timedelta(hours=1))
+    hass.states.async_set(EXPORT, "11.3", ENERGY_ATTRS)
+    await async_settle(hass)
     await async_call(hass, "start_discharge")
     with patch.object(history_module, "record_sample", side_effect=ValueError("boom")):
-        await async_jump(hass, freezer, datetime.now(UTC) + timedelta(seconds=5))
+        await async_jump(hass, freezer, datetime.now(UTC) + timedelta(seconds=30))
         hass.states.async_set(EXPORT, "11.45", ENERGY_ATTRS)
         await async_settle(hass)
     assert [event.data["reason"] for event in stopped] == ["headroom_exhausted"]

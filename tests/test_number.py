@@ -19,6 +19,10 @@ from custom_components.export_monitor.const import (
 from tests.conftest import POWER
 from tests.discharge import HEADROOM, async_settle, async_start, shown
 
+# Noon, local time: daily counters are judged against the time since midnight.
+pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00", tick=True)
+
+
 MIN_SOC = "number.export_monitor_min_soc"
 MARGIN = "number.export_monitor_safety_margin"
 DISCHARGE_POWER = "number.export_monitor_discharge_power"

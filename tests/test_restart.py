@@ -182,14 +182,16 @@ async def test_restart_stops_a_running_discharge(
     "options", [{**base_options(), CONF_RESUME_WHEN_SAFE: True}], ids=["resume"]
 )
 async def test_restart_resumes_when_safe(
-    hass: HomeAssistant, restarted: list[Event]
+    hass: HomeAssistant, restarted: list[Event], freezer: FrozenDateTimeFactory
 ) -> None:
     """With resume on and every start condition holding, supervision carries on."""
     assert state_of(hass, ENABLE) == "on"
     assert state_of(hass, STATUS) == "active"
     assert restarted == []
     assert notices(hass) == set()
-    # It is supervised: it still stops when the headroom runs out.
+    # It is supervised: it still stops when the headroom runs out (three hours on,
+    # when 8.45 kWh more export is physically possible).
+    freezer.tick(timedelta(hours=3))
     set_sources(hass, export="11.45", battery="3000")
     await async_settle(hass)
     assert state_of(hass, ENABLE) == "off"

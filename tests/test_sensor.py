@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from tests.conftest import BATTERY, EXPORT, GRID, PV, SOC
+from tests.conftest import BATTERY, EXPORT, GRID, PV, SOC, set_sources
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
 
@@ -221,11 +221,15 @@ SCENARIOS: dict[
 )
 async def test_sensor_states(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     changes: dict[str, tuple[str, str | None]],
     expected: dict[str, str],
     blockers: list[str],
 ) -> None:
     """Each source condition shows in the figures, the health words and the blockers."""
+    # An hour on, every source re-reported: large counter rises are physically possible.
+    freezer.tick(timedelta(hours=1))
+    set_sources(hass)
     apply(hass, changes)
     await hass.async_block_till_done()
 

@@ -58,6 +58,7 @@ from tests.discharge import (
     FakeControls,
     async_advance,
     async_failing_starts,
+    async_idle_hour,
     async_jump,
     async_settle,
     async_setup_entry,
@@ -70,6 +71,10 @@ from tests.discharge import (
     report,
     shown,
 )
+
+# Noon, local time: daily counters are judged against the time since midnight.
+pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
+
 
 LONDON = "Europe/London"
 AUTO = {CONF_AUTO_DISCHARGE: True}
@@ -131,6 +136,8 @@ async def test_stops_when_headroom_runs_out(
     stopped: list[Event],
 ) -> None:
     """Headroom smaller than one stop delay stops the discharge ahead of time."""
+    await async_idle_hour(hass, freezer)
+    set_state(hass, EXPORT, "11.3")
     await async_start(hass)
     await async_advance(hass, freezer, 60)
     set_state(hass, EXPORT, "11.45")
@@ -526,6 +533,7 @@ async def test_predictive_stop_keeps_export_within_allowance(
 ) -> None:
     """The stop leaves a meter step of headroom; export at switch-off is within the allowance."""
     power_kw = 3.0
+    await async_idle_hour(hass, freezer)
     set_state(hass, EXPORT, "10.5")
     await async_start(hass)
     set_state(hass, BATTERY, "3000")
@@ -747,13 +755,13 @@ async def test_idle_meter_before_the_start_does_not_stop_it(
     stopped: list[Event],
 ) -> None:
     """An export counter that stood still for an hour is not a 1-hour meter cadence."""
-    set_state(hass, EXPORT, "9.01")
+    set_state(hass, EXPORT, "3.01")
     await async_advance(hass, freezer, 10)
-    set_state(hass, EXPORT, "9.02")
+    set_state(hass, EXPORT, "3.02")
     await async_jump(hass, freezer, dt_util.now() + timedelta(hours=1))
     await async_start(hass)
     await async_advance(hass, freezer, 10)
-    set_state(hass, EXPORT, "9.03")
+    set_state(hass, EXPORT, "3.03")
     await async_advance(hass, freezer, 60)
     assert stopped == []
     assert hass.states.get(ENABLE).state == "on"
@@ -1033,6 +1041,7 @@ async def test_pause_between_sessions_is_not_a_meter_interval(
     stopped: list[Event],
 ) -> None:
     """A counter that stood still between two sessions does not cut the next one short."""
+    await async_idle_hour(hass, freezer)
     set_state(hass, EXPORT, "10.5")
     await async_start(hass)
     await async_run_meter(

@@ -16,6 +16,10 @@ from custom_components.export_monitor.const import (
 from tests.conftest import ENABLE
 from tests.discharge import async_settle, shown
 
+# Noon, local time: daily counters are judged against the time since midnight.
+pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00", tick=True)
+
+
 AUTO = "switch.export_monitor_auto_discharge"
 
 

@@ -24,12 +24,14 @@ from .const import (
     CONF_DAILY_EXPORT_CAP_KWH,
     CONF_DISCHARGE_DURATION_ENTITY,
     CONF_DISCHARGE_POWER_ENTITY,
+    CONF_DISCHARGE_POWER_KW,
     CONF_DISCHARGE_SWITCH_ENTITY,
     CONF_EXPORT_ENERGY_TODAY_ENTITY,
     CONF_EXPORT_WINDOW_END,
     CONF_EXPORT_WINDOW_START,
     CONF_FORECAST_TODAY_ENTITY,
     CONF_GRID_POWER_ENTITY,
+    CONF_INVERTER_MAX_POWER_KW,
     CONF_MIN_SOC,
     CONF_PV_ENERGY_TODAY_ENTITY,
     CONF_SAFETY_MARGIN_KWH,
@@ -123,6 +125,9 @@ def _limit_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
     errors: dict[str, str] = {}
     if user_input[CONF_MIN_SOC] >= _FULL_SOC:
         errors[CONF_MIN_SOC] = "min_soc_too_high"
+    inverter_max = user_input.get(CONF_INVERTER_MAX_POWER_KW)
+    if inverter_max is not None and inverter_max < user_input[CONF_DISCHARGE_POWER_KW]:
+        errors[CONF_INVERTER_MAX_POWER_KW] = "inverter_max_below_power"
     cap = user_input.get(CONF_DAILY_EXPORT_CAP_KWH)
     if cap is not None and cap <= user_input[CONF_SAFETY_MARGIN_KWH]:
         errors[CONF_DAILY_EXPORT_CAP_KWH] = "cap_below_margin"

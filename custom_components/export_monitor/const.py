@@ -39,7 +39,11 @@ CONF_EXPORT_WINDOW_START: Final = "export_window_start"
 CONF_EXPORT_WINDOW_END: Final = "export_window_end"
 CONF_AUTO_DISCHARGE: Final = "auto_discharge"
 CONF_RESUME_WHEN_SAFE: Final = "resume_when_safe"
+CONF_PV_PEAK_POWER_KW: Final = "pv_peak_power_kw"
 CONF_INVERTER_MAX_POWER_KW: Final = "inverter_max_power_kw"
+CONF_EXPORT_METER_INTERVAL_SECONDS: Final = "export_meter_interval_seconds"
+CONF_EXPORT_METER_RESOLUTION_KWH: Final = "export_meter_resolution_kwh"
+CONF_EXPORT_METER_DELAY_SECONDS: Final = "export_meter_delay_seconds"
 
 DEFAULT_GRID_POWER_EXPORT_NEGATIVE: Final = True
 DEFAULT_BATTERY_POWER_DISCHARGE_POSITIVE: Final = True
@@ -54,6 +58,9 @@ DEFAULT_EXPORT_WINDOW_START: Final = "00:00:00"
 DEFAULT_EXPORT_WINDOW_END: Final = "23:59:59"
 DEFAULT_AUTO_DISCHARGE: Final = False
 DEFAULT_RESUME_WHEN_SAFE: Final = False
+DEFAULT_PV_PEAK_POWER_KW: Final = 15.0
+DEFAULT_INVERTER_MAX_POWER_KW: Final = 10.0
+DEFAULT_EXPORT_METER_DELAY_SECONDS: Final = 0
 
 MIN_STALE_AFTER_SECONDS: Final = 5
 

@@ -76,6 +76,11 @@ def configured_sources(options: Mapping[str, Any]) -> dict[Source, str]:
     }
 
 
+def _text(value: Any) -> str | None:
+    """Return an attribute as text, None when absent."""
+    return None if value is None else str(value)
+
+
 class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
     """Owns the latest snapshot, the breakers and the view the entities show."""
 
@@ -118,6 +123,7 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
                     state=state.state,
                     unit=state.attributes.get("unit_of_measurement"),
                     reported_at=state.last_reported,
+                    last_reset=_text(state.attributes.get("last_reset")),
                 )
             )
         return raw

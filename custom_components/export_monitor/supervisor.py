@@ -400,6 +400,7 @@ _DATA_FAULTS: Final = frozenset(
         ErrorState.STALE_DATA,
         ErrorState.COUNTER_WENT_BACKWARDS,
         ErrorState.COUNTER_NOT_RESET,
+        ErrorState.IMPLAUSIBLE_COUNTER,
         ErrorState.SOURCE_MISSING,
     }
 )

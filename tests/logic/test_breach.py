@@ -38,11 +38,20 @@ def reading(value: float | None, problem: ReadingProblem | None = None) -> Readi
         (None, None),
         (reading(3.0), 3.0),
         (reading(3.0, ReadingProblem.WENT_BACKWARDS), 3.0),
+        (reading(9.0, ReadingProblem.IMPLAUSIBLE), 9.0),
         (reading(3.0, ReadingProblem.NOT_RESET), None),
         (reading(3.0, ReadingProblem.STALE), None),
         (reading(None, ReadingProblem.UNAVAILABLE), None),
     ],
-    ids=["absent", "usable", "held_after_drop", "not_reset", "stale", "unavailable"],
+    ids=[
+        "absent",
+        "usable",
+        "held_after_drop",
+        "implausible_rise",
+        "not_reset",
+        "stale",
+        "unavailable",
+    ],
 )
 def test_measured_export(given_reading: Reading | None, expected: float | None) -> None:
     """Only today's figure counts: a usable value or a held lower bound."""

@@ -12,6 +12,7 @@ from custom_components.export_monitor.logic.readings import (
     RawState,
     Reading,
     ReadingProblem,
+    parse_last_reset,
     parse_reading,
 )
 from custom_components.export_monitor.logic.units import (
@@ -310,3 +311,19 @@ def test_in_range_canonical_values_round_trip(
         stale_after_seconds=STALE_AFTER,
     )
     assert (reading.value, reading.problem) == (value, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, None),
+        ("yesterday", None),
+        ("2026-06-15T00:00:00", None),
+        ("2026-06-15T00:00:00+01:00", "2026-06-15T00:00:00+01:00"),
+    ],
+    ids=["absent", "not_a_time", "naive", "aware"],
+)
+def test_parse_last_reset(text: str | None, expected: str | None) -> None:
+    """Only an aware ISO time is taken as a counter's last reset."""
+    parsed = parse_last_reset(text)
+    assert (None if parsed is None else parsed.isoformat()) == expected

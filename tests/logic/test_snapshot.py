@@ -39,7 +39,9 @@ type States = dict[Source, RawState | None]
 
 def _settings(**options: Any) -> MonitorSettings:
     """Return contract defaults (margin 0.5, min SOC 20, 3 kW, 10 kWh) with overrides."""
-    return settings_from_options(options)
+    # A PV peak no site has: these tests draw any counter value; plausibility has its
+    # own tests (tests/logic/test_counters.py).
+    return settings_from_options({"pv_peak_power_kw": 1000.0, **options})
 
 
 def _states(**overrides: RawState | None) -> States:

@@ -39,13 +39,18 @@ class BreachRecord:
         return self.max_over_kwh if self.day == today else 0.0
 
 
+_LOWER_BOUNDS: Final = frozenset(
+    {ReadingProblem.WENT_BACKWARDS, ReadingProblem.IMPLAUSIBLE}
+)
+
+
 def measured_export_kwh(reading: Reading | None) -> float | None:
     """Return today's export as measured: a usable value or a held lower bound."""
     if reading is None:
         return None
-    if reading.usable or reading.problem is ReadingProblem.WENT_BACKWARDS:
+    if reading.usable or reading.problem in _LOWER_BOUNDS:
         # A counter that dropped mid-day is held at its last good value: today's
-        # export is at least that.
+        # export is at least that. One that rose implausibly shows what it claims.
         return reading.value
     return None
 

@@ -16,6 +16,7 @@ class ErrorState(StrEnum):
     STALE_DATA = "stale_data"
     COUNTER_WENT_BACKWARDS = "counter_went_backwards"
     COUNTER_NOT_RESET = "counter_not_reset"
+    IMPLAUSIBLE_COUNTER = "implausible_counter"
     SOURCE_MISSING = "source_missing"
     SOC_AT_MIN = "soc_at_min"
     NO_HEADROOM = "no_headroom"

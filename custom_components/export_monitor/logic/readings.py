@@ -23,6 +23,7 @@ class ReadingProblem(StrEnum):
     STALE = "stale"
     WENT_BACKWARDS = "went_backwards"
     NOT_RESET = "not_reset"
+    IMPLAUSIBLE = "implausible"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +33,7 @@ class RawState:
     state: str
     unit: str | None
     reported_at: datetime
+    last_reset: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +44,7 @@ class Reading:
     problem: ReadingProblem | None
     reported_at: datetime | None = None
     age_seconds: float | None = None
+    last_reset: datetime | None = None
 
     @property
     def usable(self) -> bool:
@@ -111,8 +114,23 @@ def parse_reading(
         return _faulty(raw, ReadingProblem.OUT_OF_RANGE, age)
     problem = ReadingProblem.STALE if is_stale(age, stale_after_seconds) else None
     return Reading(
-        value=value, problem=problem, reported_at=raw.reported_at, age_seconds=age
+        value=value,
+        problem=problem,
+        reported_at=raw.reported_at,
+        age_seconds=age,
+        last_reset=parse_last_reset(raw.last_reset),
     )
+
+
+def parse_last_reset(text: str | None) -> datetime | None:
+    """Parse a counter's `last_reset` attribute; None when absent or not a time."""
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def _faulty(raw: RawState, problem: ReadingProblem, age: float) -> Reading:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
 
@@ -13,12 +13,17 @@ from ..const import (
     CONF_BATTERY_POWER_DISCHARGE_POSITIVE,
     CONF_DAILY_EXPORT_CAP_KWH,
     CONF_DISCHARGE_POWER_KW,
+    CONF_EXPORT_METER_DELAY_SECONDS,
+    CONF_EXPORT_METER_INTERVAL_SECONDS,
+    CONF_EXPORT_METER_RESOLUTION_KWH,
     CONF_EXPORT_WINDOW_END,
     CONF_EXPORT_WINDOW_START,
     CONF_FORECAST_CONFIDENCE,
     CONF_FORECAST_CREDIT,
     CONF_GRID_POWER_EXPORT_NEGATIVE,
+    CONF_INVERTER_MAX_POWER_KW,
     CONF_MIN_SOC,
+    CONF_PV_PEAK_POWER_KW,
     CONF_RESUME_WHEN_SAFE,
     CONF_SAFETY_MARGIN_KWH,
     CONF_STALE_AFTER_SECONDS,
@@ -26,18 +31,29 @@ from ..const import (
     DEFAULT_BATTERY_CAPACITY_KWH,
     DEFAULT_BATTERY_POWER_DISCHARGE_POSITIVE,
     DEFAULT_DISCHARGE_POWER_KW,
+    DEFAULT_EXPORT_METER_DELAY_SECONDS,
     DEFAULT_EXPORT_WINDOW_END,
     DEFAULT_EXPORT_WINDOW_START,
     DEFAULT_FORECAST_CONFIDENCE,
     DEFAULT_FORECAST_CREDIT,
     DEFAULT_GRID_POWER_EXPORT_NEGATIVE,
     DEFAULT_MIN_SOC,
+    DEFAULT_PV_PEAK_POWER_KW,
     DEFAULT_RESUME_WHEN_SAFE,
     DEFAULT_SAFETY_MARGIN_KWH,
     DEFAULT_STALE_AFTER_SECONDS,
 )
 from .allowance import ExportLimits
 from .window import parse_time
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeterSpec:
+    """What the user declared of the export meter; None means learn it."""
+
+    interval_seconds: float | None = None
+    resolution_kwh: float | None = None
+    delay_seconds: float = float(DEFAULT_EXPORT_METER_DELAY_SECONDS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +71,29 @@ class MonitorSettings:
     grid_power_export_negative: bool
     battery_power_discharge_positive: bool
     resume_when_safe: bool
+    pv_peak_kw: float = DEFAULT_PV_PEAK_POWER_KW
+    # None: not declared; the dead-man and the reserve then assume 1.5 x the setpoint.
+    inverter_max_kw: float | None = None
+    meter: MeterSpec = field(default_factory=MeterSpec)
+
+
+def _optional(options: Mapping[str, Any], key: str) -> float | None:
+    """Read an optional number; None when not set."""
+    value = options.get(key)
+    return None if value is None else float(value)
+
+
+def meter_from_options(options: Mapping[str, Any]) -> MeterSpec:
+    """Build the declared export meter from the options."""
+    return MeterSpec(
+        interval_seconds=_optional(options, CONF_EXPORT_METER_INTERVAL_SECONDS),
+        resolution_kwh=_optional(options, CONF_EXPORT_METER_RESOLUTION_KWH),
+        delay_seconds=float(
+            options.get(
+                CONF_EXPORT_METER_DELAY_SECONDS, DEFAULT_EXPORT_METER_DELAY_SECONDS
+            )
+        ),
+    )
 
 
 def _time(options: Mapping[str, Any], key: str, default: str) -> time:
@@ -109,4 +148,7 @@ def settings_from_options(options: Mapping[str, Any]) -> MonitorSettings:
         resume_when_safe=bool(
             options.get(CONF_RESUME_WHEN_SAFE, DEFAULT_RESUME_WHEN_SAFE)
         ),
+        pv_peak_kw=float(options.get(CONF_PV_PEAK_POWER_KW, DEFAULT_PV_PEAK_POWER_KW)),
+        inverter_max_kw=_optional(options, CONF_INVERTER_MAX_POWER_KW),
+        meter=meter_from_options(options),
     )

@@ -9,6 +9,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from ..const import DEFAULT_INVERTER_MAX_POWER_KW
 from .allowance import allowance_kwh, headroom_kwh
 from .counters import CounterTrack, track_counter
 from .errors import ErrorState
@@ -54,6 +55,7 @@ PROBLEM_FAULTS: Final[Mapping[ReadingProblem, ErrorState]] = MappingProxyType(
         ReadingProblem.STALE: ErrorState.STALE_DATA,
         ReadingProblem.WENT_BACKWARDS: ErrorState.COUNTER_WENT_BACKWARDS,
         ReadingProblem.NOT_RESET: ErrorState.COUNTER_NOT_RESET,
+        ReadingProblem.IMPLAUSIBLE: ErrorState.IMPLAUSIBLE_COUNTER,
     }
 )
 # Problems that say "no value at all", as at start-up.
@@ -156,6 +158,15 @@ def _stale_after(source: Source, settings: MonitorSettings, now: datetime) -> fl
     return settings.stale_after_seconds
 
 
+def max_rate_kw(source: Source, settings: MonitorSettings) -> float:
+    """Return how fast a daily counter can physically rise, in kW."""
+    if source is Source.PV_TODAY:
+        return settings.pv_peak_kw
+    # Export: the PV (an AC-coupled array) and the battery inverter together.
+    inverter = settings.inverter_max_kw or DEFAULT_INVERTER_MAX_POWER_KW
+    return settings.pv_peak_kw + inverter
+
+
 def read_sources(
     states: Mapping[Source, RawState | None],
     settings: MonitorSettings,
@@ -173,9 +184,15 @@ def read_sources(
             stale_after_seconds=_stale_after(source, settings, now),
         )
         if source in DAILY_COUNTERS:
-            reading, tracks[source] = track_counter(
-                reading, counters.get(source), now.date()
+            reading, track = track_counter(
+                reading,
+                counters.get(source),
+                now,
+                max_kw=max_rate_kw(source, settings),
+                keep_higher=source is Source.EXPORTED_TODAY,
             )
+            if track is not None:
+                tracks[source] = track
         readings[source] = reading
     return readings, tracks
 
