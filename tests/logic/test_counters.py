@@ -483,3 +483,11 @@ def test_export_jump_keeps_the_higher_value_it_claims() -> None:
     assert (used.value, used.problem) == (9.0, IMP)
     assert track is not None
     assert track.last_good_kwh == 4.0
+
+
+def test_stored_track_without_a_value_takes_the_first_one() -> None:
+    """A stored track of today with no value yet trusts the next reading."""
+    empty = CounterTrack(day=T0.date(), last_good_kwh=None, reset_seen=True)
+    used, track = track_counter(ok(2.0), empty, T0, max_kw=15.0)
+    assert used.problem is None
+    assert track == replace(empty, last_good_kwh=2.0, changed_at=T0)
