@@ -116,6 +116,10 @@ class Plant:
     frozen: set[str] = field(default_factory=set)
     faults: dict[str, Publish] = field(default_factory=dict)
     timer_ends: datetime | None = None
+    # Some inverters re-arm their timer only when its value changes.
+    timer_on_change_only: bool = False
+    stop_delay_s: float = 0.0
+    _off_since: datetime | None = None
     _enable_seen: str | None = None
     _day: date | None = None
 
@@ -126,7 +130,8 @@ class Plant:
     def follow_inverter(self) -> None:
         """Start or end the physical discharge as the helpers say (an inverter's view)."""
         enable = state_of(self.hass, ENABLE)
-        if enable in ("on", "off") and enable != self._enable_seen:
+        changed = enable in ("on", "off") and enable != self._enable_seen
+        if changed and not self._stops_late(str(enable)):
             self.running = enable == "on" and self.obeys
             self._enable_seen = enable
         power = _number(self.hass, POWER)
@@ -134,13 +139,29 @@ class Plant:
             self.power_kw = power
         self.timer_ends = self._timer_end() or self.timer_ends
 
+    def _stops_late(self, enable: str) -> bool:
+        """Return whether an 'off' is still waiting out the inverter's stop delay."""
+        if enable != "off" or not self.running or self.stop_delay_s <= 0:
+            return False
+        now = dt_util.utcnow()
+        self._off_since = self._off_since or now
+        if (now - self._off_since).total_seconds() < self.stop_delay_s:
+            return True
+        self._off_since = None
+        return False
+
     def _timer_end(self) -> datetime | None:
         """Return when the inverter's own timer, as last written, runs out."""
         duration = self.hass.states.get(DURATION)
         minutes = _number(self.hass, DURATION)
         if duration is None or minutes is None:
             return None
-        return duration.last_reported + timedelta(minutes=minutes)
+        armed = (
+            duration.last_changed
+            if self.timer_on_change_only
+            else duration.last_reported
+        )
+        return armed + timedelta(minutes=minutes)
 
     def flow(self, seconds: float, allowance_kwh: float) -> None:
         """Let energy flow for the last `seconds`; count export beyond the allowance."""
@@ -203,6 +224,7 @@ class Behaviour(StrEnum):
     HANG = "hang"
     RAISE = "raise"
     WRONG = "wrong"
+    ROUND_UP = "round_up"
 
 
 @dataclass
@@ -232,17 +254,20 @@ class Controls:
             await asyncio.Event().wait()
         if behaviour is Behaviour.RAISE:
             raise HomeAssistantError("the inverter did not answer")
-        self._apply(entity_id, call, wrong=behaviour is Behaviour.WRONG)
+        up = 1.0 if behaviour is Behaviour.ROUND_UP else 0.0
+        self._apply(entity_id, call, wrong=behaviour is Behaviour.WRONG, up=up)
 
-    def _apply(self, entity_id: str, call: ServiceCall, *, wrong: bool) -> None:
-        """Write the state the call asks for (a wrong one when `wrong`)."""
+    def _apply(
+        self, entity_id: str, call: ServiceCall, *, wrong: bool, up: float = 0.0
+    ) -> None:
+        """Write the state the call asks for (wrong when `wrong`, `up` higher)."""
         state = self.hass.states.get(entity_id)
         if state is None:
             return
         value = {"turn_on": "on", "turn_off": "off"}.get(call.service)
         if value is None:
             # Wrong by far more than a step: not a device rounding to its step.
-            value = str(float(call.data["value"]) + (5.0 if wrong else 0.0))
+            value = str(float(call.data["value"]) + (5.0 if wrong else 0.0) + up)
         elif wrong:
             value = state.state
         self.hass.states.async_set(entity_id, value, state.attributes)

@@ -37,6 +37,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapp
 from dataclasses import dataclass, field
 from datetime import timedelta
 import logging
+import math
 from typing import Any, Final
 from unittest.mock import patch
 
@@ -95,6 +96,8 @@ TIMER_RESOLUTION: Final = timedelta(minutes=1)
 SITE: Final = {"export_kwh": 3.43}
 # The day-end cases need headroom that outlasts the day.
 LATE_SITE: Final = {"export_kwh": 3.0}
+# The timer cases need a 2-minute first timer, so that it is re-armed (with 1 min).
+REARM_SITE: Final = {"export_kwh": 3.36}
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 11:00:00+00:00", tick=True)
 
@@ -226,6 +229,39 @@ async def async_reload(rig: Rig) -> None:
     """Reload the entry (as the options flow does)."""
     assert await rig.hass.config_entries.async_reload(rig.entry.entry_id)
     await rig.async_settle()
+
+
+def plant_change(**changes: Any) -> Inject:
+    """Return an injection changing how the simulated inverter behaves from now on."""
+
+    async def _async_inject(rig: Rig) -> None:
+        """Change the simulated inverter."""
+        for name, value in changes.items():
+            setattr(rig.plant, name, value)
+
+    return _async_inject
+
+
+def ha_dies(seconds: float) -> Inject:
+    """Return an injection where Home Assistant dies: the site runs alone, then HA starts.
+
+    Nothing of Home Assistant runs meanwhile: no timer fires, no meter is read, so only
+    the inverter's own timer can end a discharge.
+    """
+
+    async def _async_inject(rig: Rig) -> None:
+        """Run the site alone for `seconds`, then start Home Assistant again."""
+        plant = rig.plant
+        for _ in range(math.ceil(seconds / METER_STEP.total_seconds())):
+            rig.freezer.tick(METER_STEP)
+            plant.follow_inverter()
+            plant.flow(
+                METER_STEP.total_seconds(), plant.pv_kwh - plant.margin_kwh(rig.entry)
+            )
+        plant.publish()
+        await async_crash_and_restart(rig)
+
+    return _async_inject
 
 
 def until(text: str) -> Inject:
@@ -377,7 +413,12 @@ def stuck_switch(
 
 
 def failed_setpoint(
-    case: str, inject: Inject, error: str, summary: str, active: Outcome
+    case: str,
+    inject: Inject,
+    error: str,
+    summary: str,
+    active: Outcome,
+    site: Mapping[str, Any] = SITE,
 ) -> Fault:
     """Return a setpoint fault: a start fails on it (and is undone)."""
     return Fault(
@@ -386,6 +427,7 @@ def failed_setpoint(
         active=active,
         idle=Outcome(error_state=error, notices=frozenset({error}), start_error=error),
         summary=summary,
+        site=site,
     )
 
 
@@ -521,6 +563,7 @@ def control_faults() -> list[Fault]:
             "duration_set_failed",
             f"{DURATION} never answers (the inverter timer cannot be re-armed)",
             REARM_FAILED,
+            REARM_SITE,
         ),
         failed_setpoint(
             "duration_raises",
@@ -528,6 +571,15 @@ def control_faults() -> list[Fault]:
             "duration_set_failed",
             f"{DURATION} raises (the inverter timer cannot be re-armed)",
             REARM_FAILED,
+            REARM_SITE,
+        ),
+        failed_setpoint(
+            "duration_rounded_up_by_a_step",
+            broken(DURATION, Behaviour.ROUND_UP),
+            "duration_set_failed",
+            f"{DURATION} arms a step (1 min) longer than written",
+            REARM_FAILED,
+            REARM_SITE,
         ),
         failed_setpoint(
             "duration_reads_back_wrong",
@@ -535,6 +587,7 @@ def control_faults() -> list[Fault]:
             "duration_set_failed",
             f"{DURATION} reads back another value (the timer is not what was set)",
             REARM_FAILED,
+            REARM_SITE,
         ),
         lost_control("duration_removed", DURATION),
     ]
@@ -551,7 +604,50 @@ def event_faults() -> list[Fault]:
         error_state="no_headroom", start_error="start_blocked_no_headroom"
     )
     midnight = Outcome(stops=("midnight",))
+    restarted = Outcome(
+        stops=("restart",), notices=frozenset({"discharge_stopped_on_restart"})
+    )
+    slow = Outcome(
+        stops=("headroom_exhausted",),
+        error_state="inverter_not_obeying",
+        notices=frozenset({"inverter_not_obeying"}),
+    )
     return [
+        Fault(
+            id="inverter_stops_60s_late",
+            inject=plant_change(stop_delay_s=60.0),
+            active=slow,
+            idle=slow,
+            bound=BOUND + timedelta(seconds=60),
+            summary="the inverter follows 'off' 60 s late (measured, reported)",
+        ),
+        Fault(
+            id="timer_rearms_only_on_change",
+            inject=plant_change(timer_on_change_only=True),
+            # Re-armed with changed values (2 -> 1 min); at the shortest timer only the
+            # same value fits, the inverter ends by itself, and that is noticed.
+            active=not_obeying,
+            idle=not_obeying,
+            site=REARM_SITE,
+            bound=BOUND + timedelta(minutes=2),
+            summary="the inverter's timer re-arms only when its value changes",
+        ),
+        Fault(
+            id="ha_dies_after_an_arm",
+            inject=ha_dies(180),
+            active=restarted,
+            idle=HEADROOM_END,
+            summary="Home Assistant dies right after a timer write: the inverter alone",
+        ),
+        Fault(
+            id="ha_dies_after_a_start_at_2350",
+            inject=ha_dies(12 * 60),
+            active=restarted,
+            idle=no_headroom,
+            start_at="2026-06-15T23:50:00",
+            site=LATE_SITE,
+            summary="start at 23:50, then HA dies: the timer ends before midnight",
+        ),
         Fault(
             id="inverter_ignores_commands",
             inject=async_ignore_commands,

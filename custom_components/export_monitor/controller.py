@@ -31,10 +31,10 @@ from .coordinator import ExportMonitorCoordinator
 from .logic.deadman import (
     SHORTEST_TIMER_MINUTES,
     TimerBound,
+    changed_timer_setting,
     deadman_power_kw,
     duration_scale,
     timer_bound,
-    timer_setting,
 )
 from .logic.errors import ErrorState
 from .logic.latency import FlowWatch, reaction_seconds
@@ -114,6 +114,8 @@ class ExportMonitorController:
         self.pending_stop: StopReason | None = None
         self.export_before_start_kw: float | None = None
         self.obey_confirmed = False
+        self.flow_lost_at: datetime | None = None
+        self.not_obeying_at: tuple[datetime, ...] = ()
         self.battery_before_start_kw: float | None = None
         self.flow_watch: FlowWatch | None = None
         # The slowest stop seen (command to flow ended), kept across restarts.
@@ -265,20 +267,30 @@ class ExportMonitorController:
         )
         age = view.snapshot.readings[Source.EXPORTED_TODAY].age_seconds or 0.0
         headroom = view.snapshot.headroom_kwh or 0.0
-        if not self._timer_fits(self._start_bound(view, plan)):
+        if not self.timer_fits(self._start_bound(view, plan)):
             return False  # the inverter's shortest timer would outlast the headroom
         return headroom > reserve_kwh(power, self.cadence, age, self.reaction_s)
 
-    def _timer_fits(self, bound: TimerBound) -> bool:
-        """Return whether the inverter's timer can be written within `bound`."""
+    def timer_fits(self, bound: TimerBound) -> bool:
+        """Return whether the inverter's timer can be (re-)armed within `bound`."""
         duration_entity = self._option(CONF_DISCHARGE_DURATION_ENTITY)
         if duration_entity is None:
             return True
         scale = duration_scale(self.actuator.unit(duration_entity))
         if scale is None:
             return True  # the write itself fails, and says why
-        step = self.actuator.step(duration_entity)
-        return timer_setting(bound.minutes, scale, step) is not None
+        return self._timer_value(duration_entity, bound, scale) is not None
+
+    def _timer_value(
+        self, duration_entity: str, bound: TimerBound, scale: float
+    ) -> float | None:
+        """Return the timer to write, in the entity's unit, changed from its value."""
+        return changed_timer_setting(
+            bound.minutes,
+            scale,
+            self.actuator.step(duration_entity),
+            self.actuator.number_value(duration_entity),
+        )
 
     def _start_bound(self, view: MonitorView, plan: DischargePlan) -> TimerBound:
         """Return how long the inverter may run alone if a start happened now."""
@@ -401,7 +413,7 @@ class ExportMonitorController:
         scale = duration_scale(self.actuator.unit(duration_entity))
         if scale is None:
             raise _actuator_error(error, duration_entity, "unit is not s, min or h")
-        value = timer_setting(bound.minutes, scale, self.actuator.step(duration_entity))
+        value = self._timer_value(duration_entity, bound, scale)
         if value is None:
             raise _actuator_error(error, duration_entity, "less than one minute left")
         # A timer read back longer than asked would outlast the headroom.

@@ -14,9 +14,16 @@ from homeassistant.util import dt as dt_util
 from .actuator import ActuatorError
 from .const import LOGGER, SUPERVISION_INTERVAL
 from .controller import SETPOINT_TOLERANCE, ExportMonitorController, StartRequest
-from .logic.deadman import SHORTEST_TIMER_MINUTES, TimerBound, rearm_blocked_stop
+from .logic.deadman import RearmAction, TimerBound, rearm_action
 from .logic.errors import ErrorState
-from .logic.latency import WatchAction, flow_on, latency_seconds, observe, watch_action
+from .logic.latency import (
+    WatchAction,
+    flow_lost_too_long,
+    flow_on,
+    latency_seconds,
+    observe,
+    watch_action,
+)
 from .logic.snapshot import Snapshot, Source, battery_discharge_kw, export_power_kw
 from .logic.status import MonitorView, is_fault
 from .logic.supervision import (
@@ -133,13 +140,16 @@ class ExportMonitorSupervisor:
         self._sync_cutoff(view, session)
         if session.backstop_minutes is not None and backstop_due(session, view.now):
             bound = self._timer_bound(view, session)
-            if bound.minutes >= SHORTEST_TIMER_MINUTES:
+            action = rearm_action(
+                bound,
+                self.controller.timer_fits(bound),
+                timer_seconds_left(session, view.now),
+            )
+            if action is RearmAction.REARM:
                 self.controller.spawn(
                     self._async_rearm(view, bound), "export_monitor re-arm"
                 )
-            elif rearm_blocked_stop(bound, timer_seconds_left(session, view.now)):
-                # Less than the inverter's shortest timer is left: any re-arm would
-                # outlast the headroom (or the day), so end the discharge now.
+            elif action is RearmAction.STOP:
                 self._stop_for(bound.limit, view)
                 return
         self.controller.async_publish()
@@ -173,6 +183,7 @@ class ExportMonitorSupervisor:
         ):
             reason = StopReason.SOURCE_REMOVED
         if reason is StopReason.INVERTER_NOT_OBEYING:
+            self.controller.not_obeying_at += (view.now,)
             self.controller.set_fault(ErrorState.INVERTER_NOT_OBEYING, {})
         self.controller.request_stop(reason)
 
@@ -228,15 +239,32 @@ class ExportMonitorSupervisor:
         controller = self.controller
         session = controller.session
         battery = battery_discharge_kw(view.snapshot, view.settings)
-        if session is None or battery is None or controller.obey_confirmed:
+        if session is None or battery is None:
             return None
+        measured_at = _flow_measured_at(view)
         if discharging(session.power_kw, battery):
-            controller.obey_confirmed = True
-            controller.clear_fault(ErrorState.INVERTER_NOT_OBEYING)
+            controller.flow_lost_at = None
+            if not controller.obey_confirmed:
+                controller.obey_confirmed = True
+                controller.clear_fault(ErrorState.INVERTER_NOT_OBEYING)
             return None
-        if obey_check_due(session.started_at, _flow_measured_at(view)):
+        if controller.obey_confirmed:
+            return self._flow_lost(measured_at)
+        if obey_check_due(session.started_at, measured_at):
             return StopReason.INVERTER_NOT_OBEYING
         return None
+
+    def _flow_lost(self, measured_at: datetime) -> StopReason | None:
+        """Return a stop when the inverter ended the discharge by itself a while ago."""
+        controller = self.controller
+        if controller.flow_lost_at is None:
+            controller.flow_lost_at = measured_at
+        if not flow_lost_too_long(controller.flow_lost_at, measured_at):
+            return None
+        # Its own timer ran out (a re-write did not re-arm it) or it dropped out of
+        # forced discharge: never let the session believe it still runs.
+        LOGGER.warning("The inverter ended the forced discharge by itself")
+        return StopReason.INVERTER_NOT_OBEYING
 
     # -- while idle ------------------------------------------------------------------
 
@@ -298,9 +326,15 @@ class ExportMonitorSupervisor:
                 headroom_kwh=_exportable_kwh(view),
                 last_stop_at=controller.last_stop_at,
                 last_stop_reason=controller.last_stop_reason,
+                not_obeying_today=sum(
+                    1
+                    for at in controller.not_obeying_at
+                    if at.date() == view.now.date()
+                ),
             )
         )
-        if due and controller.fault is ErrorState.NONE:
+        # An inverter that ignored a start is retried (each start verified again).
+        if due and controller.fault in _RETRIED_FAULTS:
             controller.spawn(self._async_auto_start(), "export_monitor auto start")
 
     async def _async_auto_start(self) -> None:
@@ -391,6 +425,7 @@ def _exportable_kwh(view: MonitorView) -> float | None:
     return None if plan is None else plan.energy_kwh
 
 
+_RETRIED_FAULTS: Final = frozenset({ErrorState.NONE, ErrorState.INVERTER_NOT_OBEYING})
 _DATA_FAULTS: Final = frozenset(
     {
         ErrorState.NO_DATA,

@@ -10,11 +10,13 @@ import pytest
 
 from custom_components.export_monitor.logic.deadman import (
     INVERTER_POWER_FACTOR,
+    RearmAction,
     TimerBound,
+    changed_timer_setting,
     deadman_power_kw,
     duration_scale,
     readback_problem,
-    rearm_blocked_stop,
+    rearm_action,
     timer_bound,
     timer_setting,
 )
@@ -146,20 +148,58 @@ def test_timer_setting_never_longer_than_the_bound(
 
 
 REARMS = {
-    "headroom_stops": (StopReason.HEADROOM_EXHAUSTED, 0.0, True),
-    "midnight_timer_within": (StopReason.MIDNIGHT, 30.0, False),
-    "midnight_timer_outlasts": (StopReason.MIDNIGHT, 31.0, True),
-    "plan_timer_run_out": (StopReason.TARGET_REACHED, 0.0, False),
+    "rearm": (1.5, StopReason.HEADROOM_EXHAUSTED, True, 30.0, RearmAction.REARM),
+    "headroom_short": (0.5, StopReason.HEADROOM_EXHAUSTED, True, 0.0, RearmAction.STOP),
+    "midnight_timer_within": (0.5, StopReason.MIDNIGHT, True, 30.0, RearmAction.WAIT),
+    "midnight_timer_outlasts": (0.5, StopReason.MIDNIGHT, True, 31.0, RearmAction.STOP),
+    "plan_timer_run_out": (0.5, StopReason.TARGET_REACHED, True, 0.0, RearmAction.WAIT),
+    "no_fit_timer_runs": (
+        3.0,
+        StopReason.HEADROOM_EXHAUSTED,
+        False,
+        30.0,
+        RearmAction.WAIT,
+    ),
+    "no_fit_timer_ended": (
+        3.0,
+        StopReason.HEADROOM_EXHAUSTED,
+        False,
+        0.0,
+        RearmAction.STOP,
+    ),
 }
 
 
 @pytest.mark.parametrize(
-    ("limit", "left", "expected"), list(REARMS.values()), ids=list(REARMS)
+    ("minutes", "limit", "fits", "left", "expected"),
+    list(REARMS.values()),
+    ids=list(REARMS),
 )
-def test_rearm_blocked_stop(limit: StopReason, left: float, expected: bool) -> None:
-    """Headroom stops at once; day and plan end stop only if the timer outlasts them."""
-    bound = TimerBound(minutes=0.5, limit=limit)
-    assert rearm_blocked_stop(bound, left) is expected
+def test_rearm_action(
+    minutes: float, limit: StopReason, fits: bool, left: float, expected: RearmAction
+) -> None:
+    """Re-arm when a timer fits; headroom stops at once; else the timer ends alone."""
+    bound = TimerBound(minutes=minutes, limit=limit)
+    assert rearm_action(bound, fits, left) is expected
+
+
+CHANGED = {
+    "first_write": (15.0, None, 15.0),
+    "different": (15.0, 14.0, 15.0),
+    "same_goes_shorter": (15.0, 15.0, 14.0),
+    "same_at_the_floor": (1.5, 1.0, 1.0),
+    "under_a_minute": (0.5, 1.0, None),
+}
+
+
+@pytest.mark.parametrize(
+    ("bound", "current", "expected"), list(CHANGED.values()), ids=list(CHANGED)
+)
+def test_changed_timer_setting(
+    bound: float, current: float | None, expected: float | None
+) -> None:
+    """A timer equal to the entity's value is written a step shorter, above 1 min."""
+    assert changed_timer_setting(bound, 1.0, 1.0, current) == expected
 
 
 READ_BACKS = {

@@ -12,6 +12,7 @@ from custom_components.export_monitor.logic.latency import (
     RETRY_BACKOFF_SECONDS,
     FlowWatch,
     WatchAction,
+    flow_lost_too_long,
     flow_on,
     latency_seconds,
     observe,
@@ -19,7 +20,13 @@ from custom_components.export_monitor.logic.latency import (
     watch_action,
 )
 from custom_components.export_monitor.logic.persist import latency_from_data
-from custom_components.export_monitor.logic.supervision import REACTION_SECONDS
+from custom_components.export_monitor.logic.supervision import (
+    REACTION_SECONDS,
+    AutoStartInputs,
+    StopReason,
+    auto_start_due,
+    retry_pause,
+)
 
 LONDON = ZoneInfo("Europe/London")
 SENT = datetime(2026, 6, 15, 12, 0, tzinfo=LONDON)
@@ -147,3 +154,51 @@ def test_latency_from_data(value: object, expected: float) -> None:
 def test_latency_from_data_not_finite() -> None:
     """An infinite stored latency counts as none."""
     assert latency_from_data(float("inf")) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"), [(59, False), (60, True)], ids=["within", "too_long"]
+)
+def test_flow_lost_too_long(seconds: float, expected: bool) -> None:
+    """A confirmed flow gone for a minute was ended by the inverter."""
+    assert flow_lost_too_long(SENT, at(seconds)) is expected
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [(0, None), (1, 5), (2, 15), (3, 45), (4, None)],
+    ids=["none_yet", "first", "second", "third", "spent"],
+)
+def test_retry_pause(count: int, expected: int | None) -> None:
+    """Retries after ignored starts wait 5, 15 and 45 min, then stop for the day."""
+    pause = retry_pause(count)
+    assert (None if pause is None else pause.total_seconds() / 60) == expected
+
+
+RETRIES = {
+    "first_too_soon": (1, 299, False),
+    "first_after_5_min": (1, 300, True),
+    "second_after_15_min": (2, 900, True),
+    "second_too_soon": (2, 899, False),
+    "all_spent": (4, 10_000, False),
+}
+
+
+@pytest.mark.parametrize(
+    ("count", "seconds", "expected"), list(RETRIES.values()), ids=list(RETRIES)
+)
+def test_auto_start_retries_an_ignored_start(
+    count: int, seconds: float, expected: bool
+) -> None:
+    """After an ignored start, automatic starts retry with growing pauses (#10)."""
+    inputs = AutoStartInputs(
+        now=at(seconds),
+        enabled=True,
+        in_window=True,
+        blockers=(),
+        headroom_kwh=1.0,
+        last_stop_at=SENT,
+        last_stop_reason=StopReason.INVERTER_NOT_OBEYING,
+        not_obeying_today=count,
+    )
+    assert auto_start_due(inputs) is expected

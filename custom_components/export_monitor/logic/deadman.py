@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 import math
 from typing import Final
 
@@ -76,23 +77,70 @@ def timer_setting(
     rounds to its step never arms a longer timer than the bound.
     """
     units = min(bound_minutes, BACKSTOP_MAX_MINUTES) / minutes_per_unit
-    grain = step if step is not None and step > 0 else 1.0
+    grain = _grain(step)
     units = math.floor(units / grain + _EPSILON) * grain
     if units * minutes_per_unit < SHORTEST_TIMER_MINUTES - _EPSILON:
         return None
     return units
 
 
-def rearm_blocked_stop(bound: TimerBound, timer_left_seconds: float) -> bool:
-    """Return whether a timer bound under one minute means stopping now.
+def changed_timer_setting(
+    bound_minutes: float,
+    minutes_per_unit: float,
+    step: float | None,
+    current: float | None,
+) -> float | None:
+    """Return the timer to write, changed from the value the entity holds now.
 
-    The headroom stops at once. The day's end or the plan's end stop only when the
-    timer already running would outlast them; otherwise it ends by itself in time
-    and the stop rules end the session at that moment.
+    Some inverters re-arm their timer only when its value changes: writing the same
+    value again would let it run out while the discharge is believed to go on. So a
+    timer equal to the current one is written one step shorter. At the shortest timer
+    the same value is written again; the flow check notices an inverter that then
+    ends the discharge by itself.
     """
-    if bound.limit is StopReason.HEADROOM_EXHAUSTED:
-        return True
-    return timer_left_seconds > bound.minutes * 60.0 + _EPSILON
+    setting = timer_setting(bound_minutes, minutes_per_unit, step)
+    grain = _grain(step)
+    if setting is None or current is None or abs(current - setting) > grain / 2:
+        return setting
+    shorter = setting - grain
+    if shorter * minutes_per_unit < SHORTEST_TIMER_MINUTES - _EPSILON:
+        return setting
+    return shorter
+
+
+def _grain(step: float | None) -> float:
+    """Return the granularity a timer is written in: its step, whole units without."""
+    return step if step is not None and step > 0 else 1.0
+
+
+class RearmAction(StrEnum):
+    """What to do when the inverter's timer is due to be re-armed."""
+
+    REARM = "rearm"
+    STOP = "stop"
+    WAIT = "wait"
+
+
+def rearm_action(
+    bound: TimerBound, timer_fits: bool, timer_left_seconds: float
+) -> RearmAction:
+    """Return whether to re-arm the timer, stop now, or let the running timer end.
+
+    Under a minute of headroom stops at once, and so does a running timer that would
+    outlast the bound. When the day or the plan ends within a minute, the running
+    timer is left to end with it. When no timer fits the entity's step, the running
+    timer is left to end, and the discharge ends with it.
+    """
+    if bound.minutes >= SHORTEST_TIMER_MINUTES and timer_fits:
+        return RearmAction.REARM
+    short = bound.minutes < SHORTEST_TIMER_MINUTES
+    if short and bound.limit is StopReason.HEADROOM_EXHAUSTED:
+        return RearmAction.STOP
+    if timer_left_seconds > bound.minutes * 60.0 + _EPSILON:
+        return RearmAction.STOP
+    if short:
+        return RearmAction.WAIT  # the day or the plan ends within a minute anyway
+    return RearmAction.STOP if timer_left_seconds <= 0 else RearmAction.WAIT
 
 
 def readback_problem(

@@ -20,6 +20,8 @@ RETRY_BACKOFF_SECONDS: Final = 1.5
 # After a stop, the flow is checked until seen ended, re-sending off this often.
 RESEND_EVERY: Final = timedelta(seconds=60)
 WATCH_SPAN: Final = timedelta(minutes=10)
+# A confirmed discharge whose flow is gone this long has been ended by the inverter.
+FLOW_LOST_GRACE: Final = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,3 +100,8 @@ def watch_action(
         if since >= RESEND_EVERY.total_seconds()
         else WatchAction.WAIT
     )
+
+
+def flow_lost_too_long(lost_at: datetime, measured_at: datetime) -> bool:
+    """Return whether a discharge's flow has been gone for longer than the grace."""
+    return seconds_between(lost_at, measured_at) >= FLOW_LOST_GRACE.total_seconds()

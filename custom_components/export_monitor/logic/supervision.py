@@ -25,6 +25,12 @@ OBEY_GRACE: Final = timedelta(seconds=90)
 OBEY_SHARE: Final = 0.25
 IDLE_DISCHARGE_KW: Final = 0.2
 AUTO_RESTART_PAUSE: Final = timedelta(minutes=5)
+# After a start the inverter ignored: automatic retries, each after a longer pause.
+RETRY_PAUSES: Final = (
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(minutes=45),
+)
 MIN_WORTHWHILE_KWH: Final = 0.1
 
 
@@ -303,6 +309,7 @@ class AutoStartInputs:
     headroom_kwh: float | None
     last_stop_at: datetime | None
     last_stop_reason: StopReason | None
+    not_obeying_today: int = 0
 
 
 def auto_start_due(inputs: AutoStartInputs) -> bool:
@@ -314,9 +321,19 @@ def auto_start_due(inputs: AutoStartInputs) -> bool:
     if inputs.last_stop_at is None:
         return True
     same_day = inputs.last_stop_at.date() == inputs.now.date()
-    if same_day and inputs.last_stop_reason in LATCHING_STOPS:
+    pause = AUTO_RESTART_PAUSE
+    if same_day and inputs.last_stop_reason is StopReason.INVERTER_NOT_OBEYING:
+        retry = retry_pause(inputs.not_obeying_today)
+        if retry is None:
+            return False
+        pause = retry
+    elif same_day and inputs.last_stop_reason in LATCHING_STOPS:
         return False
-    return (
-        seconds_between(inputs.last_stop_at, inputs.now)
-        >= AUTO_RESTART_PAUSE.total_seconds()
-    )
+    return seconds_between(inputs.last_stop_at, inputs.now) >= pause.total_seconds()
+
+
+def retry_pause(not_obeying_today: int) -> timedelta | None:
+    """Return the pause before the next automatic retry; None once all are spent."""
+    if not 1 <= not_obeying_today <= len(RETRY_PAUSES):
+        return None
+    return RETRY_PAUSES[not_obeying_today - 1]
