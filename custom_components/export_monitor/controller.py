@@ -21,7 +21,6 @@ from .const import (
     CONF_DISCHARGE_DURATION_ENTITY,
     CONF_DISCHARGE_POWER_ENTITY,
     CONF_DISCHARGE_SWITCH_ENTITY,
-    CONF_INVERTER_MAX_POWER_KW,
     DOMAIN,
     EVENT_DISCHARGE_STARTED,
     EVENT_DISCHARGE_STOPPED,
@@ -312,7 +311,7 @@ class ExportMonitorController:
         estimate = export_power_estimate_kw(
             power_kw, export_power_kw(snapshot, view.settings), self.cadence.rate_kw
         )
-        power = deadman_power_kw(power_kw, estimate, self._inverter_max_kw())
+        power = deadman_power_kw(power_kw, estimate, view.settings.inverter_max_kw)
         power += surplus_kw
         reading = snapshot.readings.get(Source.EXPORTED_TODAY)
         age = 0.0 if reading is None else reading.age_seconds or 0.0
@@ -323,11 +322,6 @@ class ExportMonitorController:
             now=view.now,
             plan=plan,
         )
-
-    def _inverter_max_kw(self) -> float | None:
-        """Return the inverter's maximum power the user declared, None when not."""
-        value = self.entry.options.get(CONF_INVERTER_MAX_POWER_KW)
-        return float(value) if isinstance(value, int | float) and value > 0 else None
 
     async def async_start(self, request: StartRequest) -> None:
         """Start a supervised discharge, or raise a translated reason why not."""
