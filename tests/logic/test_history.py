@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.export_monitor.logic.history import (
@@ -33,15 +33,8 @@ from custom_components.export_monitor.logic.history import (
 
 TZ = ZoneInfo("Europe/Berlin")
 # Listing health checks replaces the profile's list (tests/conftest.py): keep its three.
-RELAXED = settings(
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.filter_too_much,
-    ],
-    max_examples=200,
-)
+# Deadline and health checks come from the loaded profile (tests/conftest.py).
+RELAXED = settings(max_examples=200)
 
 
 def at(text: str) -> datetime:
