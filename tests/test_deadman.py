@@ -19,6 +19,7 @@ from custom_components.export_monitor.const import (
     CONF_DISCHARGE_DURATION_ENTITY,
     CONF_DISCHARGE_POWER_ENTITY,
     CONF_DISCHARGE_SWITCH_ENTITY,
+    CONF_INVERTER_MAX_POWER_KW,
 )
 from tests.conftest import CUTOFF, DURATION, ENABLE, ENERGY_ATTRS, EXPORT, base_options
 from tests.discharge import (
@@ -33,6 +34,7 @@ from tests.discharge import (
     async_idle_hour,
     async_jump,
     async_settle,
+    async_setup_entry,
     async_start,
     follow_enable,
     local,
@@ -373,3 +375,22 @@ async def test_home_assistant_dies_right_after_an_arm(
     assert max(overshoot) <= 0.0
     assert rig.plant.breach_kwh == 0.0
     await async_heal(rig)
+
+
+@pytest.mark.parametrize(
+    ("options", "max_kw"),
+    [({}, 4.5), ({CONF_INVERTER_MAX_POWER_KW: 9.0}, 9.0)],
+    indirect=["options"],
+    ids=["planned_x_1.5", "declared_9_kw"],
+)
+@pytest.mark.freeze_time("2026-06-15 12:00:00+01:00")
+async def test_timer_assumes_the_most_the_inverter_can_deliver(
+    hass: HomeAssistant, inverter: None, config_entry: MockConfigEntry, max_kw: float
+) -> None:
+    """At the declared maximum (or 1.5 x the plan) the timer ends within headroom (#8)."""
+    hass.states.async_set(EXPORT, "10.5", ENERGY_ATTRS)  # 1.0 kWh of headroom
+    await async_setup_entry(hass, config_entry)
+    await async_start(hass, power_kw=3.0)
+    minutes = float(hass.states.get(DURATION).state)
+    assert minutes >= 1.0
+    assert max_kw * minutes / 60.0 <= 1.0
