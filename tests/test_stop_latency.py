@@ -244,3 +244,24 @@ async def test_stop_latency_survives_a_malformed_store(
     rig = await async_setup_rig(hass, freezer, config_entry)
     assert config_entry.runtime_data.controller.worst_latency_s == 0.0
     await async_heal(rig)
+
+
+@pytest.mark.parametrize(
+    "options", [{**NO_GRID, **NO_BATTERY}], indirect=True, ids=["no_power_sensors"]
+)
+async def test_stop_watch_without_power_sensors_gives_up_quietly(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    stopped: list[Event],
+) -> None:
+    """With no power sensor nothing shows the flow: the watch ends after 10 min, quiet."""
+    await async_start(hass)
+    await async_advance(hass, freezer, 30)
+    await async_stop(hass)
+    controller = init_integration.runtime_data.controller
+    assert controller.flow_watch is not None
+    await async_advance(hass, freezer, 600)
+    assert controller.flow_watch is None
+    assert reasons(stopped) == ["user"]
+    assert hass.states.get(ERROR).state == "none"
