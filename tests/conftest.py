@@ -26,6 +26,8 @@ from custom_components.export_monitor.const import (
     CONF_DISCHARGE_POWER_ENTITY,
     CONF_DISCHARGE_SWITCH_ENTITY,
     CONF_EXPORT_ENERGY_TODAY_ENTITY,
+    CONF_EXPORT_METER_INTERVAL_SECONDS,
+    CONF_EXPORT_METER_RESOLUTION_KWH,
     CONF_GRID_POWER_ENTITY,
     CONF_PV_ENERGY_TODAY_ENTITY,
     CONF_SOC_ENTITY,
@@ -131,6 +133,9 @@ def base_options() -> dict[str, Any]:
         CONF_DISCHARGE_POWER_ENTITY: POWER,
         CONF_CUTOFF_SOC_ENTITY: CUTOFF,
         CONF_DISCHARGE_DURATION_ENTITY: DURATION,
+        # The simulated meters: a new value every 10 s, in Wh (3 decimals of kWh).
+        CONF_EXPORT_METER_INTERVAL_SECONDS: 10,
+        CONF_EXPORT_METER_RESOLUTION_KWH: 0.001,
     }
 
 

@@ -144,6 +144,30 @@ async def async_advance(
         await async_settle(hass)
 
 
+async def async_exporting(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    seconds: float,
+    *,
+    power_kw: float = 3.0,
+) -> None:
+    """Move time forward in 5 s steps while the export counter counts `power_kw`.
+
+    A discharge whose export counter stands still is stopped as stale: a running
+    discharge's meter must move as the export implies.
+    """
+    export = "sensor.export_energy_today"
+    for _ in range(math.ceil(seconds / STEP.total_seconds())):
+        freezer.tick(STEP)
+        state = hass.states.get(export)
+        if state is not None:
+            value = float(state.state) + power_kw * STEP.total_seconds() / 3600.0
+            hass.states.async_set(export, f"{value:.4f}", state.attributes)
+        report(hass, [source for source in SOURCES if source != export])
+        async_fire_time_changed(hass)
+        await async_settle(hass)
+
+
 async def async_later(hass: HomeAssistant, seconds: float) -> None:
     """Fire the timers due within `seconds`, the wall clock running on for real.
 

@@ -434,7 +434,8 @@ async def test_a_failing_detector_never_blocks_supervision(
     await async_start(hass)
     with patch.object(breach_module, "judge_breach", side_effect=ValueError("boom")):
         await async_advance(hass, freezer, 30)
-        await async_export(hass, "11.45")
+        # 0.01 kWh left: less than one 10 s meter step and a reaction at 3 kW.
+        await async_export(hass, "11.49")
     assert [event.data["reason"] for event in stopped] == ["headroom_exhausted"]
     assert caplog.text.count("Could not judge a snapshot for a breach") == 1
     # It works again once the error is gone.

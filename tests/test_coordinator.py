@@ -337,7 +337,9 @@ async def test_counter_tracks_saved_while_changing(
     saved = hass_storage[COUNTER_STORE]["data"]
     kept = {"day", "last_good_kwh", "reset_seen"}
     assert {
-        source: {key: value for key, value in track.items() if key in kept}
-        for source, track in saved.items()
+        source: {key: value for key, value in saved[source].items() if key in kept}
+        for source in ("pv_today", "exported_today")
     } == stored_tracks("2026-06-15", 12, 3.2)
+    # What is learned of the export meter is kept with the counters.
+    assert saved["export_cadence"]["last_value"] == 3.2
     assert saved["exported_today"]["changed_at"] == "2026-06-15T12:00:05-07:00"

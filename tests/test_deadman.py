@@ -31,6 +31,7 @@ from tests.discharge import (
     FakeControls,
     async_advance,
     async_call,
+    async_exporting,
     async_idle_hour,
     async_jump,
     async_settle,
@@ -123,7 +124,7 @@ async def test_inverter_timer_ends_before_local_midnight(
     follow_enable(hass, ENABLE)
     await async_jump(hass, freezer, local("2026-06-15T23:50:00"))
     await async_start(hass)
-    await async_advance(hass, freezer, 600)
+    await async_exporting(hass, freezer, 600)
     writes = duration_writes(service_calls, DURATION)
     assert writes
     guard = local("2026-06-15T23:59:30")

@@ -10,6 +10,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, strategies as st
 import pytest
 
+from custom_components.export_monitor.logic.cadence import (
+    DEFAULT_METER_INTERVAL_SECONDS,
+    MeterCadence,
+)
 from custom_components.export_monitor.logic.persist import (
     session_from_data,
     session_to_data,
@@ -17,13 +21,9 @@ from custom_components.export_monitor.logic.persist import (
 from custom_components.export_monitor.logic.supervision import (
     AUTO_RESTART_PAUSE,
     BACKSTOP_MAX_MINUTES,
-    CADENCE_SAMPLES,
-    DEFAULT_METER_INTERVAL_SECONDS,
-    MAX_METER_INTERVAL_SECONDS,
     OBEY_GRACE,
     REACTION_SECONDS,
     AutoStartInputs,
-    MeterCadence,
     Session,
     StopReason,
     SupervisionInputs,
@@ -65,6 +65,8 @@ INPUTS = SupervisionInputs(
     in_window=True,
     enable_is_on=True,
 )
+# The longest meter interval the properties below draw.
+MAX_METER_INTERVAL_SECONDS = 3600.0
 LEARNED = MeterCadence(
     last_value=3.5,
     last_change_at=NOW,
@@ -78,145 +80,6 @@ LEARNED = MeterCadence(
 def auto_enable_custom_integrations() -> None:
     """Override the package-wide fixture: pure tests need no hass instance."""
 
-
-# -- meter cadence ---------------------------------------------------------------------
-
-
-def test_unknown_cadence_assumes_a_slow_meter() -> None:
-    """Until a change has been seen, the meter is taken to update every 60 s."""
-    assert MeterCadence().interval_seconds == DEFAULT_METER_INTERVAL_SECONDS
-
-
-def test_cadence_is_the_longest_recent_interval() -> None:
-    """The cadence is the longest of the recent intervals."""
-    assert replace(LEARNED, intervals=(10.0, 30.0, 20.0)).interval_seconds == 30.0
-
-
-OBSERVATIONS = {
-    "first_value": (
-        MeterCadence(),
-        3.0,
-        NOW,
-        MeterCadence(last_value=3.0, last_change_at=NOW),
-    ),
-    "unchanged_value": (LEARNED, 3.5, NOW + 30 * SECOND, LEARNED),
-    "counter_reset": (
-        LEARNED,
-        0.0,
-        NOW + 10 * SECOND,
-        MeterCadence(last_value=0.0, last_change_at=NOW + 10 * SECOND),
-    ),
-    "same_report_time": (
-        LEARNED,
-        3.6,
-        NOW,
-        replace(LEARNED, last_value=3.6),
-    ),
-    "idle_gap": (
-        LEARNED,
-        3.51,
-        NOW + 3600 * SECOND,
-        replace(LEARNED, last_value=3.51, last_change_at=NOW + 3600 * SECOND),
-    ),
-    "first_step": (
-        MeterCadence(last_value=3.0, last_change_at=NOW),
-        3.05,
-        NOW + 60 * SECOND,
-        MeterCadence(
-            last_value=3.05,
-            last_change_at=NOW + 60 * SECOND,
-            intervals=(60.0,),
-            resolution_kwh=pytest.approx(0.05),
-            rate_kw=pytest.approx(3.0),
-        ),
-    ),
-    "smaller_step": (
-        LEARNED,
-        3.505,
-        NOW + 20 * SECOND,
-        replace(
-            LEARNED,
-            last_value=3.505,
-            last_change_at=NOW + 20 * SECOND,
-            intervals=(10.0, 10.0, 20.0),
-            resolution_kwh=pytest.approx(0.005),
-            rate_kw=pytest.approx(0.9),
-        ),
-    ),
-    "larger_step": (
-        LEARNED,
-        3.6,
-        NOW + 10 * SECOND,
-        replace(
-            LEARNED,
-            last_value=3.6,
-            last_change_at=NOW + 10 * SECOND,
-            intervals=(10.0, 10.0, 10.0),
-            rate_kw=pytest.approx(36.0),
-        ),
-    ),
-}
-
-
-@pytest.mark.parametrize(
-    ("cadence", "value", "reported_at", "expected"),
-    list(OBSERVATIONS.values()),
-    ids=list(OBSERVATIONS),
-)
-def test_observe(
-    cadence: MeterCadence, value: float, reported_at: datetime, expected: MeterCadence
-) -> None:
-    """Each observation updates the cadence as the table says."""
-    assert cadence.observe(value, reported_at) == expected
-
-
-def test_cadence_keeps_only_recent_intervals() -> None:
-    """Only the last six intervals count."""
-    cadence = replace(LEARNED, intervals=(60.0, 10.0, 10.0, 10.0, 10.0, 10.0))
-    observed = cadence.observe(3.6, NOW + 10 * SECOND)
-    assert observed.intervals == (10.0,) * CADENCE_SAMPLES
-    assert observed.interval_seconds == 10.0
-
-
-def _observe_all(
-    steps: list[tuple[float, float]],
-) -> list[tuple[MeterCadence, float]]:
-    """Feed counter steps (kWh added, seconds later); return each cadence and value."""
-    cadence, value, moment = MeterCadence(), 0.0, NOW
-    seen: list[tuple[MeterCadence, float]] = []
-    for delta, seconds in steps:
-        value, moment = value + delta, moment + timedelta(seconds=seconds)
-        cadence = cadence.observe(value, moment)
-        seen.append((cadence, value))
-    return seen
-
-
-@given(
-    steps=st.lists(
-        st.tuples(
-            st.floats(min_value=0.0, max_value=2.0),
-            st.floats(min_value=0.0, max_value=2 * MAX_METER_INTERVAL_SECONDS),
-        ),
-        max_size=30,
-    )
-)
-def test_cadence_invariants(steps: list[tuple[float, float]]) -> None:
-    """Intervals stay few and within bounds; the smallest step only ever shrinks."""
-    seen = _observe_all(steps)
-    assert all(len(cadence.intervals) <= CADENCE_SAMPLES for cadence, _ in seen)
-    assert all(
-        0 < interval <= MAX_METER_INTERVAL_SECONDS
-        for cadence, _ in seen
-        for interval in cadence.intervals
-    )
-    assert all(cadence.last_value == value for cadence, value in seen)
-    resolutions = [cadence.resolution_kwh for cadence, _ in seen]
-    shrinking = [step for step in resolutions if step > 0]
-    assert all(step >= 0.0 for step in resolutions)
-    assert shrinking == sorted(shrinking, reverse=True)
-
-
-# -- export estimate and reserve ---------------------------------------------------------
 
 ESTIMATES = {
     "setpoint_only": (3.0, None, None, 3.0),
@@ -239,7 +102,11 @@ def test_export_power_estimate(
 
 
 RESERVES = {
-    "unknown_cadence": (MeterCadence(), 0.0, 3.0 * 70 / 3600),
+    "unknown_cadence": (
+        MeterCadence(),
+        0.0,
+        3.0 * (DEFAULT_METER_INTERVAL_SECONDS + 10) / 3600 + 0.1,
+    ),
     "learned_cadence": (LEARNED, 0.0, 3.0 * 20 / 3600 + 0.01),
     "old_reading": (LEARNED, 50.0, 3.0 * 60 / 3600 + 0.01),
 }
@@ -340,7 +207,8 @@ STOPS: dict[str, tuple[dict[str, Any], dict[str, Any], StopReason | None]] = {
         {},
         StopReason.HEADROOM_EXHAUSTED,
     ),
-    "headroom_beyond_reserve": ({"headroom_kwh": 0.1}, {}, None),
+    # Beyond 300 s of 3 kW, the reaction and 0.1 kWh: an unlearned meter.
+    "headroom_beyond_reserve": ({"headroom_kwh": 0.5}, {}, None),
     "old_reading_needs_more": (
         {"headroom_kwh": 0.1, "export_age_seconds": 120.0},
         {},
@@ -738,7 +606,9 @@ def test_restart_pause_counts_real_minutes_over_the_clock_change() -> None:
 
 def test_cadence_counts_real_seconds_over_the_clock_change() -> None:
     """The meter interval is real time across the clock change."""
-    cadence = MeterCadence(last_value=1.0, last_change_at=LAST_BST)
+    cadence = MeterCadence(
+        last_value=1.0, last_change_at=LAST_BST, session_since=LAST_BST
+    )
     assert cadence.observe(1.01, gmt(0, 10)).intervals == (40.0,)
 
 

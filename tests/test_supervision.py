@@ -57,6 +57,7 @@ from tests.discharge import (
     Behaviour,
     FakeControls,
     async_advance,
+    async_exporting,
     async_failing_starts,
     async_idle_hour,
     async_jump,
@@ -263,7 +264,7 @@ async def test_failed_rearm_stops(
     follow_enable(hass, FAKE_ENABLE)
     await async_start(hass)
     fake_controls.set(FAKE_DURATION, "set_value", Behaviour.RAISE)
-    await async_advance(hass, freezer, 450)
+    await async_exporting(hass, freezer, 450)
     assert reasons(stopped) == ["circuit_breaker_open"]
     assert hass.states.get(FAKE_ENABLE).state == "off"
     assert notification_id("duration_set_failed") in notifications(hass)
@@ -581,9 +582,9 @@ async def test_backstop_is_rearmed_while_running(
     await async_start(hass, **fields)
     assert writes(service_calls, "set_value")[-1] == (DURATION, armed)
     service_calls.clear()
-    await async_advance(hass, freezer, half - 5)
+    await async_exporting(hass, freezer, half - 5)
     assert writes(service_calls, "set_value") == []
-    await async_advance(hass, freezer, 5)
+    await async_exporting(hass, freezer, 5)
     assert writes(service_calls, "set_value") == [
         (DURATION, minutes) for minutes in rearmed
     ]

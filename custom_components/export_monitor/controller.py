@@ -27,6 +27,7 @@ from .const import (
     LOGGER,
 )
 from .coordinator import ExportMonitorCoordinator
+from .logic.cadence import MeterCadence
 from .logic.deadman import (
     SHORTEST_TIMER_MINUTES,
     TimerBound,
@@ -42,7 +43,6 @@ from .logic.plan import DischargePlan, make_plan
 from .logic.snapshot import Source, battery_discharge_kw, export_power_kw
 from .logic.status import ControllerStatus, MonitorView, is_fault
 from .logic.supervision import (
-    MeterCadence,
     Session,
     StopReason,
     day_ending,
@@ -105,7 +105,6 @@ class ExportMonitorController:
         )
         self.lock = asyncio.Lock()
         self.session: Session | None = None
-        self.cadence = MeterCadence()
         self.fault = ErrorState.NONE
         self.refusal = ErrorState.NONE
         self.last_stop_at: datetime | None = None
@@ -121,6 +120,16 @@ class ExportMonitorController:
         self.worst_latency_s = 0.0
         self.stopping = False
         self._retry_unsub: CALLBACK_TYPE | None = None
+
+    @property
+    def cadence(self) -> MeterCadence:
+        """Return what is learned of the export meter (owned by the coordinator)."""
+        return self.coordinator.cadence
+
+    @cadence.setter
+    def cadence(self, cadence: MeterCadence) -> None:
+        """Keep a new cadence (persisted with the counter history)."""
+        self.coordinator.async_set_cadence(cadence)
 
     # -- entities we drive ---------------------------------------------------
 
@@ -315,6 +324,7 @@ class ExportMonitorController:
         power += surplus_kw
         reading = snapshot.readings.get(Source.EXPORTED_TODAY)
         age = 0.0 if reading is None else reading.age_seconds or 0.0
+        age = max(age, self.cadence.since_change(view.now))
         return timer_bound(
             headroom_kwh=snapshot.headroom_kwh or 0.0,
             reserve_kwh=reserve_kwh(power, self.cadence, age, self.reaction_s),
@@ -442,7 +452,9 @@ class ExportMonitorController:
         self.obey_confirmed = False
         # The counter stood (nearly) still while idle: the gap up to its next step is
         # not a meter interval and would inflate the stop reserve of the new session.
-        self.cadence = replace(self.cadence, last_change_at=None)
+        # Intervals are measured from the first change seen in the session, never
+        # from its start, and idle gaps never count as meter intervals.
+        self.cadence = self.cadence.begin(now)
         self.refusal = ErrorState.NONE
         self.clear_fault(*_START_FAULTS)
         self.hass.bus.async_fire(
@@ -591,6 +603,7 @@ class ExportMonitorController:
                 battery_before_kw=self.battery_before_start_kw,
             )
         self.session = None
+        self.cadence = self.cadence.end()
         self.pending_stop = None
         self.last_stop_at = now
         self.last_stop_reason = reason
@@ -634,6 +647,8 @@ _START_FAULTS: Final = (
     ErrorState.CUTOFF_SOC_SET_FAILED,
     ErrorState.DURATION_SET_FAILED,
     ErrorState.DISCHARGE_START_FAILED,
+    # A stalled export counter stopped the last discharge; a new start tries again.
+    ErrorState.STALE_DATA,
 )
 
 

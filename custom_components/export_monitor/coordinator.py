@@ -37,6 +37,7 @@ from .const import (
 )
 from .logic.breach import BreachRecord
 from .logic.breaker import CircuitBreaker
+from .logic.cadence import MeterCadence, cadence_from_data, declared
 from .logic.counters import CounterTrack, track_from_data, track_to_data
 from .logic.readings import RawState
 from .logic.settings import MonitorSettings, settings_from_options
@@ -60,6 +61,8 @@ type SnapshotListener = Callable[[Snapshot], None]
 COUNTER_STORE_VERSION: Final = 1
 # Seconds to gather counter changes into one write of the store.
 COUNTER_SAVE_DELAY: Final = 10
+# What is learned of the export meter, stored beside the counter tracks.
+CADENCE_KEY: Final = "export_cadence"
 
 
 def counter_store_key(entry_id: str) -> str:
@@ -103,6 +106,7 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
             hass, COUNTER_STORE_VERSION, counter_store_key(entry.entry_id)
         )
         self._counter_save_pending = False
+        self.cadence: MeterCadence = self._declared(MeterCadence())
         # A first look without the counters' history and without saving: a save
         # pending before async_load_counters would be loaded instead of the store.
         self.snapshot: Snapshot = build_snapshot(
@@ -135,14 +139,23 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
         )
         if snapshot.counters != self.counters:
             self.counters = snapshot.counters
-            # Schedule once, never postpone: counters that change every few
-            # seconds would otherwise push the write back all day.
-            if not self._counter_save_pending:
-                self._counter_save_pending = True
-                self._counter_store.async_delay_save(
-                    self._counter_data, COUNTER_SAVE_DELAY
-                )
+            self._schedule_counter_save()
         return snapshot
+
+    def _schedule_counter_save(self) -> None:
+        """Write the counter history soon, once for a burst of changes."""
+        # Schedule once, never postpone: counters that change every few seconds
+        # would otherwise push the write back all day.
+        if not self._counter_save_pending:
+            self._counter_save_pending = True
+            self._counter_store.async_delay_save(self._counter_data, COUNTER_SAVE_DELAY)
+
+    @callback
+    def async_set_cadence(self, cadence: MeterCadence) -> None:
+        """Keep what is learned of the export meter, persisted with the counters."""
+        if cadence.to_data() != self.cadence.to_data():
+            self._schedule_counter_save()
+        self.cadence = cadence
 
     async def async_load_counters(self) -> None:
         """Restore the daily counters' history, so a restart cannot reuse yesterday's."""
@@ -160,13 +173,25 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
             if (track := track_from_data(data.get(source))) is not None
         }
         self.counters = tracks
+        self.cadence = self._declared(cadence_from_data(data.get(CADENCE_KEY)))
         self.snapshot = self._read()
+
+    def _declared(self, cadence: MeterCadence) -> MeterCadence:
+        """Return the cadence with what the options declare of the meter."""
+        meter = self.settings.meter
+        return declared(
+            cadence, meter.interval_seconds, meter.resolution_kwh, meter.delay_seconds
+        )
 
     @callback
     def _counter_data(self) -> dict[str, Any]:
         """Return the counter tracks as stored data (called when writing)."""
         self._counter_save_pending = False
-        return {source: track_to_data(track) for source, track in self.counters.items()}
+        data: dict[str, Any] = {
+            source: track_to_data(track) for source, track in self.counters.items()
+        }
+        data[CADENCE_KEY] = self.cadence.to_data()
+        return data
 
     @property
     def over_export_today_kwh(self) -> float:

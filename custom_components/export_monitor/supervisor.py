@@ -14,7 +14,7 @@ from homeassistant.util import dt as dt_util
 from .actuator import ActuatorError
 from .const import LOGGER, SUPERVISION_INTERVAL
 from .controller import SETPOINT_TOLERANCE, ExportMonitorController, StartRequest
-from .logic.deadman import RearmAction, TimerBound, rearm_action
+from .logic.deadman import RearmAction, TimerBound, deadman_power_kw, rearm_action
 from .logic.errors import ErrorState
 from .logic.latency import (
     WatchAction,
@@ -24,6 +24,7 @@ from .logic.latency import (
     observe,
     watch_action,
 )
+from .logic.readings import Reading
 from .logic.snapshot import Snapshot, Source, battery_discharge_kw, export_power_kw
 from .logic.status import MonitorView, is_fault
 from .logic.supervision import (
@@ -125,7 +126,31 @@ class ExportMonitorSupervisor:
                 self.controller.enable_entity
             ),
             reaction_seconds=self.controller.reaction_s,
+            assumed_max_kw=self._assumed_max_kw(view),
         )
+
+    def _assumed_max_kw(self, view: MonitorView) -> float | None:
+        """Return the most the inverter may deliver while the meters cannot show it."""
+        controller = self.controller
+        session = controller.session
+        if session is None:
+            return None
+        grid = view.snapshot.readings.get(Source.GRID_POWER)
+        cap_unmeasured = (
+            view.settings.limits.daily_export_cap_kwh is not None and grid is None
+        )
+        if not cap_unmeasured and self._meters_caught_up(session, grid):
+            return None
+        return deadman_power_kw(
+            session.power_kw, session.power_kw, view.settings.inverter_max_kw
+        )
+
+    def _meters_caught_up(self, session: Session, grid: Reading | None) -> bool:
+        """Return whether a reading taken after the start shows the export."""
+        if grid is not None:
+            at = grid.reported_at
+            return grid.usable and at is not None and at >= session.started_at
+        return self.controller.cadence.seen_since_start()
 
     def _supervise(self, view: MonitorView, session: Session) -> None:
         """Stop when a rule says so; else keep the inverter's timer armed."""
@@ -175,6 +200,10 @@ class ExportMonitorSupervisor:
 
     def _stop_for(self, reason: StopReason, view: MonitorView) -> None:
         """Stop, and tell the user at once when a fault caused it."""
+        if reason is StopReason.DATA_UNSAFE and view.snapshot.safe:
+            # Every source reads fine, but the export counter stopped moving.
+            LOGGER.warning("The export counter stopped moving during a discharge")
+            self.controller.set_fault(ErrorState.STALE_DATA, {})
         if reason is StopReason.DATA_UNSAFE and is_fault(view.snapshot.data_fault):
             self.controller.notifier.async_raise(view.snapshot.data_fault, {})
         if (

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 import math
 from typing import Final
 
+from .cadence import MeterCadence
+
 # Seconds between our evaluations plus one actuator timeout: how late a stop can land.
 REACTION_SECONDS: Final = 10.0
 # Stop this long before local midnight, when the daily counters reset.
 MIDNIGHT_GUARD_SECONDS: Final = 30.0
-# Until a meter's cadence has been seen, assume it updates this rarely.
-DEFAULT_METER_INTERVAL_SECONDS: Final = 60.0
-CADENCE_SAMPLES: Final = 6
-# A counter standing still longer than this was idle (nothing exported), not slow:
-# such a gap says nothing about how often the meter updates while exporting.
-MAX_METER_INTERVAL_SECONDS: Final = 600.0
 BACKSTOP_MAX_MINUTES: Final = 15
 # The inverter gets this long to show power flow follow a command.
 OBEY_GRACE: Final = timedelta(seconds=90)
@@ -78,54 +74,11 @@ class Session:
     backstop_armed_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MeterCadence:
-    """How often the export counter's value changes, and by how much at least."""
-
-    last_value: float | None = None
-    last_change_at: datetime | None = None
-    intervals: tuple[float, ...] = ()
-    resolution_kwh: float = 0.0
-    rate_kw: float | None = None
-
-    @property
-    def interval_seconds(self) -> float:
-        """Return the longest recent interval between value changes."""
-        return max(self.intervals) if self.intervals else DEFAULT_METER_INTERVAL_SECONDS
-
-    def observe(self, value: float, reported_at: datetime) -> MeterCadence:
-        """Return the cadence after seeing `value` reported at `reported_at`."""
-        if self.last_value is None or self.last_change_at is None:
-            return replace(self, last_value=value, last_change_at=reported_at)
-        delta = value - self.last_value
-        if delta == 0:
-            return self
-        if delta < 0:
-            return MeterCadence(last_value=value, last_change_at=reported_at)
-        seconds = seconds_between(self.last_change_at, reported_at)
-        if seconds <= 0:
-            return replace(self, last_value=value)
-        if seconds > MAX_METER_INTERVAL_SECONDS:
-            return replace(self, last_value=value, last_change_at=reported_at)
-        return MeterCadence(
-            last_value=value,
-            last_change_at=reported_at,
-            intervals=(*self.intervals, seconds)[-CADENCE_SAMPLES:],
-            resolution_kwh=_smallest_step(self.resolution_kwh, delta),
-            rate_kw=delta / seconds * 3600.0,
-        )
-
-
 def seconds_between(start: datetime, end: datetime) -> float:
     """Return the real seconds from `start` to `end`, across summer-time changes."""
     # Python subtracts two local times of the same zone on the wall clock: an hour
     # off when the clocks change in between. UTC has no clock changes.
     return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()
-
-
-def _smallest_step(known: float, delta: float) -> float:
-    """Return the smallest positive counter step seen so far."""
-    return delta if known == 0 else min(known, delta)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,6 +96,9 @@ class SupervisionInputs:
     in_window: bool
     enable_is_on: bool | None
     reaction_seconds: float = REACTION_SECONDS
+    # The most the inverter may deliver, while the meters cannot yet show what it
+    # does (before the first reading after a start, or a cap without grid power).
+    assumed_max_kw: float | None = None
 
 
 def export_power_estimate_kw(
@@ -160,9 +116,17 @@ def reserve_kwh(
     export_age_seconds: float,
     reaction_seconds: float = REACTION_SECONDS,
 ) -> float:
-    """Return the energy that may leave before a stop decided now takes effect."""
-    horizon = max(cadence.interval_seconds, export_age_seconds) + reaction_seconds
-    return power_kw * horizon / 3600.0 + cadence.resolution_kwh
+    """Return the energy that may leave before a stop decided now takes effect.
+
+    reserve = power_kw x horizon / 3600 + one counter step (cadence.step_kwh), where
+    horizon = max(meter interval, export_age_seconds) + reaction_seconds + the meter's
+    declared delay. Pass as export_age_seconds the larger of the export value's report
+    age and the time it has stood still during the discharge (cadence.since_change);
+    reaction_seconds is the stop latency.
+    """
+    horizon = max(cadence.interval_seconds, export_age_seconds)
+    horizon += reaction_seconds + cadence.delay_s
+    return power_kw * horizon / 3600.0 + cadence.step_kwh
 
 
 def seconds_to_local_midnight(now: datetime) -> float:
@@ -179,6 +143,8 @@ def stop_reason(
 ) -> StopReason | None:
     """Return why the session must stop now, or None to continue."""
     if not inputs.safe or inputs.headroom_kwh is None or inputs.soc is None:
+        return StopReason.DATA_UNSAFE
+    if counter_stalled(inputs, session, cadence):
         return StopReason.DATA_UNSAFE
     if inputs.enable_is_on is None:
         return StopReason.ACTUATOR_UNAVAILABLE
@@ -213,10 +179,20 @@ def _headroom_spent(
     power = export_power_estimate_kw(
         session.power_kw, inputs.grid_export_kw, cadence.rate_kw
     )
-    reserve = reserve_kwh(
-        power, cadence, inputs.export_age_seconds or 0.0, inputs.reaction_seconds
-    )
+    power = max(power, inputs.assumed_max_kw or 0.0)
+    age = max(inputs.export_age_seconds or 0.0, cadence.since_change(inputs.now))
+    reserve = reserve_kwh(power, cadence, age, inputs.reaction_seconds)
     return headroom_kwh <= reserve
+
+
+def counter_stalled(
+    inputs: SupervisionInputs, session: Session, cadence: MeterCadence
+) -> bool:
+    """Return whether the export counter stands still while the discharge exports."""
+    # Measured export power when there is a grid sensor; else the setpoint (the
+    # counter may then move slower under a house load: a stop, never a breach).
+    export = inputs.grid_export_kw
+    return cadence.stalled(inputs.now, session.power_kw if export is None else export)
 
 
 def _planned_end(inputs: SupervisionInputs, session: Session) -> StopReason | None:
