@@ -49,6 +49,7 @@ from .logic.supervision import (
     export_power_estimate_kw,
     reserve_kwh,
     session_export_kwh,
+    standing_seconds,
     timer_seconds_left,
 )
 from .models import ExportMonitorConfigEntry
@@ -324,7 +325,8 @@ class ExportMonitorController:
         power += surplus_kw
         reading = snapshot.readings.get(Source.EXPORTED_TODAY)
         age = 0.0 if reading is None else reading.age_seconds or 0.0
-        age = max(age, self.cadence.since_change(view.now))
+        grid = export_power_kw(snapshot, view.settings)
+        age = max(age, standing_seconds(self.cadence, view.now, grid))
         return timer_bound(
             headroom_kwh=snapshot.headroom_kwh or 0.0,
             reserve_kwh=reserve_kwh(power, self.cadence, age, self.reaction_s),

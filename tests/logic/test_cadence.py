@@ -231,3 +231,10 @@ def test_same_value_again_changes_nothing() -> None:
     """A re-reported value is no change."""
     cadence = run([(0, 3.0)], since=0)
     assert cadence.observe(3.0, at(50)) is cadence
+
+
+def test_no_export_measured_means_no_unseen_export() -> None:
+    """With the grid meter showing no export, a counter standing still is no risk."""
+    cadence = declared(MeterCadence(), 10.0, 0.001, 0.0).begin(T0)
+    inputs = replace(INPUTS, now=at(300), headroom_kwh=0.25, grid_export_kw=0.0)
+    assert stop_reason(inputs, SESSION, cadence, 20.0) is None

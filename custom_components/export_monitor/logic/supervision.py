@@ -8,7 +8,7 @@ from enum import StrEnum
 import math
 from typing import Final
 
-from .cadence import MeterCadence
+from .cadence import MOVING_EXPORT_KW, MeterCadence
 
 # Seconds between our evaluations plus one actuator timeout: how late a stop can land.
 REACTION_SECONDS: Final = 10.0
@@ -180,9 +180,20 @@ def _headroom_spent(
         session.power_kw, inputs.grid_export_kw, cadence.rate_kw
     )
     power = max(power, inputs.assumed_max_kw or 0.0)
-    age = max(inputs.export_age_seconds or 0.0, cadence.since_change(inputs.now))
+    standing = standing_seconds(cadence, inputs.now, inputs.grid_export_kw)
+    age = max(inputs.export_age_seconds or 0.0, standing)
     reserve = reserve_kwh(power, cadence, age, inputs.reaction_seconds)
     return headroom_kwh <= reserve
+
+
+def standing_seconds(
+    cadence: MeterCadence, now: datetime, grid_export_kw: float | None
+) -> float:
+    """Return how long the counter stood still while export may have gone uncounted."""
+    if grid_export_kw is not None and grid_export_kw < MOVING_EXPORT_KW:
+        # The grid meter shows no export: a counter standing still is right.
+        return 0.0
+    return cadence.since_change(now)
 
 
 def counter_stalled(
