@@ -157,6 +157,21 @@ def went_backwards(value: str, attributes: dict[str, Any]) -> tuple[str, Any]:
     return f"{float(value) - 1.0:.3f}", attributes
 
 
+def jumped_up(value: str, attributes: dict[str, Any]) -> tuple[str, Any]:
+    """Report 30 kWh more than the site made (another register after a restart)."""
+    return f"{float(value) + 30.0:.3f}", attributes
+
+
+def held_value() -> Publish:
+    """Return a meter that keeps re-reporting the first value it shows (cached data)."""
+    held: dict[str, str] = {}
+
+    def publish(value: str, attributes: dict[str, Any]) -> tuple[str, Any]:
+        return held.setdefault("value", value), attributes
+
+    return publish
+
+
 def bad_unit(value: str, attributes: dict[str, Any]) -> tuple[str, Any]:
     """Report an energy counter in a unit that is not energy."""
     return value, {**attributes, "unit_of_measurement": "kW"}
@@ -386,6 +401,12 @@ def source_faults() -> list[Fault]:
             publish_as(EXPORT, went_backwards),
             "counter_went_backwards",
             "export counter drops 1 kWh mid-day",
+        ),
+        data_fault(
+            "pv_jump_up",
+            publish_as(PV, jumped_up),
+            "implausible_counter",
+            "PV counter jumps up 30 kWh (faster than the PV can make)",
         ),
         data_fault(
             "export_bad_unit",
@@ -631,6 +652,14 @@ def event_faults() -> list[Fault]:
             site=REARM_SITE,
             bound=BOUND + timedelta(minutes=2),
             summary="the inverter's timer re-arms only when its value changes",
+        ),
+        Fault(
+            id="export_stuck_but_reporting",
+            inject=publish_as(EXPORT, held_value()),
+            # The time it stands still enters the reserve: the headroom ends early.
+            active=HEADROOM_END,
+            idle=HEADROOM_END,
+            summary="the export counter re-reports its last value while 3 kW flow",
         ),
         Fault(
             id="ha_dies_after_an_arm",
