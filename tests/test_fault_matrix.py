@@ -481,7 +481,7 @@ STUCK_ON: Final = Outcome(
 )
 # The inverter's timer cannot be re-armed mid-discharge: stop (no dead-man otherwise).
 REARM_FAILED: Final = Outcome(
-    stops=("circuit_breaker_open",),
+    stops=("rearm_failed",),
     error_state="duration_set_failed",
     notices=frozenset({"duration_set_failed"}),
 )

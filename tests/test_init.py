@@ -122,21 +122,25 @@ FAKE_OPTIONS = {
 # The stop retries sleep between attempts: let the clock run.
 @pytest.mark.freeze_time("2026-06-15 12:00:00-07:00", tick=True)
 @pytest.mark.parametrize("options", [FAKE_OPTIONS], ids=["fake_controls"])
-async def test_unload_refused_until_discharge_stopped(
+async def test_unload_hands_an_unconfirmed_stop_to_a_guard(
     hass: HomeAssistant,
     fake_integration: MockConfigEntry,
     fake_controls: FakeControls,
 ) -> None:
-    """An entry whose discharge cannot be stopped stays loaded and keeps supervising."""
+    """An unconfirmed stop no longer blocks the unload: a guard retries it after."""
+    # Was FAILED_UNLOAD for good: stop_discharge refused and no reload possible (#19).
     await async_start(hass)
     fake_controls.set(FAKE_ENABLE, "turn_off", Behaviour.RAISE)
 
-    assert not await hass.config_entries.async_unload(ENTRY_ID)
+    assert await hass.config_entries.async_unload(ENTRY_ID)
     await hass.async_block_till_done()
 
-    assert fake_integration.state is ConfigEntryState.FAILED_UNLOAD
+    assert fake_integration.state is ConfigEntryState.NOT_LOADED
     assert hass.states.get(FAKE_ENABLE).state == "on"
-    assert hass.states.get("sensor.export_monitor_discharge_status").state == "active"
+    fake_controls.set(FAKE_ENABLE, "turn_off", Behaviour.OBEY)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(FAKE_ENABLE).state == "off"
 
 
 async def async_create_sources(hass: HomeAssistant) -> None:

@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import (
 import voluptuous as vol
 
 from custom_components.export_monitor.const import (
+    CONF_DISCHARGE_SWITCH_ENTITY,
     DEFAULT_TITLE,
     DOMAIN,
     EVENT_DISCHARGE_STARTED,
@@ -39,13 +40,19 @@ HEALTHY = {
 }
 
 
-def other_entry() -> MockConfigEntry:
-    """Return a second monitor entry over the same sources."""
+OTHER_ENABLE = "input_boolean.other_discharge"
+
+
+def other_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """Return a second monitor entry over the same sources, with its own enable entity."""
+    # Two monitors driving one enable entity would each see the other's discharge as
+    # running unsupervised, and turn it off.
+    hass.states.async_set(OTHER_ENABLE, "off")
     return MockConfigEntry(
         domain=DOMAIN,
         title=DEFAULT_TITLE,
         data={},
-        options=base_options(),
+        options={**base_options(), CONF_DISCHARGE_SWITCH_ENTITY: OTHER_ENABLE},
         version=1,
         minor_version=1,
         entry_id=OTHER_ID,
@@ -62,6 +69,8 @@ async def async_refused(hass: HomeAssistant, service: str, **data: Any) -> str:
 # -- which entry -------------------------------------------------------------------------
 
 SERVICES = ["start_discharge", "stop_discharge", "calculate_discharge", "get_history"]
+# stop_discharge without an entry stops every loaded monitor.
+NEED_AN_ENTRY = ["start_discharge", "calculate_discharge", "get_history"]
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=SERVICES)
@@ -88,18 +97,18 @@ async def test_entry_not_loaded_is_refused(
     hass: HomeAssistant, init_integration: MockConfigEntry, service: str
 ) -> None:
     """An entry that exists but is not loaded is refused."""
-    entry = other_entry()
+    entry = other_entry(hass)
     entry.add_to_hass(hass)
     key = await async_refused(hass, service, config_entry_id=OTHER_ID)
     assert key == "config_entry_not_loaded"
 
 
-@pytest.mark.parametrize("service", SERVICES, ids=SERVICES)
+@pytest.mark.parametrize("service", NEED_AN_ENTRY, ids=NEED_AN_ENTRY)
 async def test_entry_is_required_when_two_are_loaded(
     hass: HomeAssistant, init_integration: MockConfigEntry, service: str
 ) -> None:
     """With two monitors loaded a call must say which one."""
-    entry = other_entry()
+    entry = other_entry(hass)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(OTHER_ID)
     await async_settle(hass)
@@ -120,7 +129,7 @@ async def test_named_entry_is_used(
 ) -> None:
     """With two monitors loaded, the named one starts and stops."""
     started = async_capture_events(hass, EVENT_DISCHARGE_STARTED)
-    entry = other_entry()
+    entry = other_entry(hass)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(OTHER_ID)
     await async_settle(hass)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.const import Platform
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
@@ -26,6 +26,7 @@ from .controller import ExportMonitorController, session_store_key
 from .coordinator import ExportMonitorCoordinator, counter_store_key
 from .entity_tracking import ExportMonitorEntityTracker
 from .history import ExportMonitorHistory, history_store_key, today_store_key
+from .lifecycle import async_guard, async_release_guard, async_stop_before_setup
 from .models import ExportMonitorConfigEntry, ExportMonitorRuntimeData
 from .services import async_setup_services
 from .supervisor import ExportMonitorSupervisor
@@ -57,12 +58,16 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: ExportMonitorConfigEntry
 ) -> bool:
     """Set up one monitor: read, reconcile a running discharge, then add entities."""
+    # This entry's controller takes over from a guard left by an earlier attempt.
+    async_release_guard(hass, entry.entry_id)
     missing = [
         str(entry.options[key])
         for key in REQUIRED_ENTITIES
         if hass.states.get(str(entry.options[key])) is None
     ]
     if missing:
+        # Stop first: set-up may retry for a long time.
+        await async_stop_before_setup(hass, entry)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="entities_not_ready",
@@ -83,6 +88,9 @@ async def async_setup_entry(
     supervisor = ExportMonitorSupervisor(hass, controller)
     detector = ExportMonitorBreachDetector(hass, controller)
     await detector.async_load()
+    entry.async_on_unload(
+        hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, controller.async_on_hass_stop)
+    )
     await supervisor.async_reconcile()
     coordinator.async_start()
     # Before the supervisor: a breach, not the rule it implies, names the stop.
@@ -101,9 +109,12 @@ async def async_unload_entry(
     controller = entry.runtime_data.controller
     await controller.async_shutdown()
     if controller.active:
-        # Keep the entry (and its stop-retry timer) alive until the stop is confirmed.
-        LOGGER.error("Not unloading %s: its discharge is not stopped yet", entry.title)
-        return False
+        # Unload anyway (a reload must stay possible); a guard keeps retrying the stop.
+        LOGGER.error(
+            "%s unloads with its discharge not confirmed stopped; retrying every 30 s",
+            entry.title,
+        )
+        async_guard(hass, entry, retry=True)
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     # Written now, so a reload reads back today's record, stops included.
     await entry.runtime_data.history.async_save()
@@ -124,6 +135,7 @@ async def async_remove_entry(
     hass: HomeAssistant, entry: ExportMonitorConfigEntry
 ) -> None:
     """Delete the entry's stored session, counters, compliance history and breach record."""
+    async_release_guard(hass, entry.entry_id)
     for key in (
         session_store_key(entry.entry_id),
         counter_store_key(entry.entry_id),

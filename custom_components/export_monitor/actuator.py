@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable
-from typing import Final, NoReturn
+from typing import Any, Final, NoReturn
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_ON
-from homeassistant.core import Context, HomeAssistant, callback
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util.async_ import create_eager_task
 
 from .const import ACTUATOR_TIMEOUT_SECONDS, DOMAIN, LOGGER
 from .logic.deadman import readback_problem
@@ -20,8 +20,6 @@ SWITCH_DOMAINS: Final = frozenset({"switch", "input_boolean"})
 NUMBER_DOMAINS: Final = frozenset({"number", "input_number"})
 # Read-back tolerance when a number entity has no step attribute.
 DEFAULT_STEP: Final = 0.001
-# Our recent write contexts, to recognise the state changes we caused.
-CONTEXTS_KEPT: Final = 64
 
 
 class ActuatorError(HomeAssistantError):
@@ -44,12 +42,8 @@ class ExportMonitorActuator:
         self._hass = hass
         self._record_outcome = record_outcome
         self._lock = asyncio.Lock()
-        self._contexts: deque[str] = deque(maxlen=CONTEXTS_KEPT)
-
-    @callback
-    def is_ours(self, context: Context | None) -> bool:
-        """Return whether a state change was caused by one of our writes."""
-        return context is not None and context.id in self._contexts
+        # Calls abandoned at their timeout that have not ended yet (kept referenced).
+        self._abandoned: set[asyncio.Task[Any]] = set()
 
     def switch_is_on(self, entity_id: str) -> bool | None:
         """Return an on/off entity's state, None when it has none."""
@@ -78,13 +72,20 @@ class ExportMonitorActuator:
         unit = None if state is None else state.attributes.get("unit_of_measurement")
         return setpoint_power_scale(unit)
 
-    async def async_set_switch(self, entity_id: str, on: bool, error_key: str) -> None:
-        """Turn an on/off entity on or off and verify it."""
+    async def async_set_switch(
+        self, entity_id: str, on: bool, error_key: str, *, extra: bool = False
+    ) -> None:
+        """Turn an on/off entity on or off and verify it.
+
+        An `extra` write (an off for safety's sake) does not count as a success in
+        the breaker: it must not hide the failures of the writes that matter.
+        """
         service = "turn_on" if on else "turn_off"
         await self._async_call(entity_id, service, {}, error_key)
         if self.switch_is_on(entity_id) is not on:
             self._fail(entity_id, error_key, "did not read back")
-        self._record_outcome(True)
+        if not extra:
+            self._record_outcome(True)
 
     async def async_set_number(
         self,
@@ -135,23 +136,44 @@ class ExportMonitorActuator:
         self, entity_id: str, service: str, data: dict[str, float], error_key: str
     ) -> None:
         """Call one service with a timeout, our own context and the breaker."""
-        context = Context()
-        self._contexts.append(context.id)
         async with self._lock:
+            call = create_eager_task(
+                self._hass.services.async_call(
+                    _domain(entity_id),
+                    service,
+                    {ATTR_ENTITY_ID: entity_id, **data},
+                    blocking=True,
+                    context=Context(),
+                ),
+                name=f"export_monitor {service} {entity_id}",
+                loop=self._hass.loop,
+            )
             try:
-                async with asyncio.timeout(ACTUATOR_TIMEOUT_SECONDS):
-                    await self._hass.services.async_call(
-                        _domain(entity_id),
-                        service,
-                        {ATTR_ENTITY_ID: entity_id, **data},
-                        blocking=True,
-                        context=context,
-                    )
-            except TimeoutError as err:
-                self._fail(entity_id, error_key, "timed out", err)
+                # A callee may swallow cancellation: wait for it, never on it.
+                await asyncio.wait({call}, timeout=ACTUATOR_TIMEOUT_SECONDS)
+            except asyncio.CancelledError:
+                self._abandon(call)
+                raise
+            if not call.done():
+                self._abandon(call)
+                self._fail(entity_id, error_key, "timed out")
+            if call.cancelled():
+                self._fail(entity_id, error_key, "cancelled")
             # A foreign integration may raise anything; every failure counts.
-            except Exception as err:  # noqa: BLE001
+            if (err := call.exception()) is not None:
                 self._fail(entity_id, error_key, repr(err), err)
+
+    def _abandon(self, call: asyncio.Task[Any]) -> None:
+        """Cancel a call and leave it: it may ignore the cancellation."""
+        call.cancel()
+        self._abandoned.add(call)
+        call.add_done_callback(self._forget)
+
+    def _forget(self, call: asyncio.Task[Any]) -> None:
+        """Drop an abandoned call once it ends; its outcome no longer matters."""
+        self._abandoned.discard(call)
+        if not call.cancelled():
+            call.exception()  # retrieved, so asyncio does not log it as lost
 
     def _fail(
         self,

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 import random
 from typing import Any, Final, NoReturn
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import STATE_ON, STATE_UNKNOWN
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
@@ -61,6 +62,10 @@ STOP_BACKOFF_SECONDS: Final = 1.0
 STOP_RETRY_INTERVAL: Final = timedelta(seconds=30)
 SETPOINT_TOLERANCE: Final = 0.001
 LATENCY_KEY: Final = "worst_stop_latency_s"
+# How long an unload or Home Assistant's stop waits for the session to be written.
+SAVE_WAIT_SECONDS: Final = 10.0
+# How long Home Assistant's stop waits for the discharge to be stopped and written.
+SHUTDOWN_WAIT_SECONDS: Final = 30.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,7 +124,11 @@ class ExportMonitorController:
         self.flow_watch: FlowWatch | None = None
         # The slowest stop seen (command to flow ended), kept across restarts.
         self.worst_latency_s = 0.0
-        self.stopping = False
+        self.closing = False
+        self.starting = False
+        self._stops = 0
+        # The start or re-arm holding the lock: a due stop cancels it.
+        self._work: asyncio.Task[Any] | None = None
         self._retry_unsub: CALLBACK_TYPE | None = None
 
     @property
@@ -148,6 +157,25 @@ class ExportMonitorController:
     def active(self) -> bool:
         """Return whether a discharge runs or is still being stopped."""
         return self.session is not None or self.pending_stop is not None
+
+    @property
+    def stopping(self) -> bool:
+        """Return whether a stop is requested or under way."""
+        return self._stops > 0
+
+    @property
+    def busy(self) -> bool:
+        """Return whether a start or re-arm is in flight."""
+        return self._work is not None and not self._work.done()
+
+    def unsupervised(self) -> bool:
+        """Return whether the enable entity may discharge with nobody supervising it."""
+        if self.session is not None or self.pending_stop is not None:
+            return False
+        if self.starting or self.stopping:
+            return False
+        state = self.hass.states.get(self.enable_entity)
+        return state is not None and state.state in (STATE_ON, STATE_UNKNOWN)
 
     # -- status ----------------------------------------------------------------
 
@@ -208,12 +236,24 @@ class ExportMonitorController:
         self.worst_latency_s = latency_from_data(data.get(LATENCY_KEY))
         return session_from_data(data.get("session"))
 
-    async def _async_save(self) -> None:
-        """Persist the current session (or its absence) and the worst stop latency."""
+    @callback
+    def _session_data(self) -> dict[str, Any]:
+        """Return the current session (or its absence) and the worst stop latency."""
         session = None if self.session is None else session_to_data(self.session)
-        await self._store.async_save(
-            {"session": session, LATENCY_KEY: self.worst_latency_s}
+        return {"session": session, LATENCY_KEY: self.worst_latency_s}
+
+    @callback
+    def _save_soon(self) -> None:
+        """Write the session in a task, outside the lock: a slow disk must not delay a stop."""
+        # The Store keeps the latest data: whichever write runs last writes that.
+        self.spawn(self._store.async_save(self._session_data()), "export_monitor save")
+
+    async def async_flush(self) -> None:
+        """Write the session now, waiting a bounded time (unload, shutdown)."""
+        save = self.hass.async_create_background_task(
+            self._store.async_save(self._session_data()), "export_monitor save"
         )
+        await asyncio.wait({save}, timeout=SAVE_WAIT_SECONDS)
 
     @property
     def reaction_s(self) -> float:
@@ -231,7 +271,7 @@ class ExportMonitorController:
             )
         if latency_s > self.worst_latency_s:
             self.worst_latency_s = latency_s
-            self.spawn(self._async_save(), "export_monitor save latency")
+            self._save_soon()
 
     # -- start -------------------------------------------------------------------
 
@@ -337,7 +377,24 @@ class ExportMonitorController:
 
     async def async_start(self, request: StartRequest) -> None:
         """Start a supervised discharge, or raise a translated reason why not."""
+        # In its own task, so that a due stop or an unload can cancel it.
+        start = self.entry.async_create_task(
+            self.hass, self._async_start(request), "export_monitor start"
+        )
+        await asyncio.wait({start})
+        if start.cancelled():
+            raise StartAbortedError(
+                translation_domain=DOMAIN, translation_key="discharge_start_aborted"
+            )
+        start.result()
+
+    async def _async_start(self, request: StartRequest) -> None:
+        """Start with the lock held, unless something forbids it."""
         async with self.lock:
+            if self.closing:
+                raise StartAbortedError(
+                    translation_domain=DOMAIN, translation_key="discharge_start_aborted"
+                )
             if self.pending_stop is not None:
                 self._refuse(ErrorState.DISCHARGE_STOP_FAILED)
             if self.active:
@@ -345,7 +402,13 @@ class ExportMonitorController:
             plan, blockers = self.calculate(request)
             if blockers or plan is None:
                 self._refuse(ErrorState(blockers[0]))
-            await self._async_actuate_start(plan, request)
+            self._work = asyncio.current_task()
+            self.starting = True
+            try:
+                await self._async_actuate_start(plan, request)
+            finally:
+                self._work = None
+                self.starting = False
 
     def _refuse(self, blocker: ErrorState) -> NoReturn:
         """Record a refused start, tell the user of faults, and raise."""
@@ -369,15 +432,27 @@ class ExportMonitorController:
         )
         try:
             written = await self._async_write_setpoints(plan, view)
+            self._abort_if_closing()
             await self.actuator.async_set_switch(
                 self.enable_entity, True, ErrorState.DISCHARGE_START_FAILED
             )
+            self._abort_if_closing()
+        except StartAbortedError:
+            await self._async_ensure_off()
+            raise
         except ActuatorError as err:
             await self._async_ensure_off()
             self.set_fault(ErrorState(str(err.translation_key)), _details(err))
             raise
         self._begin_session(written, request, view)
-        await self._async_save()
+        self._save_soon()
+
+    def _abort_if_closing(self) -> None:
+        """Raise when the entry started closing while the start awaited a write."""
+        if self.closing:
+            raise StartAbortedError(
+                translation_domain=DOMAIN, translation_key="discharge_start_aborted"
+            )
 
     async def _async_write_setpoints(
         self, plan: DischargePlan, view: MonitorView
@@ -473,14 +548,16 @@ class ExportMonitorController:
         LOGGER.info("Forced discharge started at %.2f kW", plan.power_kw)
 
     async def _async_ensure_off(self) -> None:
-        """After a failed start, make sure the enable entity is off."""
-        if self.actuator.switch_is_on(self.enable_entity) is False:
-            return
+        """After a failed start, turn the enable entity off, whatever it reads."""
+        # A switch that updates on its next poll still reads off after a turn-on
+        # it took: the off goes out anyway.
         try:
-            await self.actuator.async_set_switch(
-                self.enable_entity, False, ErrorState.DISCHARGE_STOP_FAILED
-            )
+            await self._async_turn_off(extra=True)
         except ActuatorError as err:
+            if self.actuator.switch_is_on(self.enable_entity) is False:
+                # It reads off: should it turn on later, the watcher stops it.
+                LOGGER.debug("Undo of a failed start not confirmed: %s", err)
+                return
             self.pending_stop = StopReason.START_FAILED
             self._stop_failed(err)
 
@@ -497,12 +574,14 @@ class ExportMonitorController:
 
         A caller waiting for the answer (a user) passes `raise_on_failure`: a stop
         that could not be confirmed then raises, while the slow retry goes on.
+        `force` treats the discharge as running whatever the entity reads.
         """
-        async with self.lock:
-            try:
+        self._stops += 1
+        try:
+            async with self.lock:
                 error = await self._async_stop_locked(reason, force=force)
-            finally:
-                self.stopping = False
+        finally:
+            self._stops -= 1
         if error is not None and raise_on_failure:
             raise error
 
@@ -512,31 +591,34 @@ class ExportMonitorController:
         """Stop with the lock held: retry with backoff, then keep trying slowly."""
         enable_off = self.actuator.switch_is_on(self.enable_entity) is False
         if not force and not self.active and enable_off:
+            # Nothing runs: the off still goes out, once, and a failure is no alarm.
+            try:
+                await self._async_turn_off(extra=True)
+            except ActuatorError as err:
+                LOGGER.debug("Off for an idle inverter not confirmed: %s", err)
             return None
         error: ActuatorError | None = None
         sent_at = dt_util.now()
         for attempt in range(STOP_RETRIES + 1):
             try:
-                await self._async_turn_off(force=force)
+                await self._async_turn_off()
             except ActuatorError as err:
                 error = err
                 if attempt < STOP_RETRIES:
                     await asyncio.sleep(stop_backoff_seconds(attempt))
                 continue
             self._finish_stop(reason, sent_at)
-            await self._async_save()
+            self._save_soon()
             return None
         self.pending_stop = self.pending_stop or reason
         if error is not None:
             self._stop_failed(error)
         return error
 
-    async def _async_turn_off(self, *, force: bool = False) -> None:
-        """Turn the enable entity off; unless forced, one that reads off is left."""
-        if not force and self.actuator.switch_is_on(self.enable_entity) is False:
-            return
+    async def _async_turn_off(self, *, extra: bool = False) -> None:
+        """Turn the enable entity off and verify it; always sent, even when it reads off."""
         await self.actuator.async_set_switch(
-            self.enable_entity, False, ErrorState.DISCHARGE_STOP_FAILED
+            self.enable_entity, False, ErrorState.DISCHARGE_STOP_FAILED, extra=extra
         )
 
     def _stop_failed(self, error: ActuatorError) -> None:
@@ -583,7 +665,7 @@ class ExportMonitorController:
             except ActuatorError:
                 return
             self._finish_stop(self.pending_stop or StopReason.USER, sent_at)
-            await self._async_save()
+            self._save_soon()
 
     def _finish_stop(self, reason: StopReason, sent_at: datetime) -> None:
         """Forget the session, fire the stopped event, watch the power flow end."""
@@ -622,20 +704,74 @@ class ExportMonitorController:
 
     # -- setup and teardown --------------------------------------------------------
 
-    async def async_shutdown(self) -> None:
-        """Stop a running discharge before the entry unloads."""
-        if self.active:
-            await self.async_stop(StopReason.UNLOAD)
+    async def async_shutdown(self, reason: StopReason = StopReason.UNLOAD) -> None:
+        """Refuse new starts, abort one in flight, stop first, then write the session."""
+        self.closing = True
+        in_flight = self.starting
+        self._preempt()
+        await self.async_stop(reason, force=in_flight)
+        await self.async_flush()
+
+    async def async_on_hass_stop(self, _event: Event) -> None:
+        """Home Assistant stops: stop the discharge, waiting a bounded time."""
+        shutdown = self.hass.async_create_background_task(
+            self.async_shutdown(StopReason.SHUTDOWN), "export_monitor shutdown"
+        )
+        await asyncio.wait({shutdown}, timeout=SHUTDOWN_WAIT_SECONDS)
 
     @callback
     def request_stop(self, reason: StopReason, *, force: bool = False) -> None:
-        """Start a stop in the background unless one is under way."""
+        """Stop in the background, ahead of any start or re-arm in flight."""
         if self.stopping:
             return
-        self.stopping = True
+        self._stops += 1
+        self._preempt()
         self.spawn(
-            self.async_stop(reason, force=force), f"export_monitor stop {reason}"
+            self._async_requested_stop(reason, force=force),
+            f"export_monitor stop {reason}",
         )
+
+    async def _async_requested_stop(self, reason: StopReason, *, force: bool) -> None:
+        """Run a requested stop; the request counts as stopping until it ends."""
+        try:
+            await self.async_stop(reason, force=force)
+        finally:
+            self._stops -= 1
+
+    @callback
+    def _preempt(self) -> None:
+        """Cancel the start or re-arm holding the lock, so a stop goes first."""
+        work = self._work
+        if work is not None and not work.done() and work is not asyncio.current_task():
+            work.cancel()
+
+    @callback
+    def stop_unsupervised(self) -> None:
+        """Turn off a discharge nobody supervises, verify it, and say so."""
+        LOGGER.warning(
+            "%s is on with no discharge running: turning it off", self.enable_entity
+        )
+        self.set_fault(
+            ErrorState.UNEXPECTED_DISCHARGE, {"entity_id": self.enable_entity}
+        )
+        self.request_stop(StopReason.UNEXPECTED_DISCHARGE, force=True)
+
+    async def async_rearm(self, bound: TimerBound, now: datetime) -> None:
+        """Re-arm the inverter's timer as cancellable work; stop when it fails."""
+        async with self.lock:
+            if self.session is None or self.stopping:
+                return
+            self._work = asyncio.current_task()
+            try:
+                minutes = await self.async_arm_backstop(bound)
+            except ActuatorError as err:
+                # Without its timer the inverter has no dead-man: stop, and say why.
+                self.set_fault(ErrorState(str(err.translation_key)), _details(err))
+                self.request_stop(StopReason.REARM_FAILED)
+                return
+            finally:
+                self._work = None
+        self.update_session(backstop_minutes=minutes, backstop_armed_at=now)
 
     @callback
     def update_session(self, **changes: Any) -> None:
@@ -651,6 +787,8 @@ _START_FAULTS: Final = (
     ErrorState.DISCHARGE_START_FAILED,
     # A stalled export counter stopped the last discharge; a new start tries again.
     ErrorState.STALE_DATA,
+    ErrorState.UNEXPECTED_DISCHARGE,
+    ErrorState.INTERNAL_ERROR,
 )
 
 
@@ -671,6 +809,10 @@ def _actuator_error(key: ErrorState, entity_id: str, detail: str) -> ActuatorErr
         translation_key=key,
         translation_placeholders={"entity_id": entity_id, "detail": detail},
     )
+
+
+class StartAbortedError(HomeAssistantError):
+    """A start was cut short: a stop was due, or the entry is closing."""
 
 
 def _details(err: HomeAssistantError) -> dict[str, str]:

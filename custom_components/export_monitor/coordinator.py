@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
@@ -39,6 +40,7 @@ from .logic.breach import BreachRecord
 from .logic.breaker import CircuitBreaker
 from .logic.cadence import MeterCadence, cadence_from_data, declared
 from .logic.counters import CounterTrack, track_from_data, track_to_data
+from .logic.errors import ErrorState
 from .logic.readings import RawState
 from .logic.settings import MonitorSettings, settings_from_options
 from .logic.snapshot import DAILY_COUNTERS, Snapshot, Source, build_snapshot
@@ -68,6 +70,18 @@ CADENCE_KEY: Final = "export_cadence"
 def counter_store_key(entry_id: str) -> str:
     """Return the storage key of an entry's daily counter history."""
     return f"{DOMAIN}.{entry_id}.counters"
+
+
+def _failed(previous: Snapshot, now: datetime) -> Snapshot:
+    """Return an unsafe snapshot after an exception: no allowance, no plan."""
+    return replace(
+        previous,
+        taken_at=now,
+        data_fault=ErrorState.INTERNAL_ERROR,
+        allowance_kwh=None,
+        headroom_kwh=None,
+        plan=None,
+    )
 
 
 def configured_sources(options: Mapping[str, Any]) -> dict[Source, str]:
@@ -114,6 +128,7 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
         )
         self._snapshot_listeners: list[SnapshotListener] = []
         self._was_safe = True
+        self._read_failed = False
 
     def _raw_states(self) -> dict[Source, RawState | None]:
         """Collect the raw state of every configured source."""
@@ -134,9 +149,17 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
 
     def _read(self) -> Snapshot:
         """Build a snapshot from the current states; persist changed counter tracks."""
-        snapshot = build_snapshot(
-            self._raw_states(), self.settings, dt_util.now(), self.counters
-        )
+        now = dt_util.now()
+        try:
+            snapshot = build_snapshot(
+                self._raw_states(), self.settings, now, self.counters
+            )
+        except Exception:  # noqa: BLE001 - any failure here must fail closed
+            if not self._read_failed:
+                LOGGER.exception("Reading the sources failed; the data count as unsafe")
+            self._read_failed = True
+            return _failed(self.snapshot, now)
+        self._read_failed = False
         if snapshot.counters != self.counters:
             self.counters = snapshot.counters
             self._schedule_counter_save()

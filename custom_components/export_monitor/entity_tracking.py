@@ -158,7 +158,11 @@ class ExportMonitorEntityTracker:
     @callback
     def _async_lost(self, entity_id: str) -> None:
         """Stop any discharge and tell the user a configured entity is gone."""
-        if not self._following or entity_id in self.missing | self.renamed:
+        if (
+            not self._following
+            or self.controller.closing
+            or entity_id in self.missing | self.renamed
+        ):
             return
         LOGGER.warning("%s, used by %s, no longer exists", entity_id, self.entry.title)
         self.missing.add(entity_id)

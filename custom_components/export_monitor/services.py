@@ -12,7 +12,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import voluptuous as vol
 
 from .const import (
@@ -104,11 +104,23 @@ async def _async_start(call: ServiceCall) -> None:
 
 
 async def _async_stop(call: ServiceCall) -> None:
-    """Stop the discharge."""
-    entry = _resolve_entry(call.hass, call)
-    await entry.runtime_data.controller.async_stop(
-        StopReason.USER, raise_on_failure=True
+    """Stop the discharge; without an entry id, every loaded monitor's."""
+    entries: list[ExportMonitorConfigEntry] = (
+        call.hass.config_entries.async_loaded_entries(DOMAIN)
     )
+    # A user's "stop" automation must not break when a second monitor is added.
+    if call.data.get(ATTR_CONFIG_ENTRY_ID) is not None or len(entries) == 1:
+        entries = [_resolve_entry(call.hass, call)]
+    errors: list[HomeAssistantError] = []
+    for entry in entries:
+        try:
+            await entry.runtime_data.controller.async_stop(
+                StopReason.USER, raise_on_failure=True
+            )
+        except HomeAssistantError as err:
+            errors.append(err)
+    if errors:
+        raise errors[0]
 
 
 async def _async_calculate(call: ServiceCall) -> ServiceResponse:

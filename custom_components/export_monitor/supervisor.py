@@ -6,9 +6,19 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_state_report_event,
+    async_track_time_interval,
+)
 from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError
@@ -70,6 +80,21 @@ class ExportMonitorSupervisor:
         entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_tick, SUPERVISION_INTERVAL)
         )
+        # The enable entity's own events: a discharge nobody started is seen at once.
+        enable = [self.controller.enable_entity]
+        entry.async_on_unload(
+            async_track_state_change_event(self.hass, enable, self._async_on_enable)
+        )
+        entry.async_on_unload(
+            async_track_state_report_event(self.hass, enable, self._async_on_enable)
+        )
+
+    @callback
+    def _async_on_enable(
+        self, _event: Event[EventStateChangedData] | Event[EventStateReportedData]
+    ) -> None:
+        """Evaluate when the enable entity changes or reports."""
+        self.async_evaluate()
 
     @callback
     def _async_tick(self, _now: datetime) -> None:
@@ -89,18 +114,38 @@ class ExportMonitorSupervisor:
 
     @callback
     def async_evaluate(self) -> None:
-        """Apply the rules to the latest view."""
+        """Apply the rules to the latest view; any exception is a fault and a stop."""
+        try:
+            self._evaluate()
+        except Exception:  # noqa: BLE001 - any failure here must fail closed
+            LOGGER.exception("Supervision failed; stopping any discharge")
+            self._fail_closed()
+
+    @callback
+    def _fail_closed(self) -> None:
+        """Stop after an exception in the rules, and say so."""
+        controller = self.controller
+        controller.set_fault(ErrorState.INTERNAL_ERROR, {})
+        if controller.active or controller.unsupervised():
+            controller.request_stop(StopReason.INTERNAL_ERROR, force=True)
+
+    def _evaluate(self) -> None:
+        """Apply the rules; never skipped while a start or re-arm holds the lock."""
+        controller = self.controller
         view = self.coordinator.view()
         self._sync_data_notifications(view)
         self._sync_breaker_notification(view)
-        if self.controller.lock.locked() or self.controller.stopping:
+        if controller.stopping or controller.pending_stop is not None:
+            # A stop is under way, or the slow retry owns an unconfirmed one: never
+            # re-arm the inverter's timer or start anything meanwhile.
             return
-        if self.controller.pending_stop is not None:
-            # The slow stop retry owns an unconfirmed stop: never re-arm the
-            # inverter's timer or start anything meanwhile.
+        if controller.session is not None:
+            self._supervise(view, controller.session)
             return
-        if self.controller.session is not None:
-            self._supervise(view, self.controller.session)
+        if controller.starting:
+            return
+        if controller.unsupervised():
+            controller.stop_unsupervised()
             return
         self._check_stopped_flow(view)
         self._clear_stale_refusal(view)
@@ -163,7 +208,11 @@ class ExportMonitorSupervisor:
             self._stop_for(reason, view)
             return
         self._sync_cutoff(view, session)
-        if session.backstop_minutes is not None and backstop_due(session, view.now):
+        if (
+            session.backstop_minutes is not None
+            and backstop_due(session, view.now)
+            and not self.controller.busy
+        ):
             bound = self._timer_bound(view, session)
             action = rearm_action(
                 bound,
@@ -172,7 +221,8 @@ class ExportMonitorSupervisor:
             )
             if action is RearmAction.REARM:
                 self.controller.spawn(
-                    self._async_rearm(view, bound), "export_monitor re-arm"
+                    self.controller.async_rearm(bound, view.now),
+                    "export_monitor re-arm",
                 )
             elif action is RearmAction.STOP:
                 self._stop_for(bound.limit, view)
@@ -214,7 +264,8 @@ class ExportMonitorSupervisor:
         if reason is StopReason.INVERTER_NOT_OBEYING:
             self.controller.not_obeying_at += (view.now,)
             self.controller.set_fault(ErrorState.INVERTER_NOT_OBEYING, {})
-        self.controller.request_stop(reason)
+        # An entity that reads off may be glitching: the off is always sent.
+        self.controller.request_stop(reason, force=True)
 
     def _sync_cutoff(self, view: MonitorView, session: Session) -> None:
         """Write a changed min SOC to the inverter's cutoff, its own floor if HA dies."""
@@ -246,22 +297,6 @@ class ExportMonitorSupervisor:
             self._cutoff_writing = False
         controller.update_session(cutoff_soc=cutoff)
         controller.async_publish()
-
-    async def _async_rearm(self, view: MonitorView, bound: TimerBound) -> None:
-        """Write the inverter-side timer again while the discharge continues."""
-        controller = self.controller
-        async with controller.lock:
-            try:
-                minutes = await controller.async_arm_backstop(bound)
-            except ActuatorError as err:
-                # Without its timer the inverter has no dead-man: stop, and say why.
-                controller.set_fault(
-                    ErrorState(str(err.translation_key)),
-                    dict(err.translation_placeholders or {}),
-                )
-                controller.request_stop(StopReason.CIRCUIT_BREAKER_OPEN)
-                return
-        controller.update_session(backstop_minutes=minutes, backstop_armed_at=view.now)
 
     def _check_obeying(self, view: MonitorView) -> StopReason | None:
         """Return a stop when battery power shows the inverter ignored the start."""
@@ -363,7 +398,7 @@ class ExportMonitorSupervisor:
             )
         )
         # An inverter that ignored a start is retried (each start verified again).
-        if due and controller.fault in _RETRIED_FAULTS:
+        if due and controller.fault in _RETRIED_FAULTS and not controller.closing:
             controller.spawn(self._async_auto_start(), "export_monitor auto start")
 
     async def _async_auto_start(self) -> None:
@@ -466,5 +501,6 @@ _DATA_FAULTS: Final = frozenset(
         ErrorState.COUNTER_NOT_RESET,
         ErrorState.IMPLAUSIBLE_COUNTER,
         ErrorState.SOURCE_MISSING,
+        ErrorState.INTERNAL_ERROR,
     }
 )

@@ -40,6 +40,8 @@ FAULTS = (
     ErrorState.DISCHARGE_START_FAILED,
     ErrorState.DISCHARGE_STOP_FAILED,
     ErrorState.INVERTER_NOT_OBEYING,
+    ErrorState.UNEXPECTED_DISCHARGE,
+    ErrorState.INTERNAL_ERROR,
 )
 # Reasons not to start that are not faults: reported as `healthy`.
 CONDITIONS = (ErrorState.SOC_AT_MIN, ErrorState.NO_HEADROOM, ErrorState.OUTSIDE_WINDOW)

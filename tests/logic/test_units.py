@@ -11,7 +11,7 @@ from custom_components.export_monitor.logic.units import (
     unit_scale,
 )
 
-SCALES: dict[str, tuple[str | None, Quantity, float | None]] = {
+SCALES: dict[str, tuple[object, Quantity, float | None]] = {
     "watt": ("W", Quantity.POWER, 0.001),
     "kilowatt": ("kW", Quantity.POWER, 1.0),
     "megawatt": ("MW", Quantity.POWER, 1000.0),
@@ -33,15 +33,16 @@ SCALES: dict[str, tuple[str | None, Quantity, float | None]] = {
     "no_unit_power": (None, Quantity.POWER, None),
     "no_unit_energy": (None, Quantity.ENERGY, None),
     "no_unit_percent": (None, Quantity.PERCENT, None),
+    # Written by REST, MQTT or a script: an attribute may be any type.
+    "number_as_unit": (1, Quantity.ENERGY, None),
+    "list_as_unit": (["kWh"], Quantity.ENERGY, None),
 }
 
 
 @pytest.mark.parametrize(
     ("unit", "quantity", "expected"), list(SCALES.values()), ids=list(SCALES)
 )
-def test_unit_scale(
-    unit: str | None, quantity: Quantity, expected: float | None
-) -> None:
+def test_unit_scale(unit: object, quantity: Quantity, expected: float | None) -> None:
     """Each accepted unit scales to the canonical unit; anything else is refused."""
     assert unit_scale(unit, quantity) == expected
 
@@ -61,7 +62,7 @@ def test_accepted_units(quantity: Quantity, expected: tuple[str, ...]) -> None:
     assert accepted_units(quantity) == expected
 
 
-SETPOINTS: dict[str, tuple[str | None, float | None]] = {
+SETPOINTS: dict[str, tuple[object, float | None]] = {
     "no_unit_means_kw": (None, 1.0),
     "empty_unit_means_kw": ("", 1.0),
     "blank_unit_means_kw": ("  ", 1.0),
@@ -72,12 +73,13 @@ SETPOINTS: dict[str, tuple[str | None, float | None]] = {
     "energy_unit": ("kWh", None),
     "percent": ("%", None),
     "unknown_unit": ("A", None),
+    "number_as_unit": (1000, None),
 }
 
 
 @pytest.mark.parametrize(
     ("unit", "expected"), list(SETPOINTS.values()), ids=list(SETPOINTS)
 )
-def test_setpoint_power_scale(unit: str | None, expected: float | None) -> None:
+def test_setpoint_power_scale(unit: object, expected: float | None) -> None:
     """A power setpoint without a unit is in kW; other units convert or are refused."""
     assert setpoint_power_scale(unit) == expected

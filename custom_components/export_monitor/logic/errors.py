@@ -28,6 +28,8 @@ class ErrorState(StrEnum):
     DISCHARGE_START_FAILED = "discharge_start_failed"
     DISCHARGE_STOP_FAILED = "discharge_stop_failed"
     INVERTER_NOT_OBEYING = "inverter_not_obeying"
+    UNEXPECTED_DISCHARGE = "unexpected_discharge"
+    INTERNAL_ERROR = "internal_error"
 
 
 class SystemHealth(StrEnum):

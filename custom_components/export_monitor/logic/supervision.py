@@ -50,6 +50,10 @@ class StopReason(StrEnum):
     ACTUATOR_UNAVAILABLE = "actuator_unavailable"
     START_FAILED = "start_failed"
     ALLOWANCE_EXCEEDED = "allowance_exceeded"
+    UNEXPECTED_DISCHARGE = "unexpected_discharge"
+    INTERNAL_ERROR = "internal_error"
+    SHUTDOWN = "shutdown"
+    REARM_FAILED = "rearm_failed"
 
 
 # Stops after which no automatic restart happens until the user acts.

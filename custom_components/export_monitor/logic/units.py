@@ -34,9 +34,10 @@ CANONICAL_UNITS: Final[dict[Quantity, str]] = {
 }
 
 
-def unit_scale(unit: str | None, quantity: Quantity) -> float | None:
+def unit_scale(unit: object, quantity: Quantity) -> float | None:
     """Return the factor to the canonical unit, or None when not convertible."""
-    if unit is None:
+    # An attribute written by REST, MQTT or a script may be any type: only text is a unit.
+    if not isinstance(unit, str):
         return None
     return _SCALES[quantity].get(unit.strip())
 
@@ -46,8 +47,8 @@ def accepted_units(quantity: Quantity) -> tuple[str, ...]:
     return tuple(_SCALES[quantity])
 
 
-def setpoint_power_scale(unit: str | None) -> float | None:
+def setpoint_power_scale(unit: object) -> float | None:
     """Return kW per unit of a power setpoint entity; a missing unit means kW."""
-    if unit is None or not unit.strip():
+    if unit is None or (isinstance(unit, str) and not unit.strip()):
         return 1.0
     return unit_scale(unit, Quantity.POWER)
