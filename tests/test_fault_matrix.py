@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 import logging
 import math
@@ -42,9 +42,11 @@ from typing import Any, Final
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -52,6 +54,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.export_monitor import (
     actuator as actuator_module,
     controller as controller_module,
+    coordinator as coordinator_module,
 )
 from custom_components.export_monitor.const import CONF_SAFETY_MARGIN_KWH
 from custom_components.export_monitor.controller import ExportMonitorController
@@ -798,7 +801,116 @@ def event_faults() -> list[Fault]:
     ]
 
 
-FAULTS: Final = (*source_faults(), *control_faults(), *event_faults())
+async def async_enable_glitch(rig: Rig) -> None:
+    """Make the enable entity read off for one poll, then on again (a read error)."""
+    rig.hass.states.async_set(ENABLE, "off")
+    await rig.async_settle()
+    rig.hass.states.async_set(ENABLE, "on")
+    await rig.async_settle()
+
+
+async def async_late_turn_on(rig: Rig) -> None:
+    """Make a start 'fail' (reads back off) and the inverter turn on a step later."""
+    rig.controls.break_entity(ENABLE, Behaviour.WRONG)
+
+    @callback
+    def _async_late(_now: Any) -> None:
+        """Show, at the next poll, that the command was taken after all."""
+        rig.controls.broken.clear()
+        rig.hass.states.async_set(ENABLE, "on")
+
+    async_call_later(rig.hass, METER_STEP, _async_late)
+
+
+async def async_reload_during_start(rig: Rig) -> None:
+    """Reload the entry while a start waits on a slow power write (Modbus)."""
+    rig.controls.break_entity(POWER, Behaviour.HANG)
+    start = rig.hass.async_create_task(async_try_start(rig))
+    await asyncio.sleep(0)
+    assert await rig.hass.config_entries.async_reload(rig.entry.entry_id)
+    rig.controls.broken.clear()
+    await start
+    await rig.async_settle()
+
+
+async def async_home_assistant_stops(rig: Rig) -> None:
+    """Fire Home Assistant's stop event (a restart for an update)."""
+    rig.hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await rig.async_settle()
+
+
+async def async_read_raises(rig: Rig) -> None:
+    """Make building the snapshot raise (a bug, or an attribute nobody expected)."""
+    patch.object(
+        coordinator_module, "build_snapshot", side_effect=RuntimeError("boom")
+    ).start()  # stopped by the stop_patches fixture
+    await rig.async_step()
+
+
+UNEXPECTED: Final = "unexpected_discharge"
+
+
+def supervision_faults() -> list[Fault]:
+    """Return the faults that could leave a discharge with nobody supervising it."""
+    return [
+        Fault(
+            id="enable_glitch",
+            inject=async_enable_glitch,
+            active=Outcome(
+                stops=("switched_off_elsewhere", UNEXPECTED),
+                error_state=UNEXPECTED,
+                notices=frozenset({UNEXPECTED}),
+            ),
+            idle=Outcome(
+                stops=(UNEXPECTED, "headroom_exhausted"),
+                notices=frozenset({UNEXPECTED}),
+            ),
+            summary=f"{ENABLE} reads off for one poll, then on again",
+        ),
+        Fault(
+            id="enable_on_after_failed_start",
+            inject=async_late_turn_on,
+            active=HEADROOM_END,
+            idle=Outcome(
+                stops=(UNEXPECTED,),
+                error_state=UNEXPECTED,
+                notices=frozenset({"discharge_start_failed", UNEXPECTED}),
+                start_error="discharge_start_failed",
+            ),
+            summary=f"a start fails on read-back; {ENABLE} turns on a poll later",
+        ),
+        Fault(
+            id="reload_during_start",
+            inject=async_reload_during_start,
+            active=Outcome(stops=("unload",)),
+            idle=Outcome(stops=("unload", "headroom_exhausted")),
+            summary="the entry reloads while a start waits on a slow power write",
+        ),
+        Fault(
+            id="home_assistant_stops",
+            inject=async_home_assistant_stops,
+            active=Outcome(stops=("shutdown",)),
+            idle=Outcome(start_error="discharge_start_aborted"),
+            summary="Home Assistant stops (EVENT_HOMEASSISTANT_STOP)",
+        ),
+        replace(
+            data_fault(
+                "read_raises",
+                async_read_raises,
+                "internal_error",
+                "reading the sources raises an exception",
+            ),
+            errors_logged=("Reading the sources failed",),
+        ),
+    ]
+
+
+FAULTS: Final = (
+    *source_faults(),
+    *control_faults(),
+    *event_faults(),
+    *supervision_faults(),
+)
 
 
 # -- running a case ----------------------------------------------------------------------
@@ -862,6 +974,13 @@ def quick_actuator_timeouts() -> Generator[None]:
         patch.object(controller_module, "STOP_BACKOFF_SECONDS", 0.0),
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def stop_patches() -> Generator[None]:
+    """Undo the patches an injection started."""
+    yield
+    patch.stopall()
 
 
 @pytest.fixture

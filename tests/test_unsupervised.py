@@ -314,7 +314,7 @@ async def test_home_assistant_stop_stops_the_discharge(
     await async_settle(hass)
     assert hass.states.get(ENABLE).state == "off"
     assert reasons(stopped) == ["shutdown"]
-    assert hass_storage[SESSION_KEY]["data"] == {"session": None}
+    assert hass_storage[SESSION_KEY]["data"]["session"] is None
 
 
 async def test_home_assistant_stop_while_idle_changes_nothing(
@@ -357,15 +357,17 @@ async def test_slow_store_write_does_not_suspend_supervision(
         await gate.wait()
 
     with patch.object(controller._store, "_async_write_data", slow_write):  # noqa: SLF001
-        await hass.services.async_call(DOMAIN, "start_discharge", {}, blocking=True)
-        await async_spin()
-        assert controller.session is not None
-        assert not controller.lock.locked()
-        set_state(hass, EXPORT, "12.5")  # headroom gone
-        await async_spin()
-        assert hass.states.get(ENABLE).state == "off"
-        assert reasons(stopped) == ["headroom_exhausted"]
-        gate.set()
+        try:
+            await hass.services.async_call(DOMAIN, "start_discharge", {}, blocking=True)
+            await async_spin()
+            assert controller.session is not None
+            assert not controller.lock.locked()
+            set_state(hass, EXPORT, "11.45")  # within the stop reserve
+            await async_spin()
+            assert hass.states.get(ENABLE).state == "off"
+            assert reasons(stopped) == ["headroom_exhausted"]
+        finally:
+            gate.set()
         await async_settle(hass)
 
 
@@ -421,7 +423,7 @@ async def test_due_stop_preempts_a_rearm_in_flight(
     assert entered.is_set()
     controller = fake_integration.runtime_data.controller
     assert controller.lock.locked()
-    hass.states.async_set(EXPORT, "12.5", ENERGY_ATTRS)  # headroom gone
+    hass.states.async_set(EXPORT, "11.45", ENERGY_ATTRS)  # within the stop reserve
     await async_settle(hass)
     assert hass.states.get(FAKE_ENABLE).state == "off"
     assert reasons(stopped) == ["headroom_exhausted"]
@@ -531,7 +533,7 @@ async def test_restart_with_a_stored_session_and_missing_source_sends_off(
     assert not await hass.config_entries.async_setup(config_entry.entry_id)
     await async_settle(hass)
     assert [call.data["service"] for call in service_calls] == ["turn_off"]
-    assert hass_storage[SESSION_KEY]["data"] == {"session": None}
+    assert hass_storage[SESSION_KEY]["data"]["session"] is None
 
 
 @pytest.mark.parametrize("options", [FAKES], indirect=True, ids=["fakes"])
