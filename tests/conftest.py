@@ -7,8 +7,10 @@ import os
 from typing import Any, Final
 from unittest.mock import PropertyMock, patch
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import Entity
 from homeassistant.setup import async_setup_component
 from hypothesis import HealthCheck, settings
@@ -215,6 +217,33 @@ async def inverter(hass: HomeAssistant) -> None:
     """Provide healthy sources and the helper-entity inverter."""
     set_sources(hass)
     await async_setup_inverter(hass)
+
+
+def register_unloaded_sources(hass: HomeAssistant, *entity_ids: str) -> None:
+    """Register sources as entities of an integration that is not loaded.
+
+    Call before the sources have a state. Their silence is then staleness, never the
+    quiet of a sensor that writes only on change (logic/freshness.py).
+    """
+    other = MockConfigEntry(domain="meter_cloud", state=ConfigEntryState.NOT_LOADED)
+    other.add_to_hass(hass)
+    registry = er.async_get(hass)
+    for entity_id in entity_ids:
+        domain, _, object_id = entity_id.partition(".")
+        entry = registry.async_get_or_create(
+            domain,
+            "meter_cloud",
+            object_id,
+            suggested_object_id=object_id,
+            config_entry=other,
+        )
+        assert entry.entity_id == entity_id
+
+
+@pytest.fixture
+def unloaded_sources(hass: HomeAssistant) -> None:
+    """Make SOC, PV and export sources of an integration that is not loaded."""
+    register_unloaded_sources(hass, SOC, PV, EXPORT)
 
 
 @pytest.fixture

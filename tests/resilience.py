@@ -119,6 +119,8 @@ class Plant:
     # Some inverters re-arm their timer only when its value changes.
     timer_on_change_only: bool = False
     stop_delay_s: float = 0.0
+    # Meters that write only when their state changes (no re-report of a same value).
+    changes_only: bool = False
     _off_since: datetime | None = None
     _enable_seen: str | None = None
     _day: date | None = None
@@ -203,6 +205,8 @@ class Plant:
             state, attrs = (
                 (value, attributes) if fault is None else fault(value, attributes)
             )
+            if self.changes_only and state == state_of(self.hass, entity_id):
+                continue
             self.hass.states.async_set(entity_id, state, attrs)
 
 

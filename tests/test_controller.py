@@ -150,11 +150,15 @@ async def async_failure(hass: HomeAssistant, service: str, **data: Any) -> str:
 
 async def test_start_refused_on_stale_data(
     hass: HomeAssistant,
+    unloaded_sources: None,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     started: list[Event],
 ) -> None:
-    """Sources older than stale_after_seconds refuse a start and say so at once."""
+    """Sources older than stale_after_seconds refuse a start and say so at once.
+
+    Their integration is not loaded: silence is staleness, not quiet.
+    """
     freezer.tick(timedelta(seconds=31))
     async_fire_time_changed(hass)
     await async_settle(hass)

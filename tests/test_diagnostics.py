@@ -117,5 +117,6 @@ async def test_missing_source(
         "reported_at": None,
         "age_seconds": None,
         "last_reset": None,
+        "quiet": False,
     }
     assert data["health"] == "healthy"

@@ -184,7 +184,12 @@ def stale(entity_id: str) -> Inject:
     """Return an injection silencing a meter until it counts as stale."""
 
     async def _async_inject(rig: Rig) -> None:
-        """Stop the meter reporting and wait past the staleness threshold."""
+        """Re-report once (a meter that re-writes its value), go silent, wait past 30 s."""
+        # A sensor never seen re-writing may write only on change: its silence is then
+        # quiet, not stale, while idle (logic/freshness.py, tests/test_change_only.py).
+        state = rig.hass.states.get(entity_id)
+        assert state is not None
+        rig.hass.states.async_set(entity_id, state.state, state.attributes)
         rig.plant.frozen.add(entity_id)
         await rig.async_run(40)
 

@@ -291,11 +291,15 @@ async def test_health_attributes(
     ) == {"failure_count": 0, "last_failure_time": None, "can_attempt": True}
 
 
-@pytest.mark.usefixtures("init_integration")
+@pytest.mark.usefixtures("unloaded_sources", "init_integration")
 async def test_stale_sources(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Sources silent past the threshold: health says stale, figures that need them go."""
+    """Sources silent past the threshold: health says stale, figures that need them go.
+
+    The sources' integration is not loaded: silence is staleness, not the quiet of a
+    sensor that writes only on change (tests/test_change_only.py).
+    """
     freezer.tick(timedelta(seconds=41))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()

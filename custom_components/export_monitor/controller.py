@@ -41,6 +41,7 @@ from .logic.errors import ErrorState
 from .logic.latency import FlowWatch, reaction_seconds
 from .logic.persist import latency_from_data, session_from_data, session_to_data
 from .logic.plan import DischargePlan, make_plan
+from .logic.readings import reserve_age_seconds
 from .logic.snapshot import Source, battery_discharge_kw, export_power_kw
 from .logic.status import ControllerStatus, MonitorView, is_fault
 from .logic.supervision import (
@@ -314,7 +315,7 @@ class ExportMonitorController:
             export_power_kw(view.snapshot, view.settings),
             self.cadence.rate_kw,
         )
-        age = view.snapshot.readings[Source.EXPORTED_TODAY].age_seconds or 0.0
+        age = reserve_age_seconds(view.snapshot.readings.get(Source.EXPORTED_TODAY))
         headroom = view.snapshot.headroom_kwh or 0.0
         if not self.timer_fits(self._start_bound(view, plan)):
             return False  # the inverter's shortest timer would outlast the headroom
@@ -363,8 +364,7 @@ class ExportMonitorController:
         )
         power = deadman_power_kw(power_kw, estimate, view.settings.inverter_max_kw)
         power += surplus_kw
-        reading = snapshot.readings.get(Source.EXPORTED_TODAY)
-        age = 0.0 if reading is None else reading.age_seconds or 0.0
+        age = reserve_age_seconds(snapshot.readings.get(Source.EXPORTED_TODAY))
         grid = export_power_kw(snapshot, view.settings)
         age = max(age, standing_seconds(self.cadence, view.now, grid))
         return timer_bound(

@@ -8,6 +8,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -16,6 +17,7 @@ from homeassistant.core import (
     HomeAssistant,
     callback,
 )
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import (
     async_track_state_change_event,
     async_track_state_report_event,
@@ -41,6 +43,7 @@ from .logic.breaker import CircuitBreaker
 from .logic.cadence import MeterCadence, cadence_from_data, declared
 from .logic.counters import CounterTrack, track_from_data, track_to_data
 from .logic.errors import ErrorState
+from .logic.freshness import Freshness, distrusted_after
 from .logic.readings import RawState
 from .logic.settings import MonitorSettings, settings_from_options
 from .logic.snapshot import DAILY_COUNTERS, Snapshot, Source, build_snapshot
@@ -93,6 +96,15 @@ def configured_sources(options: Mapping[str, Any]) -> dict[Source, str]:
     }
 
 
+def integration_loaded(hass: HomeAssistant, entity_id: str) -> bool:
+    """Return whether the config entry providing `entity_id` is loaded (True if none)."""
+    entity = er.async_get(hass).async_get(entity_id)
+    if entity is None or entity.config_entry_id is None:
+        return True
+    entry = hass.config_entries.async_get_entry(entity.config_entry_id)
+    return entry is None or entry.state is ConfigEntryState.LOADED
+
+
 def _text(value: Any) -> str | None:
     """Return an attribute as text, None when absent."""
     return None if value is None else str(value)
@@ -120,6 +132,10 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
             hass, COUNTER_STORE_VERSION, counter_store_key(entry.entry_id)
         )
         self._counter_save_pending = False
+        # Sources seen stale: not quiet until they report again (logic/freshness.py).
+        self._distrusted: dict[Source, datetime] = {}
+        # Sources seen re-writing an unchanged value: not change-only sensors.
+        self._re_reporting: set[Source] = set()
         self.cadence: MeterCadence = self._declared(MeterCadence())
         # A first look without the counters' history and without saving: a save
         # pending before async_load_counters would be loaded instead of the store.
@@ -135,6 +151,8 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
         raw: dict[Source, RawState | None] = {}
         for source, entity_id in self.sources.items():
             state = self.hass.states.get(entity_id)
+            if state is not None and state.last_reported > state.last_updated:
+                self._re_reporting.add(source)
             raw[source] = (
                 None
                 if state is None
@@ -152,7 +170,7 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
         now = dt_util.now()
         try:
             snapshot = build_snapshot(
-                self._raw_states(), self.settings, now, self.counters
+                self._raw_states(), self.settings, now, self.counters, self._freshness()
             )
         except Exception:  # noqa: BLE001 - any failure here must fail closed
             if not self._read_failed:
@@ -160,10 +178,27 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
             self._read_failed = True
             return _failed(self.snapshot, now)
         self._read_failed = False
+        self._distrusted = distrusted_after(self._distrusted, snapshot.readings, now)
         if snapshot.counters != self.counters:
             self.counters = snapshot.counters
             self._schedule_counter_save()
         return snapshot
+
+    def _freshness(self) -> Freshness:
+        """Return what the freshness rule needs: the discharge, the meter, the integrations."""
+        return Freshness(
+            discharging_since=self.cadence.session_since,
+            power_kw=self.settings.discharge_power_kw,
+            capacity_kwh=self.settings.battery_capacity_kwh,
+            cadence=self.cadence,
+            distrusted=frozenset(self._distrusted),
+            re_reporting=frozenset(self._re_reporting),
+            not_loaded=frozenset(
+                source
+                for source, entity_id in self.sources.items()
+                if not integration_loaded(self.hass, entity_id)
+            ),
+        )
 
     def _schedule_counter_save(self) -> None:
         """Write the counter history soon, once for a burst of changes."""

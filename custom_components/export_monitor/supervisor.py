@@ -34,7 +34,7 @@ from .logic.latency import (
     observe,
     watch_action,
 )
-from .logic.readings import Reading
+from .logic.readings import Reading, reserve_age_seconds
 from .logic.snapshot import Snapshot, Source, battery_discharge_kw, export_power_kw
 from .logic.status import MonitorView, is_fault
 from .logic.supervision import (
@@ -163,7 +163,7 @@ class ExportMonitorSupervisor:
             headroom_kwh=snapshot.headroom_kwh,
             soc=snapshot.value(Source.SOC),
             exported_today_kwh=snapshot.value(Source.EXPORTED_TODAY),
-            export_age_seconds=None if exported is None else exported.age_seconds,
+            export_age_seconds=reserve_age_seconds(exported),
             grid_export_kw=export_power_kw(snapshot, view.settings),
             breaker_can_attempt=view.action_breaker.can_attempt(view.now),
             in_window=view.in_export_window,

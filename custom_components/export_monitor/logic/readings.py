@@ -45,11 +45,25 @@ class Reading:
     reported_at: datetime | None = None
     age_seconds: float | None = None
     last_reset: datetime | None = None
+    # Older than the staleness limit but accepted: unchanged, from a source that
+    # writes only on change (logic/freshness.py).
+    quiet: bool = False
 
     @property
     def usable(self) -> bool:
         """Return whether the value may be used for decisions."""
         return self.problem is None and self.value is not None
+
+
+def reserve_age_seconds(reading: Reading | None) -> float:
+    """Return the report age the stop reserve must cover (0 for a quiet value).
+
+    A quiet value is unchanged and would have been written had it changed; the
+    time a counter stands still during a discharge is covered by its standing time.
+    """
+    if reading is None or reading.quiet:
+        return 0.0
+    return reading.age_seconds or 0.0
 
 
 _STATE_PROBLEMS = {

@@ -13,6 +13,7 @@ from ..const import DEFAULT_INVERTER_MAX_POWER_KW
 from .allowance import allowance_kwh, headroom_kwh
 from .counters import CounterTrack, track_counter
 from .errors import ErrorState
+from .freshness import Freshness, accept_quiet, quiet_limit_seconds
 from .plan import DischargePlan, make_plan
 from .readings import RawState, Reading, ReadingProblem, parse_reading
 from .settings import MonitorSettings
@@ -172,17 +173,37 @@ def read_sources(
     settings: MonitorSettings,
     now: datetime,
     counters: Mapping[Source, CounterTrack],
+    freshness: Freshness | None = None,
 ) -> tuple[dict[Source, Reading], dict[Source, CounterTrack]]:
-    """Parse every configured source and check the daily counters."""
-    readings: dict[Source, Reading] = {}
-    tracks: dict[Source, CounterTrack] = dict(counters)
-    for source, raw in states.items():
-        reading = parse_reading(
+    """Parse every configured source, accept quiet ones, and check the daily counters.
+
+    Without `freshness` every report older than the staleness limit is stale.
+    """
+    readings: dict[Source, Reading] = {
+        source: parse_reading(
             raw,
             QUANTITIES[source],
             now=now,
             stale_after_seconds=_stale_after(source, settings, now),
         )
+        for source, raw in states.items()
+    }
+    grid = readings.get(Source.GRID_POWER)
+    export_kw = None
+    if grid is not None and grid.usable and grid.value is not None:
+        export_kw = -grid.value if settings.grid_power_export_negative else grid.value
+    tracks: dict[Source, CounterTrack] = dict(counters)
+    for source in REQUIRED_SOURCES:
+        if (reading := readings.get(source)) is None:
+            continue
+        if freshness is not None:
+            reading = accept_quiet(
+                reading,
+                quiet_limit_seconds(source, freshness, export_kw),
+                stale_after_seconds=settings.stale_after_seconds,
+                freshness=freshness,
+                now=now,
+            )
         if source in DAILY_COUNTERS:
             reading, track = track_counter(
                 reading,
@@ -202,9 +223,10 @@ def build_snapshot(
     settings: MonitorSettings,
     now: datetime,
     counters: Mapping[Source, CounterTrack] | None = None,
+    freshness: Freshness | None = None,
 ) -> Snapshot:
     """Read every source at `now` (local time) and derive allowance and plan."""
-    readings, tracks = read_sources(states, settings, now, counters or {})
+    readings, tracks = read_sources(states, settings, now, counters or {}, freshness)
     fault = data_fault(readings)
     snapshot = Snapshot(
         taken_at=now,
