@@ -49,10 +49,10 @@ STOP_FAILED: Final = (
     "30 seconds."
 )
 UNEXPECTED: Final = (
-    "The inverter's forced discharge is on, but the monitor did not start it: "
+    "The inverter's forced discharge was on, but the monitor did not start it: "
     "something else (the inverter's app, a schedule or another automation) "
-    "discharges the battery without supervision. Switch it off at the inverter or "
-    "in its app, and find what turned it on."
+    "discharged the battery without supervision. The monitor switched it off; "
+    "check at the inverter that it stays off, and find what turned it on."
 )
 NOT_OBEYING: Final = (
     "The inverter does not follow the monitor's command: its switch reads as "
@@ -226,3 +226,22 @@ async def test_real_breach_sends_figures(
     await hass.async_block_till_done()
 
     assert messages(sent) == [(TITLE, exceeded_message("11.8", "11.5", "0.3"))]
+
+
+async def test_real_unexpected_discharge(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    sent: list[ServiceCall],
+    tmp_path: Path,
+) -> None:
+    """The enable entity turned on behind the monitor's back reaches the phone."""
+    await async_use_blueprint(hass, tmp_path)
+
+    await hass.services.async_call(
+        "input_boolean", "turn_on", {"entity_id": ENABLE}, blocking=True
+    )
+    await async_settle(hass)
+    await hass.async_block_till_done()
+
+    assert hass.states.get(ENABLE).state == "off"
+    assert messages(sent) == [(TITLE, UNEXPECTED)]
