@@ -26,6 +26,7 @@ from .const import LOGGER, SUPERVISION_INTERVAL
 from .controller import SETPOINT_TOLERANCE, ExportMonitorController, StartRequest
 from .logic.deadman import RearmAction, TimerBound, deadman_power_kw, rearm_action
 from .logic.errors import ErrorState
+from .logic.lag import ExportIntegral, follow_export, lagged_headroom
 from .logic.latency import (
     WatchAction,
     flow_lost_too_long,
@@ -69,6 +70,8 @@ class ExportMonitorSupervisor:
         self.coordinator = controller.coordinator
         self._fault_since: tuple[ErrorState, datetime] | None = None
         self._cutoff_writing = False
+        # Grid export integrated since the running discharge started (logic/lag.py).
+        self._integral: ExportIntegral | None = None
 
     @callback
     def async_start(self) -> None:
@@ -103,14 +106,34 @@ class ExportMonitorSupervisor:
 
     @callback
     def _async_on_snapshot(self, snapshot: Snapshot) -> None:
-        """Learn the meter cadence, then evaluate."""
+        """Learn the meter cadence and lag, then evaluate."""
+        self._follow_meter(snapshot)
+        self.async_evaluate()
+
+    def _follow_meter(self, snapshot: Snapshot) -> None:
+        """Integrate grid export during a discharge; learn the counter's cadence and lag."""
+        controller = self.controller
+        session = controller.session
+        self._integral = follow_export(
+            self._integral,
+            None if session is None else session.started_at,
+            0.0 if session is None else session.start_exported_kwh,
+            snapshot.taken_at,
+            export_power_kw(snapshot, self.coordinator.settings),
+        )
         reading = snapshot.readings.get(Source.EXPORTED_TODAY)
         value = snapshot.value(Source.EXPORTED_TODAY)
-        if value is not None and reading is not None and reading.reported_at:
-            self.controller.cadence = self.controller.cadence.observe(
-                value, reading.reported_at
-            )
-        self.async_evaluate()
+        if value is None or reading is None or not reading.reported_at:
+            return
+        before = controller.cadence
+        cadence = before.observe(value, reading.reported_at)
+        if (
+            self._integral is not None
+            and cadence.last_change_at != before.last_change_at
+        ):
+            lag = self._integral.lag_seconds(value, snapshot.taken_at)
+            cadence = cadence.learn_lag(lag)
+        controller.cadence = cadence
 
     @callback
     def async_evaluate(self) -> None:
@@ -160,7 +183,11 @@ class ExportMonitorSupervisor:
         return SupervisionInputs(
             now=view.now,
             safe=snapshot.safe,
-            headroom_kwh=snapshot.headroom_kwh,
+            headroom_kwh=lagged_headroom(
+                snapshot.headroom_kwh,
+                snapshot.value(Source.EXPORTED_TODAY),
+                self._integral,
+            ),
             soc=snapshot.value(Source.SOC),
             exported_today_kwh=snapshot.value(Source.EXPORTED_TODAY),
             export_age_seconds=reserve_age_seconds(exported),

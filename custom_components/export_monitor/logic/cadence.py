@@ -41,6 +41,19 @@ class MeterCadence:
     declared_interval_s: float | None = None
     declared_resolution_kwh: float | None = None
     delay_s: float = 0.0
+    # How far the counter was seen behind the integrated grid power (logic/lag.py).
+    lags: tuple[float, ...] = ()
+
+    @property
+    def lag_seconds(self) -> float:
+        """Return how late a value may arrive: the declared delay or the worst lag seen."""
+        return max(self.delay_s, *self.lags) if self.lags else self.delay_s
+
+    def learn_lag(self, seconds: float | None) -> MeterCadence:
+        """Return the cadence with one more lag seen (None: nothing learned)."""
+        if seconds is None:
+            return self
+        return replace(self, lags=(*self.lags, seconds)[-CADENCE_SAMPLES:])
 
     @property
     def interval_seconds(self) -> float:
@@ -128,6 +141,7 @@ class MeterCadence:
             "last_change_at": None if changed is None else changed.isoformat(),
             "intervals": list(self.intervals),
             "resolution_kwh": self.resolution_kwh,
+            "lags": list(self.lags),
         }
 
 
@@ -148,6 +162,7 @@ def cadence_from_data(data: Any) -> MeterCadence:
                 -CADENCE_SAMPLES:
             ],
             resolution_kwh=float(data.get("resolution_kwh", 0.0)),
+            lags=tuple(float(s) for s in data.get("lags", ()))[-CADENCE_SAMPLES:],
         )
     except (TypeError, ValueError):
         return MeterCadence()

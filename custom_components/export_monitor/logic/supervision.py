@@ -123,13 +123,13 @@ def reserve_kwh(
     """Return the energy that may leave before a stop decided now takes effect.
 
     reserve = power_kw x horizon / 3600 + one counter step (cadence.step_kwh), where
-    horizon = max(meter interval, export_age_seconds) + reaction_seconds + the meter's
-    declared delay. Pass as export_age_seconds the larger of the export value's report
+    horizon = max(meter interval, export_age_seconds) + reaction_seconds + how late
+    the meter's values arrive (the declared delay or the worst lag learned, logic/lag.py). Pass as export_age_seconds the larger of the export value's report
     age and the time it has stood still during the discharge (cadence.since_change);
     reaction_seconds is the stop latency.
     """
     horizon = max(cadence.interval_seconds, export_age_seconds)
-    horizon += reaction_seconds + cadence.delay_s
+    horizon += reaction_seconds + cadence.lag_seconds
     return power_kw * horizon / 3600.0 + cadence.step_kwh
 
 

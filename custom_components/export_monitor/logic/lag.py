@@ -1,0 +1,116 @@
+"""Delayed meters: export integrated from grid power, and how far the counter lags it.
+
+With a grid power sensor the export of a running discharge is estimated as the larger of
+the export counter and (the counter when the discharge started + the export power
+integrated since, each interval at the larger of its two samples). When the counter
+changes, the time since the integral reached that value is the counter's lag; the
+largest recent lag is learned (persisted with the meter cadence) and widens the stop
+reserve, so a value that arrives minutes late under a fresh timestamp is covered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+# Integral samples kept: enough to find a lag of this many seconds.
+MAX_LAG_SECONDS: Final = 1800.0
+
+
+def _seconds(start: datetime, end: datetime) -> float:
+    """Return the real seconds from `start` to `end` (across clock changes)."""
+    return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportIntegral:
+    """Export since the discharge started, integrated from grid power samples."""
+
+    started_at: datetime
+    start_counter_kwh: float
+    integrated_kwh: float = 0.0
+    last_at: datetime | None = None
+    last_kw: float = 0.0
+    # (moment, integrated kWh): when the integral reached what.
+    track: tuple[tuple[datetime, float], ...] = ()
+
+    @property
+    def estimate_kwh(self) -> float:
+        """Return the export today the integral implies."""
+        return self.start_counter_kwh + self.integrated_kwh
+
+    def sample(self, at: datetime, export_kw: float) -> ExportIntegral:
+        """Return the integral after a grid power sample (export positive) at `at`."""
+        kw = max(0.0, export_kw)
+        if self.last_at is None:
+            return replace(self, last_at=at, last_kw=kw, track=((at, 0.0),))
+        seconds = _seconds(self.last_at, at)
+        if seconds <= 0:
+            return replace(self, last_kw=max(self.last_kw, kw))
+        energy = self.integrated_kwh + max(self.last_kw, kw) * seconds / 3600.0
+        track = tuple(
+            (moment, kwh)
+            for moment, kwh in self.track
+            if _seconds(moment, at) <= MAX_LAG_SECONDS
+        )
+        return replace(
+            self,
+            integrated_kwh=energy,
+            last_at=at,
+            last_kw=kw,
+            track=(*track, (at, energy)),
+        )
+
+    def lag_seconds(self, counter_kwh: float, at: datetime) -> float | None:
+        """Return how long ago the integral reached the counter's value; None if never."""
+        target = counter_kwh - self.start_counter_kwh
+        if target <= 0:
+            return None
+        previous: tuple[datetime, float] | None = None
+        for sample in self.track:
+            if sample[1] >= target:
+                reached = (
+                    sample[0]
+                    if previous is None
+                    else _crossing(previous, sample, target)
+                )
+                return max(0.0, _seconds(reached, at))
+            previous = sample
+        return None
+
+
+def _crossing(
+    before: tuple[datetime, float], after: tuple[datetime, float], target: float
+) -> datetime:
+    """Return when the integral reached `target` between two samples (linear)."""
+    share = (target - before[1]) / (after[1] - before[1])
+    return before[0] + timedelta(seconds=share * _seconds(before[0], after[0]))
+
+
+def follow_export(
+    integral: ExportIntegral | None,
+    started_at: datetime | None,
+    start_counter_kwh: float,
+    now: datetime,
+    export_kw: float | None,
+) -> ExportIntegral | None:
+    """Return the integral of the running discharge after a look at grid power."""
+    if started_at is None:
+        return None
+    if integral is None or integral.started_at != started_at:
+        integral = ExportIntegral(
+            started_at=started_at, start_counter_kwh=start_counter_kwh
+        )
+    return integral if export_kw is None else integral.sample(now, export_kw)
+
+
+def lagged_headroom(
+    headroom_kwh: float | None,
+    counter_kwh: float | None,
+    integral: ExportIntegral | None,
+) -> float | None:
+    """Return the headroom less what the integral shows beyond the counter."""
+    if headroom_kwh is None or counter_kwh is None or integral is None:
+        return headroom_kwh
+    return headroom_kwh - max(0.0, integral.estimate_kwh - counter_kwh)

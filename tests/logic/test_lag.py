@@ -1,0 +1,113 @@
+"""Tests of the export integrated from grid power and the counter's learned lag."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from custom_components.export_monitor.logic.cadence import (
+    MeterCadence,
+    cadence_from_data,
+)
+from custom_components.export_monitor.logic.lag import (
+    MAX_LAG_SECONDS,
+    ExportIntegral,
+    follow_export,
+    lagged_headroom,
+)
+from custom_components.export_monitor.logic.supervision import reserve_kwh
+
+from .common import NOW
+
+START = NOW - timedelta(hours=1)
+
+
+def _at(seconds: float) -> timedelta:
+    """Return a time offset of `seconds`."""
+    return timedelta(seconds=seconds)
+
+
+def _integral(*samples: tuple[float, float]) -> ExportIntegral:
+    """Return an integral from 10.0 kWh fed (seconds after START, export kW) samples."""
+    integral = ExportIntegral(started_at=START, start_counter_kwh=10.0)
+    for seconds, kw in samples:
+        integral = integral.sample(START + _at(seconds), kw)
+    return integral
+
+
+def test_integral_takes_the_larger_sample_of_each_interval() -> None:
+    """Each interval counts at the larger of its two samples; import counts as none."""
+    integral = _integral((0, 3.0), (60, 1.0), (120, -2.0), (180, 6.0))
+    assert integral.integrated_kwh == pytest.approx((3.0 + 1.0 + 6.0) / 60.0)
+    assert integral.estimate_kwh == pytest.approx(10.0 + 10.0 / 60.0)
+
+
+def test_a_sample_at_the_same_moment_raises_the_power() -> None:
+    """Two samples at one moment: no energy, the larger power carries on."""
+    integral = _integral((0, 1.0), (0, 3.0), (60, 0.0))
+    assert integral.integrated_kwh == pytest.approx(3.0 / 60.0)
+
+
+def test_old_samples_are_dropped() -> None:
+    """Only samples within the longest lag looked for are kept."""
+    integral = _integral((0, 3.0), (MAX_LAG_SECONDS + 60, 3.0))
+    assert len(integral.track) == 1
+
+
+def test_lag_is_the_time_since_the_integral_reached_the_value() -> None:
+    """3 kW from START: 0.1 kWh is reached at 120 s; seen at 420 s it lags 300 s."""
+    integral = _integral((0, 3.0), (60, 3.0), (180, 3.0), (420, 3.0))
+    assert integral.lag_seconds(10.1, START + _at(420)) == pytest.approx(300.0)
+    assert integral.lag_seconds(10.05, START + _at(420)) == pytest.approx(360.0)
+    # The first kept sample already beyond the value: reached no later than that.
+    late = MAX_LAG_SECONDS + 60
+    trimmed = _integral((0, 3.0), (late, 3.0))
+    assert trimmed.lag_seconds(10.01, START + _at(late + 30)) == pytest.approx(30.0)
+
+
+@pytest.mark.parametrize("counter", [9.0, 10.0, 11.0], ids=["below", "at", "ahead"])
+def test_no_lag_when_the_integral_never_reached_the_value(counter: float) -> None:
+    """A counter at or below the start, or ahead of the integral, shows no lag."""
+    integral = _integral((0, 3.0), (60, 3.0))
+    assert integral.lag_seconds(counter, START + _at(60)) is None
+
+
+def test_follow_export() -> None:
+    """Idle has no integral; a new discharge starts a new one; no power, no sample."""
+    assert follow_export(None, None, 1.0, NOW, 3.0) is None
+    first = follow_export(None, START, 1.0, NOW, None)
+    assert first == ExportIntegral(started_at=START, start_counter_kwh=1.0)
+    sampled = follow_export(first, START, 5.0, NOW, 3.0)
+    assert sampled is not None
+    assert (sampled.start_counter_kwh, sampled.last_at) == (1.0, NOW)
+    restarted = follow_export(sampled, NOW, 2.0, NOW, None)
+    assert restarted == ExportIntegral(started_at=NOW, start_counter_kwh=2.0)
+
+
+def test_lagged_headroom() -> None:
+    """The headroom shrinks by what the integral shows beyond the counter."""
+    integral = _integral((0, 6.0), (600, 6.0))  # 1 kWh since START
+    assert lagged_headroom(2.0, 10.4, integral) == pytest.approx(1.4)
+    assert lagged_headroom(2.0, 11.5, integral) == pytest.approx(2.0)
+    assert lagged_headroom(None, 10.4, integral) is None
+    assert lagged_headroom(2.0, None, integral) == 2.0
+    assert lagged_headroom(2.0, 10.4, None) == 2.0
+
+
+def test_cadence_learns_and_keeps_the_worst_recent_lag() -> None:
+    """The reserve covers the declared delay or the worst of the recent lags."""
+    cadence = MeterCadence(delay_s=60.0)
+    assert cadence.lag_seconds == 60.0
+    assert cadence.learn_lag(None) is cadence
+    learned = cadence.learn_lag(300.0).learn_lag(20.0)
+    assert learned.lag_seconds == 300.0
+    for _ in range(6):
+        learned = learned.learn_lag(10.0)
+    assert learned.lag_seconds == 60.0  # old lags age out; the declaration stays
+    stored = cadence_from_data(cadence.learn_lag(250.0).to_data())
+    assert stored.lags == (250.0,)
+    # 3 kW over the 300 s interval + 10 s + 250 s late + one 0.1 kWh step.
+    assert reserve_kwh(3.0, stored, 0.0, 10.0) == pytest.approx(
+        3.0 * 560.0 / 3600.0 + 0.1
+    )

@@ -1,0 +1,111 @@
+"""Delayed meters: export values that arrive minutes late under a fresh timestamp.
+
+With a grid power sensor the export of a discharge is the larger of the counter and the
+counter at the start plus the integrated export power, and the counter's lag is learned
+into the reserve (logic/lag.py). Without one, the declared delay is in the reserve
+(bench.md section 6, scenario adv_delayed_export).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.export_monitor.const import (
+    CONF_EXPORT_METER_DELAY_SECONDS,
+    CONF_GRID_POWER_ENTITY,
+)
+from tests.conftest import EXPORT, base_options
+from tests.discharge import async_call
+from tests.resilience import Publish, Rig, async_heal, async_setup_rig
+
+pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00+01:00")
+
+
+@pytest.fixture
+def options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Return the entry options, changed by an indirect parameter."""
+    return {**base_options(), **getattr(request, "param", {})}
+
+
+def delayed_meter(delay_s: float) -> Publish:
+    """Return a counter that shows the value of `delay_s` ago under a fresh timestamp."""
+    history: deque[tuple[datetime, str]] = deque()
+
+    def publish(value: str, attributes: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        now = dt_util.utcnow()
+        history.append((now, value))
+        while len(history) > 1 and (now - history[1][0]).total_seconds() >= delay_s:
+            history.popleft()
+        return history[0][1], attributes
+
+    return publish
+
+
+async def _run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    delay_s: float,
+) -> Rig:
+    """Run a 3 kW discharge into 2 kWh of headroom with a delayed export counter."""
+    rig = await async_setup_rig(hass, freezer, entry, pv_kwh=4.1, export_kwh=1.6)
+    rig.plant.faults[EXPORT] = delayed_meter(delay_s)
+    await rig.async_run(60)
+    await async_call(hass, "start_discharge", power_kw=3.0)
+    await rig.async_run(3600)
+    return rig
+
+
+@pytest.mark.parametrize("delay_s", [120.0, 300.0])
+async def test_delayed_counter_with_grid_sensor(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    delay_s: float,
+) -> None:
+    """Values minutes late: the integrated grid power bounds export; 0.000 kWh over."""
+    rig = await _run(hass, freezer, config_entry, delay_s)
+    assert rig.plant.breach_kwh == pytest.approx(0.0, abs=1e-9)
+    assert rig.reasons[0] == "headroom_exhausted"
+    assert rig.plant.export_kwh > 1.6 + 1.2  # most of the 2 kWh of headroom
+    # The lag was learned into the reserve, and is kept with the cadence.
+    cadence = config_entry.runtime_data.controller.cadence
+    assert cadence.lag_seconds >= delay_s - 20
+    assert cadence.to_data()["lags"]
+    await async_heal(rig)
+
+
+NO_GRID = {CONF_GRID_POWER_ENTITY: None}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {**NO_GRID, CONF_EXPORT_METER_DELAY_SECONDS: 120},
+        {**NO_GRID, CONF_EXPORT_METER_DELAY_SECONDS: 300},
+    ],
+    indirect=True,
+    ids=["declared_120", "declared_300"],
+)
+async def test_delayed_counter_without_grid_sensor_declared(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """No grid sensor, the delay declared: the reserve covers it; 0.000 kWh over."""
+    rig = await _run(
+        hass, freezer, config_entry, float(options[CONF_EXPORT_METER_DELAY_SECONDS])
+    )
+    assert rig.plant.breach_kwh == pytest.approx(0.0, abs=1e-9)
+    assert rig.reasons[0] == "headroom_exhausted"
+    assert rig.plant.export_kwh > 1.6 + 0.8
+    await async_heal(rig)
