@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -208,6 +209,34 @@ class Plant:
             if self.changes_only and state == state_of(self.hass, entity_id):
                 continue
             self.hass.states.async_set(entity_id, state, attrs)
+
+
+def delayed_meter(delay_s: float) -> Publish:
+    """Return a meter that shows the value of `delay_s` ago under a fresh timestamp."""
+    history: deque[tuple[datetime, str]] = deque()
+
+    def publish(value: str, attributes: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        now = dt_util.utcnow()
+        history.append((now, value))
+        while len(history) > 1 and (now - history[1][0]).total_seconds() >= delay_s:
+            history.popleft()
+        return history[0][1], attributes
+
+    return publish
+
+
+def coarse_slow_meter(step_kwh: float, every_s: float) -> Publish:
+    """Return a counter in `step_kwh` steps (truncated) that changes every `every_s`."""
+    held: dict[str, Any] = {}
+
+    def publish(value: str, attributes: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        now = dt_util.utcnow()
+        if "at" not in held or (now - held["at"]).total_seconds() >= every_s:
+            shown = math.floor(float(value) / step_kwh + 1e-9) * step_kwh
+            held["value"], held["at"] = f"{shown:.3f}", now
+        return held["value"], attributes
+
+    return publish
 
 
 def _number(hass: HomeAssistant, entity_id: str) -> float | None:

@@ -8,13 +8,10 @@ into the reserve (logic/lag.py). Without one, the declared delay is in the reser
 
 from __future__ import annotations
 
-from collections import deque
-from datetime import datetime
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -24,7 +21,7 @@ from custom_components.export_monitor.const import (
 )
 from tests.conftest import EXPORT, base_options
 from tests.discharge import async_call
-from tests.resilience import Publish, Rig, async_heal, async_setup_rig
+from tests.resilience import Rig, async_heal, async_setup_rig, delayed_meter
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00+01:00")
 
@@ -33,20 +30,6 @@ pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00+01:00")
 def options(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Return the entry options, changed by an indirect parameter."""
     return {**base_options(), **getattr(request, "param", {})}
-
-
-def delayed_meter(delay_s: float) -> Publish:
-    """Return a counter that shows the value of `delay_s` ago under a fresh timestamp."""
-    history: deque[tuple[datetime, str]] = deque()
-
-    def publish(value: str, attributes: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        now = dt_util.utcnow()
-        history.append((now, value))
-        while len(history) > 1 and (now - history[1][0]).total_seconds() >= delay_s:
-            history.popleft()
-        return history[0][1], attributes
-
-    return publish
 
 
 async def _run(

@@ -77,6 +77,8 @@ from tests.resilience import (
     Rig,
     async_heal,
     async_setup_rig,
+    coarse_slow_meter,
+    delayed_meter,
     state_of,
 )
 
@@ -150,6 +152,16 @@ def publish_as(entity_id: str, publish: Publish) -> Inject:
     return _async_inject
 
 
+def publish_fresh(entity_id: str, make: Callable[[], Publish]) -> Inject:
+    """Return an injection like `publish_as`, with a meter made anew for each run."""
+
+    async def _async_inject(rig: Rig) -> None:
+        """Make the meter, break the sensor with it, and let it report once."""
+        await publish_as(entity_id, make())(rig)
+
+    return _async_inject
+
+
 def reporting(state: str) -> Publish:
     """Return a meter fault that reports `state` instead of the value."""
     return lambda _value, attributes: (state, attributes)
@@ -178,6 +190,25 @@ def held_value() -> Publish:
 def bad_unit(value: str, attributes: dict[str, Any]) -> tuple[str, Any]:
     """Report an energy counter in a unit that is not energy."""
     return value, {**attributes, "unit_of_measurement": "kW"}
+
+
+def yesterday_after_gap(hours: float) -> Inject:
+    """Return an injection: HA is away `hours`, the counters return with yesterday's totals.
+
+    As a cloud integration that has not reset them yet would report them.
+    """
+
+    async def _async_inject(rig: Rig) -> None:
+        """Hold the day's totals, jump the clock into the next day, report them again."""
+        plant = rig.plant
+        totals = {PV: f"{plant.pv_kwh:.3f}", EXPORT: f"{plant.export_kwh:.3f}"}
+        for entity_id, total in totals.items():
+            plant.faults[entity_id] = reporting(total)
+        plant.running = False  # the inverter's own timer ended the discharge meanwhile
+        rig.freezer.tick(timedelta(hours=hours))
+        await rig.async_step()
+
+    return _async_inject
 
 
 def stale(entity_id: str) -> Inject:
@@ -910,8 +941,53 @@ def supervision_faults() -> list[Fault]:
     ]
 
 
+def meter_faults() -> list[Fault]:
+    """Return the faults of real export and PV meters: coarse, slow, late, jumping, old."""
+    return [
+        Fault(
+            id="export_coarse_slow",
+            inject=publish_fresh(EXPORT, lambda: coarse_slow_meter(0.1, 300.0)),
+            active=HEADROOM_END,
+            idle=HEADROOM_END,
+            # A whole number of steps, so the coarse counter does not start below it.
+            site={"export_kwh": 3.4},
+            summary="the export counter counts in 0.1 kWh steps, changed every 300 s",
+        ),
+        Fault(
+            id="export_late_300s",
+            inject=publish_fresh(EXPORT, lambda: delayed_meter(300.0)),
+            active=HEADROOM_END,
+            idle=HEADROOM_END,
+            summary="the export counter's values arrive 300 s late, freshly stamped",
+        ),
+        Fault(
+            id="export_jump_up",
+            inject=publish_as(EXPORT, jumped_up),
+            # The higher value is believed: the breach detector stops and reports it.
+            active=Outcome(
+                stops=("allowance_exceeded",),
+                error_state="implausible_counter",
+                notices=frozenset({"allowance_exceeded", "implausible_counter"}),
+            ),
+            idle=Outcome(
+                error_state="implausible_counter",
+                notices=frozenset({"allowance_exceeded", "implausible_counter"}),
+                start_error="start_blocked_implausible_counter",
+            ),
+            summary="export counter jumps up 30 kWh (faster than the site can export)",
+        ),
+        data_fault(
+            "yesterday_totals_after_gap",
+            yesterday_after_gap(21.0),
+            "counter_not_reset",
+            "after 21 h away the counters report yesterday's totals",
+        ),
+    ]
+
+
 FAULTS: Final = (
     *source_faults(),
+    *meter_faults(),
     *control_faults(),
     *event_faults(),
     *supervision_faults(),
