@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from time import monotonic
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -136,6 +137,8 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
         self._distrusted: dict[Source, datetime] = {}
         # Sources seen re-writing an unchanged value: not change-only sensors.
         self._re_reporting: set[Source] = set()
+        # Each source's last report and the monotonic time it was first seen (#17).
+        self._received: dict[Source, tuple[datetime, float]] = {}
         self.cadence: MeterCadence = self._declared(MeterCadence())
         # A first look without the counters' history and without saving: a save
         # pending before async_load_counters would be loaded instead of the store.
@@ -161,9 +164,25 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
                     unit=state.attributes.get("unit_of_measurement"),
                     reported_at=state.last_reported,
                     last_reset=_text(state.attributes.get("last_reset")),
+                    received_age_seconds=self._received_age(
+                        source, state.last_reported
+                    ),
                 )
             )
         return raw
+
+    def _received_age(self, source: Source, reported_at: datetime) -> float:
+        """Return the monotonic seconds since this report was first seen.
+
+        A wall clock stepped back would make every report look new; the monotonic
+        clock does not step. Each report is read as it arrives (state events).
+        """
+        now = monotonic()
+        seen = self._received.get(source)
+        if seen is None or seen[0] != reported_at:
+            self._received[source] = (reported_at, now)
+            return 0.0
+        return now - seen[1]
 
     def _read(self) -> Snapshot:
         """Build a snapshot from the current states; persist changed counter tracks."""

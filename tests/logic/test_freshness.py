@@ -14,12 +14,15 @@ from custom_components.export_monitor.logic.freshness import (
     quiet_limit_seconds,
 )
 from custom_components.export_monitor.logic.readings import (
+    RawState,
     Reading,
     ReadingProblem,
+    parse_reading,
     reserve_age_seconds,
 )
 from custom_components.export_monitor.logic.settings import settings_from_options
 from custom_components.export_monitor.logic.snapshot import Source, build_snapshot
+from custom_components.export_monitor.logic.units import Quantity
 
 from .common import NOW, raw
 
@@ -174,3 +177,15 @@ def test_snapshot_of_quiet_sources(freshness: Freshness | None, safe: bool) -> N
     assert snapshot.safe is safe
     assert (snapshot.plan is not None) is safe
     assert snapshot.readings[Source.SOC].quiet is safe
+
+
+def test_a_report_from_the_future_is_as_old_as_received() -> None:
+    """After a backward clock step the monotonic age since receipt still counts."""
+    future = RawState(
+        state="80",
+        unit="%",
+        reported_at=NOW + timedelta(hours=1),
+        received_age_seconds=45.0,
+    )
+    reading = parse_reading(future, Quantity.PERCENT, now=NOW, stale_after_seconds=30)
+    assert (reading.problem, reading.age_seconds) == (ReadingProblem.STALE, 45.0)

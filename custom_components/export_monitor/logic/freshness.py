@@ -104,11 +104,13 @@ def accept_quiet(
     if reading.problem is not ReadingProblem.STALE or reading.reported_at is None:
         return reading
     if limit_seconds is not None:
-        anchor = reading.reported_at
+        # The report's age (the larger of wall and monotonic), or the time since the
+        # discharge started when that is shorter.
+        elapsed = reading.age_seconds or 0.0
         since = freshness.discharging_since
-        if since is not None and _seconds(anchor, since) > 0:
-            anchor = since
-        if _seconds(anchor, now) > max(stale_after_seconds, limit_seconds):
+        if since is not None and _seconds(reading.reported_at, since) > 0:
+            elapsed = min(elapsed, _seconds(since, now))
+        if elapsed > max(stale_after_seconds, limit_seconds):
             return reading
     return replace(reading, problem=None, quiet=True)
 

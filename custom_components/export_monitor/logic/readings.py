@@ -34,6 +34,9 @@ class RawState:
     unit: str | None
     reported_at: datetime
     last_reset: str | None = None
+    # Monotonic seconds since the report was received: a backward step of the wall
+    # clock cannot make it look new (the larger of both ages counts).
+    received_age_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,7 +120,7 @@ def parse_reading(
     """Parse one source state into a canonical reading or a problem."""
     if raw is None:
         return Reading(value=None, problem=ReadingProblem.MISSING)
-    age = age_seconds(raw.reported_at, now)
+    age = max(age_seconds(raw.reported_at, now), raw.received_age_seconds)
     parsed = parse_number(raw.state)
     if isinstance(parsed, ReadingProblem):
         return _faulty(raw, parsed, age)
