@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -29,7 +29,20 @@ from custom_components.export_monitor.const import (
     DEFAULT_TITLE,
     DOMAIN,
 )
-from tests.conftest import async_setup_inverter, base_options, set_sources
+from tests.conftest import (
+    BATTERY,
+    CUTOFF,
+    DURATION,
+    ENABLE,
+    EXPORT,
+    GRID,
+    POWER,
+    PV,
+    SOC,
+    async_setup_inverter,
+    base_options,
+    set_sources,
+)
 from tests.discharge import (
     FAKE_CUTOFF,
     FAKE_DURATION,
@@ -220,6 +233,69 @@ async def test_migrate_entry(
     assert entry.state is state
     assert (entry.version, entry.minor_version) == (version, minor_version)
     assert entry.options == base_options()
+
+
+# An entry as version 0.1.0 stored it: 1.1, and only the option keys of the contract (with
+# values other than the defaults), spelled out so a renamed constant cannot hide a break.
+ENTRY_OPTIONS_0_1_0: Final = {
+    "soc_entity": SOC,
+    "pv_energy_today_entity": PV,
+    "export_energy_today_entity": EXPORT,
+    "grid_power_entity": GRID,
+    "grid_power_export_negative": True,
+    "battery_power_entity": BATTERY,
+    "battery_power_discharge_positive": True,
+    "discharge_switch_entity": ENABLE,
+    "discharge_power_entity": POWER,
+    "cutoff_soc_entity": CUTOFF,
+    "discharge_duration_entity": DURATION,
+    "safety_margin_kwh": 0.7,
+    "min_soc": 25.0,
+    "discharge_power_kw": 2.5,
+    "daily_export_cap_kwh": 12.0,
+    "forecast_credit": False,
+    "forecast_confidence": 0.8,
+    "battery_capacity_kwh": 13.5,
+    "stale_after_seconds": 45,
+    "export_window_start": "16:00:00",
+    "export_window_end": "19:00:00",
+    "auto_discharge": False,
+}
+
+
+@pytest.mark.usefixtures("inverter")
+async def test_entry_written_by_0_1_0_keeps_working(hass: HomeAssistant) -> None:
+    """A 1.1 entry with only the original keys loads untouched and keeps its settings."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=DEFAULT_TITLE,
+        options=ENTRY_OPTIONS_0_1_0,
+        version=1,
+        minor_version=1,
+    )
+    entry.add_to_hass(hass)
+
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry.version, entry.minor_version) == (1, 1)
+    assert entry.options == ENTRY_OPTIONS_0_1_0
+    assert {
+        entity_id: hass.states.get(entity_id).state
+        for entity_id in (
+            "number.export_monitor_min_soc",
+            "number.export_monitor_safety_margin",
+            "number.export_monitor_discharge_power",
+            "switch.export_monitor_auto_discharge",
+        )
+    } == {
+        "number.export_monitor_min_soc": "25.0",
+        "number.export_monitor_safety_margin": "0.7",
+        "number.export_monitor_discharge_power": "2.5",
+        "switch.export_monitor_auto_discharge": "off",
+    }
+    assert hass.states.get("sensor.export_monitor_system_health").state == "healthy"
 
 
 async def test_service_device(

@@ -71,7 +71,7 @@ def test_manifest_keys_known_to_home_assistant() -> None:
         pytest.param("iot_class", "calculated", id="iot_class"),
         pytest.param("issue_tracker", f"{REPO_URL}/issues", id="issue_tracker"),
         pytest.param("requirements", [], id="requirements"),
-        pytest.param("version", "0.1.0", id="version"),
+        pytest.param("version", "0.2.0", id="version"),
     ],
 )
 def test_manifest_value(key: str, expected: object) -> None:
