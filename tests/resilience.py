@@ -122,6 +122,8 @@ class Plant:
     stop_delay_s: float = 0.0
     # Meters that write only when their state changes (no re-report of a same value).
     changes_only: bool = False
+    # An inverter that ignores the power setpoint and discharges at this power instead.
+    actual_power_kw: float | None = None
     _off_since: datetime | None = None
     _enable_seen: str | None = None
     _day: date | None = None
@@ -140,6 +142,8 @@ class Plant:
         power = _number(self.hass, POWER)
         if power is not None:
             self.power_kw = power
+        if self.actual_power_kw is not None:
+            self.power_kw = self.actual_power_kw
         self.timer_ends = self._timer_end() or self.timer_ends
 
     def _stops_late(self, enable: str) -> bool:
