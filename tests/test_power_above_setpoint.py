@@ -43,8 +43,20 @@ def options(request: pytest.FixtureRequest) -> dict[str, Any]:
     return {key: value for key, value in base_options().items() if key not in removed}
 
 
+async def _async_setup(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    actual_kw: float,
+) -> Rig:
+    """Set up a site with 2 kWh of headroom whose inverter runs at `actual_kw`."""
+    return await async_setup_rig(
+        hass, freezer, entry, pv_kwh=4.1, export_kwh=1.6, actual_power_kw=actual_kw
+    )
+
+
 async def _async_discharge(rig: Rig) -> None:
-    """Ask for 3 kW into 2 kWh of headroom and let an hour pass."""
+    """Ask for 3 kW into the 2 kWh of headroom and let an hour pass."""
     await rig.async_run(60)
     await async_call(rig.hass, "start_discharge", power_kw=3.0)
     await rig.async_run(3600)
@@ -64,14 +76,7 @@ async def test_export_above_the_setpoint_stays_within_the_allowance(
     actual_kw: float,
 ) -> None:
     """A 3 kW setpoint, 4.5 or 6 kW of real export: 0.000 kWh beyond the allowance."""
-    rig = await async_setup_rig(
-        hass,
-        freezer,
-        config_entry,
-        pv_kwh=4.1,
-        export_kwh=1.6,
-        actual_power_kw=actual_kw,
-    )
+    rig = await _async_setup(hass, freezer, config_entry, actual_kw)
 
     await _async_discharge(rig)
 
@@ -93,14 +98,7 @@ async def test_export_above_the_setpoint_with_a_coarse_slow_counter(
     actual_kw: float,
 ) -> None:
     """Only a 0.1 kWh / 300 s counter sees the excess: still 0.000 kWh beyond."""
-    rig = await async_setup_rig(
-        hass,
-        freezer,
-        config_entry,
-        pv_kwh=4.1,
-        export_kwh=1.6,
-        actual_power_kw=actual_kw,
-    )
+    rig = await _async_setup(hass, freezer, config_entry, actual_kw)
     rig.plant.faults[EXPORT] = coarse_slow_meter(0.1, 300.0)
 
     await _async_discharge(rig)
