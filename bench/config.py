@@ -26,14 +26,16 @@ SAMPLE_S: Final = 60.0
 # A stale threshold below a few meter intervals would trip on every healthy meter.
 MIN_STALE_AFTER_S: Final = 30
 STALE_INTERVALS: Final = 3
+# The helper's and the battery's limit: the most the simulated inverter can deliver.
+INVERTER_MAX_KW: Final = 5.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HassSpan:
     """The part of each day run inside Home Assistant (local clock; end None = midnight)."""
 
-    start: time = time(15, 30)
-    end: time | None = None
+    start: time = time(15, 50)
+    end: time | None = time(19, 2)
     step_s: float = HASS_STEP_S
 
     def bounds(self, day: date, timezone: str) -> tuple[datetime, datetime | None]:
@@ -75,10 +77,25 @@ def stale_after_seconds(interval_s: float) -> int:
     return max(MIN_STALE_AFTER_S, math.ceil(STALE_INTERVALS * interval_s))
 
 
-def bench_options(published: Published, config: PlantConfig) -> dict[str, Any]:
-    """Return the monitor's options: the simulated entities plus the benchmark's settings."""
+def bench_options(
+    published: Published, config: PlantConfig, cap_kwh: float | None = None
+) -> dict[str, Any]:
+    """Return the monitor's options: the simulated entities plus the benchmark's settings.
+
+    The stale threshold follows the production guide: above the slowest source's normal
+    interval (30 s for 5-10 s sources). The export meter's interval, resolution and delay
+    are left out, as a user who does not know them would: the monitor assumes 300 s and
+    0.1 kWh until it has learned them.
+    """
+    cap = {} if cap_kwh is None else {"daily_export_cap_kwh": cap_kwh}
+    sources = {
+        key: value
+        for key, value in monitor_options(published).items()
+        if key != "forecast_today_entity"  # forecast credit is off: no forecast needed
+    }
     return {
-        **monitor_options(published),
+        **cap,
+        **sources,
         "auto_discharge": True,
         "export_window_start": WINDOW_START.isoformat(),
         "export_window_end": WINDOW_END.isoformat(),
@@ -86,5 +103,6 @@ def bench_options(published: Published, config: PlantConfig) -> dict[str, Any]:
         "min_soc": MIN_SOC,
         "discharge_power_kw": POWER_KW,
         "battery_capacity_kwh": config.battery.capacity_kwh,
-        "stale_after_seconds": stale_after_seconds(config.meters.update_interval_s),
+        "stale_after_seconds": stale_after_seconds(config.meters.slowest_interval_s()),
+        "inverter_max_power_kw": INVERTER_MAX_KW,
     }

@@ -1,4 +1,4 @@
-"""One scenario-day through both controllers, in the same run."""
+"""One scenario-day through every controller, in the same run."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from sim.scenarios import ScenarioDay
 
 from .config import HassSpan
 from .ours import async_run_ours
-from .records import DayOutcome
-from .reference import reference_runs
-from .theirs import run_baseline
+from .peers import run_peer
+from .records import OURS, PEERS, DayOutcome, Reference
+from .reference import WINDOW_BOUND, idle_figures
 
 
 async def async_run_scenario_day(
@@ -20,8 +20,9 @@ async def async_run_scenario_day(
     day: ScenarioDay,
     span: HassSpan,
 ) -> DayOutcome:
-    """Run ours in Home Assistant, the baseline and the references in the pure runner."""
-    ours = await async_run_ours(hass, freezer, day, span)
-    return DayOutcome(
-        day=day, ours=ours, baseline=run_baseline(day), reference=reference_runs(day)
-    )
+    """Run ours in Home Assistant, the peers and the idle day in the pure runner."""
+    runs = {OURS: await async_run_ours(hass, freezer, day, span)}
+    runs.update((name, run_peer(day, name)) for name in PEERS)
+    binding = runs[PEERS[-1]].binding or WINDOW_BOUND
+    reference = Reference(idle=idle_figures(day), binding=binding)
+    return DayOutcome(day=day, runs=runs, reference=reference)

@@ -6,12 +6,12 @@ import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 import copy
-from datetime import datetime
+from datetime import datetime, timedelta
 import time
 from typing import Any, Final
 from unittest.mock import patch
 
-from freezegun.api import FrozenDateTimeFactory
+from freezegun.api import FrozenDateTimeFactory, real_perf_counter
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -41,7 +41,9 @@ from sim.bridge import (
     CONTROL_ENTITIES,
     CUTOFF_ENTITY,
     DURATION_ENTITY,
+    ENABLE_ENTITY,
     POWER_ENTITY,
+    SENSOR_ENTITIES,
     EntityState,
     command_for,
     helper_config,
@@ -51,13 +53,22 @@ from sim.bridge import (
 from sim.clock import next_local_midnight
 from sim.commands import SetEnable, apply_command
 from sim.inverter import DischargeSettings
+from sim.meters import BATTERY_POWER, EXPORT_TODAY, GRID_POWER, PV_TODAY, SOC
 from sim.plant import Plant
-from sim.runner import StopRecord
 from sim.scenarios import ScenarioDay
 
 from .config import PLANT_STEP_S, HassSpan, bench_options, export_window
-from .records import OURS, ControllerDay
+from .records import OURS, ControllerDay, Reaction
 from .tracker import EPS, DayTracker, advance, day_result, seconds_at
+
+# The sensors the monitor reads (import and forecast are not configured, so not written).
+MONITORED: Final = frozenset(
+    SENSOR_ENTITIES[key]
+    for key in (SOC, PV_TODAY, EXPORT_TODAY, GRID_POWER, BATTERY_POWER)
+)
+# Why a stop became due: a source write in this step, or a timer (staleness, the clock).
+SOURCE_TRIGGER: Final = "source_write"
+TIMER_TRIGGER: Final = "timer"
 
 # The module whose imported pure rules get timed.
 SUPERVISOR: Final = ExportMonitorSupervisor.__module__
@@ -124,17 +135,27 @@ class HassSession:
         self,
         hass: HomeAssistant,
         freezer: FrozenDateTimeFactory,
+        day: ScenarioDay,
         plant: Plant,
         tracker: DayTracker,
     ) -> None:
         """Bind Home Assistant, the frozen clock and the plant."""
         self.hass = hass
         self.freezer = freezer
+        self.day = day
         self.plant = plant
         self.tracker = tracker
+        self.entry: MockConfigEntry | None = None
         self.reported: dict[str, datetime] = {}
-        self.stops: list[StopRecord] = []
+        self.reactions: list[Reaction] = []
         self.stop_reasons: list[str] = []
+        self.update_cpu_s: list[float] = []
+        self.state_writes = 0
+        self._stale_after_s = 0.0
+        self._trigger = TIMER_TRIGGER
+        self._trigger_at = plant.now_utc
+        self._trigger_wall = 0.0
+        self._last_tick = plant.now_utc
         self._unsubs: list[CALLBACK_TYPE] = []
 
     async def async_start(self) -> None:
@@ -148,29 +169,94 @@ class HassSession:
             if not await async_setup_component(hass, domain, {domain: config}):
                 raise RuntimeError(f"could not set up the {domain} helpers")
         self._listen()
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title=DEFAULT_TITLE,
-            options=bench_options(published, plant.config),
+        options = bench_options(published, plant.config, self.day.events.daily_cap_kwh)
+        self._stale_after_s = float(options["stale_after_seconds"])
+        self.entry = MockConfigEntry(
+            domain=DOMAIN, title=DEFAULT_TITLE, options=options
         )
-        entry.add_to_hass(hass)
-        if not await hass.config_entries.async_setup(entry.entry_id):
+        self.entry.add_to_hass(hass)
+        await self._async_setup_entry()
+
+    async def _async_setup_entry(self) -> None:
+        """Set the config entry up and let it settle."""
+        if self.entry is None or not await self.hass.config_entries.async_setup(
+            self.entry.entry_id
+        ):
             raise RuntimeError("the integration did not set up")
-        await async_settle(hass)
+        await async_settle(self.hass)
+
+    async def async_crash(self) -> None:
+        """Lose Home Assistant at once: nothing it does from now reaches the inverter."""
+        self.close()
+        if self.entry is not None:
+            await self.hass.config_entries.async_unload(self.entry.entry_id)
+            await async_settle(self.hass)
+
+    async def async_come_back(self) -> None:
+        """Start again after a crash: controls as the inverter reports them, fresh sensors."""
+        hass, plant = self.hass, self.plant
+        self.freezer.move_to(plant.now_utc)
+        controls = plant.published().controls
+        service = "turn_on" if controls.enabled else "turn_off"
+        await hass.services.async_call(
+            "input_boolean", service, {"entity_id": ENABLE_ENTITY}, blocking=True
+        )
+        for entity_id, value in (
+            (POWER_ENTITY, controls.power_kw),
+            (CUTOFF_ENTITY, controls.cutoff_soc),
+            (DURATION_ENTITY, controls.duration_minutes),
+        ):
+            await hass.services.async_call(
+                "input_number",
+                "set_value",
+                {"entity_id": entity_id, "value": value},
+                blocking=True,
+            )
+        self._write(sensor_states(plant.published()))
+        self._listen()
+        await self._async_setup_entry()
 
     async def async_run_until(self, end_s: float, step_s: float) -> None:
-        """Step plant and clock together; fire Home Assistant's timers every step_s."""
-        plant = self.plant
+        """Step plant and clock together; fire Home Assistant's timers every step_s.
+
+        The plant moves 1 s at a time (the tracker checks the allowance at each); Home
+        Assistant's clock moves only to the next meter poll or timer tick, where
+        something can happen for it.
+        """
+        plant, hass = self.plant, self.hass
         next_tick_s = plant.elapsed_s + step_s
         while plant.elapsed_s < end_s - EPS:
-            plant.step(min(PLANT_STEP_S, end_s - plant.elapsed_s))
-            self.tracker.observe()
+            target = min(end_s, next_tick_s, plant.next_poll_s)
+            while plant.elapsed_s < target - EPS:
+                plant.step(min(PLANT_STEP_S, target - plant.elapsed_s))
+                self.tracker.observe()
             self.freezer.move_to(plant.now_utc)
-            self._write(reported_since(plant.published(), self.reported))
+            states = [
+                state
+                for state in reported_since(plant.published(), self.reported)
+                if state.entity_id in MONITORED
+            ]
+            if states:
+                await self._async_source_update(states)
             if plant.elapsed_s + EPS >= next_tick_s:
                 next_tick_s += step_s
-                async_fire_time_changed(self.hass)
-            await async_settle(self.hass)
+                self._trigger = TIMER_TRIGGER
+                self._trigger_at = self._last_tick
+                self._trigger_wall = real_perf_counter()
+                self._last_tick = plant.now_utc
+                async_fire_time_changed(hass)
+                await async_settle(hass)
+
+    async def _async_source_update(self, states: list[EntityState]) -> None:
+        """Write one poll's states and let everything they trigger run; time the whole path."""
+        self._trigger = SOURCE_TRIGGER
+        self._trigger_at = self.plant.now_utc
+        start = time.process_time()
+        self._trigger_wall = real_perf_counter()
+        self._write(states)
+        await async_settle(self.hass)
+        self.update_cpu_s.append(time.process_time() - start)
+        self.state_writes += len(states)
 
     def close(self) -> None:
         """Stop carrying writes to the plant (the plant keeps what it was told)."""
@@ -178,8 +264,10 @@ class HassSession:
             self._unsubs.pop()()
 
     def _write(self, states: list[EntityState]) -> None:
-        """Write sensor states with the moment each was reported."""
+        """Write the monitor's sensor states with the moment each was reported."""
         for state in states:
+            if state.entity_id not in MONITORED:
+                continue
             self.hass.states.async_set(
                 state.entity_id,
                 state.state,
@@ -215,15 +303,30 @@ class HassSession:
         self.stop_reasons.append(str(event.data["reason"]))
 
     def _forward(self, entity_id: str, state: str) -> None:
-        """Send one write to the plant; a stop notes its triggering meter update."""
+        """Send one write to the plant; a stop notes when it became due."""
         command = command_for(entity_id, state)
         if command is None:
             return
-        plant = self.plant
         if command == SetEnable(False):
-            trigger = plant.published().export_today.last_reported
-            self.stops.append(StopRecord(trigger=trigger, command=plant.now_utc))
-        apply_command(plant, command)
+            self.reactions.append(self._reaction())
+        apply_command(self.plant, command)
+
+    def _reaction(self) -> Reaction:
+        """Return the stop's reaction: from the source write or deadline that made it due."""
+        now = self.plant.now_utc
+        due = self._trigger_at
+        if self._trigger == TIMER_TRIGGER:
+            limit = timedelta(seconds=self._stale_after_s)
+            deadlines = [
+                at + limit for at in self.reported.values() if at + limit <= now
+            ]
+            due = max([due, *deadlines])
+        return Reaction(
+            due=due,
+            command=now,
+            trigger=self._trigger,
+            wall_s=real_perf_counter() - self._trigger_wall,
+        )
 
 
 async def async_run_ours(
@@ -233,31 +336,60 @@ async def async_run_ours(
     span: HassSpan,
 ) -> ControllerDay:
     """Run a scenario-day: plant alone, then inside Home Assistant, then alone to midnight."""
+    begin = time.process_time()
     plant = day.plant()
     timezone = plant.config.timezone
-    tracker = DayTracker(plant, export_window(day.day, timezone))
+    tracker = DayTracker(
+        plant, export_window(day.day, timezone), day.events.daily_cap_kwh
+    )
     start_truth = plant.truth()
     span_start, span_end = span.bounds(day.day, timezone)
     midnight_s = seconds_at(plant, next_local_midnight(plant.start_utc, plant.tz))
-    end_s = midnight_s if span_end is None else seconds_at(plant, span_end)
-    advance(plant, tracker, seconds_at(plant, span_start))
-    session = HassSession(hass, freezer, plant, tracker)
+    end_s = (
+        midnight_s if span_end is None else min(midnight_s, seconds_at(plant, span_end))
+    )
+    advance(plant, tracker, seconds_at(plant, span_start), PLANT_STEP_S * 10)
+    session = HassSession(hass, freezer, day, plant, tracker)
     cpu_s: list[float] = []
     rule_cpu_s: list[float] = []
     with timed_supervision(cpu_s, rule_cpu_s):
         try:
             await session.async_start()
-            await session.async_run_until(min(end_s, midnight_s), span.step_s)
+            await _async_run_span(session, day, end_s, span.step_s)
         finally:
             session.close()
     hass_span = (span_start, plant.now)
     advance(plant, tracker, midnight_s)
     return ControllerDay(
         controller=OURS,
-        result=day_result(plant, tracker, start_truth, session.stops),
+        result=day_result(plant, tracker, start_truth, []),
         window=tracker.figures(),
         cpu_s=tuple(cpu_s),
         rule_cpu_s=tuple(rule_cpu_s),
+        update_cpu_s=tuple(session.update_cpu_s),
+        state_writes=session.state_writes,
+        reactions=tuple(session.reactions),
         stop_reasons=tuple(session.stop_reasons),
         hass_span=hass_span,
+        run_cpu_s=time.process_time() - begin,
     )
+
+
+async def _async_run_span(
+    session: HassSession, day: ScenarioDay, end_s: float, step_s: float
+) -> None:
+    """Run the span, with the day's crash (and comeback) or death of Home Assistant."""
+    plant, events = session.plant, day.events
+    if events.ha_dies_at is not None:
+        dies_s = min(end_s, seconds_at(plant, events.ha_dies_at))
+        await session.async_run_until(dies_s, step_s)
+        session.close()
+        plant.controller_gone()
+        return
+    if events.restart_at is not None:
+        crash_s = seconds_at(plant, events.restart_at)
+        await session.async_run_until(crash_s, step_s)
+        await session.async_crash()
+        advance(plant, session.tracker, crash_s + events.restart_gap_s)
+        await session.async_come_back()
+    await session.async_run_until(end_s, step_s)

@@ -1,4 +1,4 @@
-"""What one controller did to one scenario-day, as the scoring reads it."""
+"""What each controller did to one scenario-day, as the scoring reads it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ from sim.runner import DayResult
 from sim.scenarios import ScenarioDay
 
 OURS = "ours"
-BASELINE = "baseline"
-CONTROLLERS = (OURS, BASELINE)
+PUBLISHED = "published"
+CORRECTED = "corrected"
+ORACLE = "oracle"
+# (a) the earlier tool as published, (b) its design with the correct rule, (c) the oracle.
+PEERS = (PUBLISHED, CORRECTED, ORACLE)
+CONTROLLERS = (OURS, *PEERS)
+# Kept for readers of older results: the earlier tool as published was called "baseline".
+BASELINE = PUBLISHED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,37 +34,64 @@ class WindowFigures:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Reaction:
+    """One stop: when it became due, when the stop command was written, and why."""
+
+    due: datetime
+    command: datetime
+    trigger: str
+    wall_s: float | None = None
+
+    @property
+    def sim_s(self) -> float:
+        """Return the simulated seconds from due to command."""
+        return (self.command - self.due).total_seconds()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ControllerDay:
-    """One controller's day: the runner's result, window figures, CPU per evaluation."""
+    """One controller's day: the runner's result, window figures, stops and CPU."""
 
     controller: str
     result: DayResult
     window: WindowFigures
     cpu_s: tuple[float, ...]
     rule_cpu_s: tuple[float, ...] = ()
+    update_cpu_s: tuple[float, ...] = ()
+    state_writes: int = 0
+    reactions: tuple[Reaction, ...] = ()
     stop_reasons: tuple[str, ...] = ()
     hass_span: tuple[datetime, datetime] | None = None
+    binding: str | None = None
+    run_cpu_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reference:
-    """The same day with no controller (idle) and with an oracle that knows the truth."""
+    """The same day with no controller (idle), against which extra export is measured."""
 
     idle: WindowFigures
-    oracle: WindowFigures
     binding: str
-    oracle_over_export_kwh: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DayOutcome:
-    """Both controllers on the same scenario-day, and the reference runs of that day."""
+    """Every controller on the same scenario-day, and the idle run of that day."""
 
     day: ScenarioDay
-    ours: ControllerDay
-    baseline: ControllerDay
+    runs: dict[str, ControllerDay]
     reference: Reference
+
+    @property
+    def ours(self) -> ControllerDay:
+        """Return ours' day."""
+        return self.runs[OURS]
+
+    @property
+    def oracle(self) -> ControllerDay:
+        """Return the oracle's day."""
+        return self.runs[ORACLE]
 
     def of(self, controller: str) -> ControllerDay:
         """Return one controller's day by name."""
-        return self.ours if controller == OURS else self.baseline
+        return self.runs[controller]

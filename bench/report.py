@@ -20,16 +20,14 @@ from .config import (
     WINDOW_END,
     WINDOW_START,
     HassSpan,
-    stale_after_seconds,
 )
-from .records import BASELINE, OURS, DayOutcome
+from .records import CONTROLLERS, OURS, DayOutcome
 from .scoring import (
     DEFINITIONS,
     day_id,
     day_metrics,
     legal_kwh,
     per_scenario,
-    ratios,
     summaries,
     window_export_kwh,
 )
@@ -47,6 +45,7 @@ class RunInfo:
     scenarios: list[str]
     span: HassSpan
     runtime_s: float
+    workers: int = 1
     failed: list[str] = field(default_factory=list)
     code: dict[str, Any] = field(default_factory=dict)
 
@@ -79,11 +78,14 @@ def code_version() -> dict[str, Any]:
 
 def machine_facts() -> dict[str, Any]:
     """Return the interpreter and machine the run used."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
+        "load_average_at_end": None if load is None else [round(x, 2) for x in load],
     }
 
 
@@ -97,14 +99,14 @@ def settings(span: HassSpan) -> dict[str, Any]:
         "plant_step_s": PLANT_STEP_S,
         "hass_step_s": span.step_s,
         "hass_span": span.describe(),
-        "stale_after_seconds": "max(30, 3 x meter interval)",
-        "stale_after_seconds_at_10s": stale_after_seconds(10.0),
+        "stale_after_seconds": "max(30, 3 x the slowest source's interval) (guide)",
     }
 
 
 def day_entry(outcome: DayOutcome) -> dict[str, Any]:
-    """Return one scenario-day's entry: identity and both controllers' metrics."""
+    """Return one scenario-day's entry: identity, events and every controller's metrics."""
     day, span = outcome.day, outcome.ours.hass_span
+    events = day.events
     return {
         "id": day_id(outcome),
         "scenario": day.name,
@@ -112,33 +114,34 @@ def day_entry(outcome: DayOutcome) -> dict[str, Any]:
         "seed": day.seed,
         "date": day.day.isoformat(),
         "meter_interval_s": day.config.meters.update_interval_s,
+        "inverter_backstop": day.config.inverter.backstop,
+        "daily_cap_kwh": events.daily_cap_kwh,
+        "ha_dies_at": None
+        if events.ha_dies_at is None
+        else events.ha_dies_at.isoformat(),
+        "restart_at": None
+        if events.restart_at is None
+        else events.restart_at.isoformat(),
+        "restart_gap_s": events.restart_gap_s,
         "hass_span": None if span is None else [m.isoformat() for m in span],
-        "reference": reference_entry(outcome),
-        OURS: day_metrics(outcome.ours, outcome.reference),
-        BASELINE: day_metrics(outcome.baseline, outcome.reference),
-    }
-
-
-def reference_entry(outcome: DayOutcome) -> dict[str, Any]:
-    """Return the idle and oracle figures the share is measured against."""
-    reference = outcome.reference
-    return {
-        "legal_kwh": legal_kwh(reference),
-        "binding": reference.binding,
-        "idle_window_export_kwh": window_export_kwh(reference.idle),
-        "oracle_window_export_kwh": window_export_kwh(reference.oracle),
-        "oracle_max_over_export_kwh": reference.oracle_over_export_kwh,
+        "reference": {
+            "legal_kwh": legal_kwh(outcome),
+            "binding": outcome.reference.binding,
+            "idle_window_export_kwh": window_export_kwh(outcome.reference.idle),
+        },
+        **{c: day_metrics(outcome.of(c), outcome) for c in CONTROLLERS},
     }
 
 
 def build_results(outcomes: Sequence[DayOutcome], run: RunInfo) -> dict[str, Any]:
     """Return the whole results document."""
-    summary = summaries(outcomes)
+    bound = sum(o.reference.binding == "allowance" for o in outcomes)
     return {
         "command": run.command,
         "argv": run.argv,
         "timestamp": run.timestamp,
         "runtime_s": run.runtime_s,
+        "workers": run.workers,
         "machine": machine_facts(),
         "code": run.code,
         "base_seed": run.base_seed,
@@ -148,9 +151,10 @@ def build_results(outcomes: Sequence[DayOutcome], run: RunInfo) -> dict[str, Any
         "settings": settings(run.span),
         "definitions": dict(DEFINITIONS),
         "failed": run.failed,
+        "allowance_bound_days": bound,
+        "days_run": len(outcomes),
         "days": [day_entry(outcome) for outcome in outcomes],
-        "summary": summary,
-        "ratios": ratios(summary),
+        "summary": summaries(outcomes),
         "per_scenario": per_scenario(outcomes),
     }
 
@@ -158,7 +162,7 @@ def build_results(outcomes: Sequence[DayOutcome], run: RunInfo) -> dict[str, Any
 def write_json(document: Mapping[str, Any], path: Path) -> None:
     """Write the document as indented JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
 
 
 def kwh(value: float | None) -> str:
@@ -176,11 +180,6 @@ def num(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def ratio(value: float | None) -> str:
-    """Return a ratio like 1.5x."""
-    return "-" if value is None else f"{value:.2f}x"
-
-
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Return a Markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -193,48 +192,76 @@ def _worst(entry: Mapping[str, Any]) -> str:
     return f"{kwh(entry['kwh'])} ({entry['day'] or '-'})"
 
 
-def _cpu(cpu: Mapping[str, Any]) -> str:
-    """Return mean / median / p99 microseconds."""
-    return " / ".join(num(cpu[key]) for key in ("mean_us", "median_us", "p99_us"))
+def _spread(entry: Mapping[str, Any], digits: int = 1) -> str:
+    """Return median / p99 / max of a spread."""
+    return " / ".join(num(entry[k], digits) for k in ("median", "p99", "max"))
+
+
+def _rows(s: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+    """Return the summary's rows: label, then one cell per controller."""
+
+    def each(cell: Any) -> list[str]:
+        """Return the cell for every controller."""
+        return [cell(s[c]) for c in CONTROLLERS]
+
+    n = s[OURS]["days"]
+    return [
+        ("over-export at day end, total (kWh)", each(lambda c: kwh(c["total_over_export_kwh"]))),
+        ("days over at day end", each(lambda c: f"{c['days_over_allowance']}/{n}")),
+        ("days over at any moment", each(lambda c: f"{c['days_over_at_any_moment']}/{n}")),
+        ("worst day, end of day (kWh)", each(lambda c: _worst(c["worst_over_export"]))),
+        ("worst day, max at any moment (kWh)", each(lambda c: _worst(c["worst_max_over_export"]))),
+        ("share of the oracle: mean (min)", each(lambda c: f"{pct(c['share_mean'])} ({pct(c['share_min'])})")),
+        ("days below 80 % of the oracle", each(lambda c: str(c["days_below_80pct"]))),
+        ("inverter writes per day (flash-wearing)", each(lambda c: f"{num(c['writes_per_day'])} ({num(c['flash_writes_per_day'])})")),
+        ("stop reaction, simulated: median / p99 / max (s)", each(lambda c: _spread(c["reaction_s"]))),
+        ("stop reaction, wall-clock: median / p99 / max (ms)", each(lambda c: _spread(c["reaction_wall_ms"], 2))),
+        ("CPU per source update (ours) / decision (peers): mean / p99 (us)", each(lambda c: f"{num(c['update_cpu']['mean_us'])} / {num(c['update_cpu']['p99_us'])}")),
+    ]  # fmt: skip
 
 
 def summary_table(document: Mapping[str, Any]) -> str:
-    """Return the headline table: ours beside the baseline, with ratios."""
-    s, r = document["summary"], document["ratios"]
-    o, b = s[OURS], s[BASELINE]
-    n = o["days"]
-    rows = [
-        ["over-export, total (kWh)", kwh(o["total_over_export_kwh"]), kwh(b["total_over_export_kwh"]), ""],
-        ["days over the allowance", f"{o['days_over_allowance']}/{n}", f"{b['days_over_allowance']}/{n}", ""],
-        ["worst day, end of day (kWh)", _worst(o["worst_over_export"]), _worst(b["worst_over_export"]), ""],
-        ["worst day, max during the day (kWh)", _worst(o["worst_max_over_export"]), _worst(b["worst_max_over_export"]), ""],
-        ["share of legal energy, nominal: mean (min)", f"{pct(o['share_nominal_mean'])} ({pct(o['share_nominal_min'])})", f"{pct(b['share_nominal_mean'])} ({pct(b['share_nominal_min'])})", ""],
-        ["simple-formula share, nominal: mean", pct(o["simple_share_nominal_mean"]), pct(b["simple_share_nominal_mean"]), ""],
-        ["share of legal energy, all days: mean (min)", f"{pct(o['share_mean'])} ({pct(o['share_min'])})", f"{pct(b['share_mean'])} ({pct(b['share_min'])})", ""],
-        ["inverter writes per day", num(o["writes_per_day"]), num(b["writes_per_day"]), ratio(r["writes_per_day"])],
-        ["stop reaction median / p99 (s)", f"{num(o['reaction_median_s'])} / {num(o['reaction_p99_s'])}", f"{num(b['reaction_median_s'])} / {num(b['reaction_p99_s'])}", ratio(r["reaction_median"])],
-        ["CPU per evaluation mean / median / p99 (us)", _cpu(o["cpu"]), _cpu(b["cpu"]), ratio(r["cpu_mean_per_evaluation"])],
-        ["CPU of the pure rules per call, mean / median / p99 (us)", _cpu(o["rule_cpu"]), _cpu(b["cpu"]), ratio(r["rule_cpu_mean_per_evaluation"])],
-        ["evaluations (all days)", str(o["cpu"]["evaluations"]), str(b["cpu"]["evaluations"]), ""],
-        ["CPU per day, all evaluations (ms)", num(o["cpu_total_ms_per_day"]), num(b["cpu_total_ms_per_day"]), ratio(r["cpu_total_per_day"])],
-    ]  # fmt: skip
-    return _table(["metric", "ours", "baseline", "ours/baseline"], rows)
+    """Return the headline table: ours beside each peer."""
+    rows = [[label, *cells] for label, cells in _rows(document["summary"])]
+    return _table(["metric", *CONTROLLERS], rows)
+
+
+def scenario_table(document: Mapping[str, Any]) -> str:
+    """Return the per-scenario table: over-export (end / any moment) and share per controller."""
+    rows = []
+    for name, group in document["per_scenario"].items():
+        row = [name, str(group[OURS]["days"])]
+        for c in CONTROLLERS:
+            g = group[c]
+            row.append(
+                f"{kwh(g['total_over_export_kwh'])} / {kwh(g['worst_max_over_export']['kwh'])}"
+                f" / {pct(g['share_mean'])} ({pct(g['share_min'])})"
+                f" / {num(g['writes_per_day'], 0)}"
+            )
+        rows.append(row)
+    header = ["scenario", "days", *CONTROLLERS]
+    legend = (
+        "Each cell: over-export at day end, total (kWh) / worst max at any moment (kWh) / "
+        "share of the oracle mean (min) / writes per day."
+    )
+    return legend + "\n\n" + _table(header, rows)
 
 
 def _day_row(entry: Mapping[str, Any]) -> list[str]:
     """Return one row of the per-day table."""
-    o, b = entry[OURS], entry[BASELINE]
+    cells = [
+        f"{kwh(entry[c]['over_export_kwh'])} / {kwh(entry[c]['max_over_export_kwh'])} / "
+        f"{pct(entry[c]['share'])}"
+        for c in CONTROLLERS
+    ]
+    o = entry[OURS]
     return [
         entry["id"],
         entry["date"],
-        num(entry["meter_interval_s"], 0),
-        o["binding"],
-        kwh(o["legal_kwh"]),
-        f"{kwh(o['over_export_kwh'])} / {kwh(o['max_over_export_kwh'])}",
-        f"{kwh(b['over_export_kwh'])} / {kwh(b['max_over_export_kwh'])}",
-        pct(o["share"]),
-        pct(b["share"]),
-        f"{o['writes']} / {b['writes']}",
+        entry["reference"]["binding"],
+        kwh(entry["reference"]["legal_kwh"]),
+        *cells,
+        f"{o['writes']} ({o['flash_writes']})",
         ", ".join(dict.fromkeys(o["stop_reasons"])) or "-",
     ]
 
@@ -244,49 +271,13 @@ def day_table(document: Mapping[str, Any]) -> str:
     header = [
         "day",
         "date",
-        "meter s",
         "binding",
         "legal kWh",
-        "ours over / max (kWh)",
-        "baseline over / max (kWh)",
-        "ours share",
-        "baseline share",
-        "writes ours / baseline",
+        *(f"{c} over / max / share" for c in CONTROLLERS),
+        "ours writes (flash)",
         "ours stop reasons",
     ]
     return _table(header, [_day_row(entry) for entry in document["days"]])
-
-
-def scenario_table(document: Mapping[str, Any]) -> str:
-    """Return the per-scenario table."""
-    rows = []
-    for name, pair in document["per_scenario"].items():
-        o, b = pair[OURS], pair[BASELINE]
-        rows.append(
-            [
-                name,
-                str(o["days"]),
-                kwh(o["total_over_export_kwh"]),
-                kwh(b["total_over_export_kwh"]),
-                f"{kwh(o['worst_max_over_export']['kwh'])} / {kwh(b['worst_max_over_export']['kwh'])}",
-                pct(o["share_mean"]),
-                pct(b["share_mean"]),
-                f"{num(o['writes_per_day'])} / {num(b['writes_per_day'])}",
-                f"{num(o['reaction_median_s'])} / {num(b['reaction_median_s'])}",
-            ]
-        )
-    header = [
-        "scenario",
-        "days",
-        "ours over (kWh)",
-        "baseline over (kWh)",
-        "max during day ours / baseline",
-        "ours share",
-        "baseline share",
-        "writes/day ours / baseline",
-        "reaction median ours / baseline (s)",
-    ]
-    return _table(header, rows)
 
 
 def tables(document: Mapping[str, Any]) -> str:

@@ -7,9 +7,7 @@ import math
 import statistics
 from typing import Any, Final
 
-from .config import SAFETY_MARGIN_KWH
 from .records import (
-    BASELINE,
     CONTROLLERS,
     OURS,
     ControllerDay,
@@ -20,67 +18,68 @@ from .records import (
 
 # Below this much legally exportable energy a day has no meaningful share.
 MIN_LEGAL_KWH: Final = 0.05
-NOMINAL: Final = "nominal"
-ALLOWANCE_BOUND: Final = "allowance"
-BATTERY_BOUND: Final = "battery"
-WINDOW_BOUND: Final = "window"
+# A p99 from fewer samples than this is just the maximum, so it is not reported.
+MIN_P99_SAMPLES: Final = 100
+# The issue's floor for any day where the inverter obeys.
+LOW_SHARE: Final = 0.8
 
 DEFINITIONS: Final[Mapping[str, str]] = {
     "over_export_kwh": (
-        "True energy exported on the local day beyond the true allowance, scored at the "
-        "day's end by sim.runner.over_export_kwh: max(0, export_today - max(0, allowance)), "
-        "allowance = true PV today - safety margin (0.5 kWh); no cap."
+        "True energy exported on the local day beyond the true allowance, at the day's "
+        "end: max(0, export_today - max(0, allowance)), allowance = min(true PV today - "
+        "margin, daily cap - margin) (cap only where the scenario has one), margin 0.5 kWh."
     ),
     "max_over_export_kwh": (
-        "The largest over-export seen at any plant step of the day (true PV so far - "
-        "margin against true export so far), or the end-of-day figure if larger."
+        "The largest over-export at any moment of the day (checked at every 1 s plant "
+        "step: true export so far against true PV so far - margin, and the cap), or the "
+        "end-of-day figure if larger."
     ),
     "legal_kwh": (
-        "Legally exportable battery energy of the window [16:00, 19:00): the extra true "
-        "export, beyond what the house exports with no controller (idle run), that an "
-        "oracle gets out of the same plant, PV, load and seed. The oracle reads the true "
-        "counters, its inverter obeys at once, and it force-discharges at 3 kW (cutoff = "
-        "min SOC 20 %) exactly while true export today < true PV today - margin. So it "
-        "respects the allowance at every moment, the battery floor and the house load "
-        "that a forced discharge serves first."
+        "The oracle's extra true export in the window [16:00, 19:00) over the idle run "
+        "(no controller, same plant, PV, load and seed). The oracle reads the true "
+        "counters, its inverter obeys at once at its setpoint, and it force-discharges at "
+        "3 kW (cutoff = min SOC 20 %) exactly while true export < true allowance. It "
+        "never dies and never restarts: an upper bound."
     ),
     "binding": (
         "What ended the oracle's export: 'allowance' (it hit the true allowance), "
         "'battery' (min SOC reached) or 'window' (19:00 came first)."
     ),
-    "achieved_kwh": (
-        "The controller's extra export in the window over the idle run: "
-        "(export at 19:00 - export at 16:00) - the same for the idle run, clamped to "
-        "[0, legal_kwh]."
+    "captured_kwh": (
+        "Energy exported within the allowance: the controller's extra export in the "
+        "window over the idle run, less its max over-export of the day (over-export "
+        "excluded), at least 0. Not clipped at legal_kwh."
     ),
-    "share": ("achieved_kwh / legal_kwh; null when legal_kwh < 0.05 kWh."),
-    "window_headroom_kwh": (
-        "For reference (the simple formula): true allowance at 19:00 - true export at "
-        "16:00 (H). battery_above_min_kwh: (SOC at 16:00 - 20) / 100 x capacity x "
-        "one-way efficiency (B). min(H, B) ignores the house load and the PV that keeps "
-        "raising the allowance during the window, so the oracle's figure is used instead."
-    ),
-    "simple_share": (
-        "The simple formula, for comparison: simple_legal_kwh = min(H, B); simple_share "
-        "= min(simple_legal_kwh, forced_discharge_kwh) / simple_legal_kwh, where "
-        "forced_discharge_kwh is the true AC battery discharge inside the window while "
-        "the inverter was force-discharging (part of it feeds the house load)."
+    "share": (
+        "captured_kwh / legal_kwh; null when legal_kwh < 0.05 kWh. The oracle's is 1 by "
+        "construction; ours can exceed 1 slightly where the oracle, held at its cutoff, "
+        "exports less evening PV."
     ),
     "writes": (
         "Writes that reached the inverter on the day. Ours: every state write (changed or "
         "re-written) of the four control helpers, each carried to the plant as a command; "
-        "baseline: its commands."
+        "peers: their commands."
+    ),
+    "flash_writes": (
+        "Writes of settings the inverter keeps in flash/EEPROM (wear): power and cutoff SOC "
+        "for every variant; all four controls on the SolarEdge-like command-timeout "
+        "inverter. Enable and duration are RAM commands elsewhere."
     ),
     "reaction_s": (
-        "For every stop command (enable off): seconds from the latest published export-"
-        "meter update before it to the command. Ours: when the enable helper was written "
-        "off; baseline: sim.runner StopRecord. Median and p99 (nearest rank) over all stops."
+        "For every stop command: simulated seconds from the moment the stop became due to "
+        "the stop command. Ours: the source write whose processing wrote the stop (0 s "
+        "when decided in that write's listeners), or for a stop written from a timer the "
+        "staleness deadline (last report + stale_after_seconds) that passed, else the "
+        "previous timer tick (the harness fires timers every 5 s). Published/corrected: "
+        "the planned end of the fixed run, or the export reading its 10 s check acted on. "
+        "reaction_wall_ms: wall-clock from the write (or the timer firing) to the stop "
+        "reaching the control entity's listener, ours only."
     ),
-    "cpu": (
-        "Process CPU time (time.process_time) per evaluation. Ours: around the supervisor's "
-        "async_evaluate, which includes pushing the view to the integration's entities; "
-        "baseline: around BaselineController.decide (called before every 1 s plant step). "
-        "rule_cpu (ours only): around the pure stop_reason and auto_start_due calls."
+    "update_cpu": (
+        "Ours: process CPU (time.process_time) of the whole path per source update: the "
+        "state writes of one poll, every listener, the snapshot, the decision, any service "
+        "call and helper write, until Home Assistant is idle again. Peers: CPU per decide() "
+        "call (one per 1 s plant step)."
     ),
 }
 
@@ -90,41 +89,27 @@ def window_export_kwh(window: WindowFigures) -> float:
     return window.end_export_kwh - window.start_export_kwh
 
 
-def headroom_kwh(window: WindowFigures) -> float:
-    """Return H: the allowance at the window's end less the export before it."""
-    allowance = window.end_pv_kwh - SAFETY_MARGIN_KWH
-    return max(0.0, allowance - window.start_export_kwh)
+def extra_kwh(window: WindowFigures, reference: Reference) -> float:
+    """Return a controller's extra export in the window over the idle run."""
+    return window_export_kwh(window) - window_export_kwh(reference.idle)
 
 
-def legal_kwh(reference: Reference) -> float:
+def legal_kwh(outcome: DayOutcome) -> float:
     """Return the oracle's extra export over the idle run: the legally exportable energy."""
-    extra = window_export_kwh(reference.oracle) - window_export_kwh(reference.idle)
-    return max(0.0, extra)
+    return max(0.0, captured_kwh(outcome.oracle, outcome.reference))
 
 
-def achieved_kwh(window: WindowFigures, reference: Reference) -> float:
-    """Return a controller's extra export over the idle run, within [0, legal]."""
-    extra = window_export_kwh(window) - window_export_kwh(reference.idle)
-    return min(legal_kwh(reference), max(0.0, extra))
+def captured_kwh(day: ControllerDay, reference: Reference) -> float:
+    """Return the energy exported within the allowance: extra export less over-export."""
+    return max(0.0, extra_kwh(day.window, reference) - day.result.max_over_export_kwh)
 
 
-def share(window: WindowFigures, reference: Reference) -> float | None:
-    """Return achieved / legal, None when too little was legal to judge."""
-    legal = legal_kwh(reference)
-    return None if legal < MIN_LEGAL_KWH else achieved_kwh(window, reference) / legal
-
-
-def simple_legal_kwh(window: WindowFigures) -> float:
-    """Return the simple formula's legal energy: min(H, B)."""
-    return min(headroom_kwh(window), window.battery_above_min_kwh)
-
-
-def simple_share(window: WindowFigures) -> float | None:
-    """Return forced battery discharge in the window over min(H, B), capped at 1."""
-    legal = simple_legal_kwh(window)
+def share(day: ControllerDay, outcome: DayOutcome) -> float | None:
+    """Return captured / legal, None when too little was legal to judge."""
+    legal = legal_kwh(outcome)
     if legal < MIN_LEGAL_KWH:
         return None
-    return min(legal, window.forced_discharge_kwh) / legal
+    return captured_kwh(day, outcome.reference) / legal
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
@@ -136,49 +121,70 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     return ordered[rank - 1]
 
 
+def spread(values: Sequence[float], scale: float = 1.0) -> dict[str, Any]:
+    """Return count, median, p99 (only from 100 samples on) and max, scaled."""
+    if not values:
+        return {"count": 0, "median": None, "p99": None, "max": None}
+    p99 = percentile(values, 0.99) if len(values) >= MIN_P99_SAMPLES else None
+    return {
+        "count": len(values),
+        "median": statistics.median(values) * scale,
+        "p99": None if p99 is None else p99 * scale,
+        "max": max(values) * scale,
+    }
+
+
 def cpu_stats(samples: Sequence[float]) -> dict[str, Any]:
     """Return count, mean, median, p99 (microseconds) and total (ms) of CPU samples."""
     if not samples:
-        return {"evaluations": 0, "mean_us": None, "median_us": None, "p99_us": None}
-    p99 = percentile(samples, 0.99) or 0.0
+        return {
+            "count": 0,
+            "mean_us": None,
+            "median_us": None,
+            "p99_us": None,
+            "total_ms": 0.0,
+        }
     return {
-        "evaluations": len(samples),
+        "count": len(samples),
         "mean_us": statistics.fmean(samples) * 1e6,
         "median_us": statistics.median(samples) * 1e6,
-        "p99_us": p99 * 1e6,
+        "p99_us": (percentile(samples, 0.99) or 0.0) * 1e6,
         "total_ms": math.fsum(samples) * 1e3,
     }
 
 
-def day_metrics(day: ControllerDay, reference: Reference) -> dict[str, Any]:
+def day_metrics(day: ControllerDay, outcome: DayOutcome) -> dict[str, Any]:
     """Return every metric of one controller on one day."""
-    result, window = day.result, day.window
-    reactions = [stop.reaction_s for stop in result.stops]
+    result, window, reference = day.result, day.window, outcome.reference
+    sim = [r.sim_s for r in day.reactions]
+    wall = [r.wall_s for r in day.reactions if r.wall_s is not None]
     return {
         "over_export_kwh": result.over_export_kwh,
         "max_over_export_kwh": result.max_over_export_kwh,
         "exported_kwh": result.totals.export_kwh,
         "pv_kwh": result.totals.pv_kwh,
         "allowance_kwh": result.allowance_kwh,
-        "window_headroom_kwh": headroom_kwh(window),
-        "battery_above_min_kwh": window.battery_above_min_kwh,
-        "legal_kwh": legal_kwh(reference),
+        "legal_kwh": legal_kwh(outcome),
         "binding": reference.binding,
         "window_export_kwh": window_export_kwh(window),
+        "extra_kwh": extra_kwh(window, reference),
+        "captured_kwh": captured_kwh(day, reference),
+        "share": share(day, outcome),
         "forced_discharge_kwh": window.forced_discharge_kwh,
-        "achieved_kwh": achieved_kwh(window, reference),
-        "share": share(window, reference),
-        "simple_legal_kwh": simple_legal_kwh(window),
-        "simple_share": simple_share(window),
         "writes": result.commands_written,
+        "flash_writes": result.flash_writes,
         "ignored_writes": result.ignored_commands,
         "timer_stops": result.timer_stops,
-        "stops": len(result.stops),
-        "reaction_s": reactions,
+        "stops": len(day.reactions),
+        "reaction_s": sim,
+        "reaction_triggers": [r.trigger for r in day.reactions],
+        "reaction_wall_ms": [w * 1e3 for w in wall],
         "stop_reasons": list(day.stop_reasons),
         "end_soc": result.end_soc,
-        "cpu": cpu_stats(day.cpu_s),
-        "rule_cpu": cpu_stats(day.rule_cpu_s),
+        "update_cpu": cpu_stats(day.update_cpu_s),
+        "run_cpu_s": day.run_cpu_s,
+        "state_writes": day.state_writes,
+        "evaluate_cpu": cpu_stats(day.cpu_s),
     }
 
 
@@ -197,9 +203,7 @@ def _worst(outcomes: Sequence[DayOutcome], controller: str, key: str) -> dict[st
 
 def _shares(outcomes: Iterable[DayOutcome], controller: str) -> list[float]:
     """Return the shares of the days that have one."""
-    found = (
-        share(outcome.of(controller).window, outcome.reference) for outcome in outcomes
-    )
+    found = (share(outcome.of(controller), outcome) for outcome in outcomes)
     return [value for value in found if value is not None]
 
 
@@ -208,82 +212,58 @@ def controller_summary(
 ) -> dict[str, Any]:
     """Return one controller's figures over a set of days."""
     days = [outcome.of(controller) for outcome in outcomes]
-    nominal = [o for o in outcomes if o.day.name == NOMINAL]
-    shares, nominal_shares = _shares(outcomes, controller), _shares(nominal, controller)
-    simple = [
-        value
-        for outcome in nominal
-        if (value := simple_share(outcome.of(controller).window)) is not None
-    ]
-    reactions = [stop.reaction_s for day in days for stop in day.result.stops]
+    shares = _shares(outcomes, controller)
+    reactions = [r for day in days for r in day.reactions]
     writes = [day.result.commands_written for day in days]
-    cpu = [sample for day in days for sample in day.cpu_s]
-    totals_ms = [math.fsum(day.cpu_s) * 1e3 for day in days]
+    flash = [day.result.flash_writes for day in days]
     return {
         "days": len(days),
         "total_over_export_kwh": math.fsum(d.result.over_export_kwh for d in days),
         "days_over_allowance": sum(d.result.over_export_kwh > 0.0 for d in days),
+        "days_over_at_any_moment": sum(
+            d.result.max_over_export_kwh > 0.0 for d in days
+        ),
         "worst_over_export": _worst(outcomes, controller, "over_export_kwh"),
         "worst_max_over_export": _worst(outcomes, controller, "max_over_export_kwh"),
         "share_mean": statistics.fmean(shares) if shares else None,
         "share_min": min(shares, default=None),
-        "share_nominal_mean": (
-            statistics.fmean(nominal_shares) if nominal_shares else None
-        ),
-        "share_nominal_min": min(nominal_shares, default=None),
-        "simple_share_nominal_mean": statistics.fmean(simple) if simple else None,
+        "share_max": max(shares, default=None),
+        "days_below_80pct": sum(value < LOW_SHARE for value in shares),
         "writes_total": sum(writes),
         "writes_per_day": statistics.fmean(writes) if writes else None,
-        "stops_total": len(reactions),
-        "reaction_median_s": statistics.median(reactions) if reactions else None,
-        "reaction_p99_s": percentile(reactions, 0.99),
-        "cpu": cpu_stats(cpu),
-        "rule_cpu": cpu_stats([s for day in days for s in day.rule_cpu_s]),
-        "cpu_total_ms_per_day": statistics.fmean(totals_ms) if totals_ms else None,
-    }
-
-
-def _ratio(ours: float | None, theirs: float | None) -> float | None:
-    """Return ours / theirs, None when either is missing or theirs is 0."""
-    if ours is None or theirs is None or theirs == 0:
-        return None
-    return ours / theirs
-
-
-def ratios(summary: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:
-    """Return ours / baseline for CPU, writes and reaction time."""
-    ours, theirs = summary[OURS], summary[BASELINE]
-    return {
-        "cpu_mean_per_evaluation": _ratio(
-            ours["cpu"]["mean_us"], theirs["cpu"]["mean_us"]
+        "flash_writes_per_day": statistics.fmean(flash) if flash else None,
+        "reaction_s": spread([r.sim_s for r in reactions]),
+        "reaction_wall_ms": spread(
+            [r.wall_s for r in reactions if r.wall_s is not None], 1e3
         ),
-        "cpu_median_per_evaluation": _ratio(
-            ours["cpu"]["median_us"], theirs["cpu"]["median_us"]
-        ),
-        "cpu_p99_per_evaluation": _ratio(
-            ours["cpu"]["p99_us"], theirs["cpu"]["p99_us"]
-        ),
-        "rule_cpu_mean_per_evaluation": _ratio(
-            ours["rule_cpu"]["mean_us"], theirs["cpu"]["mean_us"]
-        ),
-        "cpu_total_per_day": _ratio(
-            ours["cpu_total_ms_per_day"], theirs["cpu_total_ms_per_day"]
-        ),
-        "writes_per_day": _ratio(ours["writes_per_day"], theirs["writes_per_day"]),
-        "reaction_median": _ratio(
-            ours["reaction_median_s"], theirs["reaction_median_s"]
-        ),
+        "update_cpu": cpu_stats([s for day in days for s in day.update_cpu_s]),
     }
 
 
 def summaries(outcomes: Sequence[DayOutcome]) -> dict[str, dict[str, Any]]:
-    """Return both controllers' summaries over the days."""
+    """Return every controller's summary over the days."""
     return {c: controller_summary(outcomes, c) for c in CONTROLLERS}
 
 
 def per_scenario(outcomes: Sequence[DayOutcome]) -> dict[str, dict[str, Any]]:
-    """Return both controllers' summaries per scenario, in run order."""
+    """Return every controller's summary per scenario, in run order."""
     names = list(dict.fromkeys(outcome.day.name for outcome in outcomes))
     return {
         name: summaries([o for o in outcomes if o.day.name == name]) for name in names
     }
+
+
+def worst_day(
+    outcomes: Sequence[DayOutcome], controller: str = OURS
+) -> DayOutcome | None:
+    """Return the controller's worst day: most over-export, then the lowest share."""
+    if not outcomes:
+        return None
+
+    def badness(outcome: DayOutcome) -> tuple[float, float]:
+        """Return (max over-export, shortfall of share) for ordering."""
+        day = outcome.of(controller)
+        value = share(day, outcome)
+        return (day.result.max_over_export_kwh, 1.0 - (1.0 if value is None else value))
+
+    return max(outcomes, key=badness)

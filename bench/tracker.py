@@ -26,7 +26,12 @@ def seconds_at(plant: Plant, moment: datetime) -> float:
     return (moment - plant.start_utc).total_seconds()
 
 
-def sample(truth: Truth) -> Sample:
+def allowance_kwh(pv_kwh: float, cap_kwh: float | None) -> float:
+    """Return the true allowance: PV today - margin, and cap - margin when capped."""
+    return true_allowance_kwh(pv_kwh, SAFETY_MARGIN_KWH, cap_kwh)
+
+
+def sample(truth: Truth, cap_kwh: float | None = None) -> Sample:
     """Return a sample of the true plant with the true allowance."""
     return Sample(
         at=truth.now,
@@ -35,7 +40,7 @@ def sample(truth: Truth) -> Sample:
         battery_kw=truth.battery_kw,
         grid_kw=truth.grid_kw,
         export_today_kwh=truth.export_today_kwh,
-        allowance_kwh=true_allowance_kwh(truth.pv_today_kwh, SAFETY_MARGIN_KWH, None),
+        allowance_kwh=allowance_kwh(truth.pv_today_kwh, cap_kwh),
         soc_pct=truth.soc_pct,
     )
 
@@ -52,15 +57,22 @@ class DayTracker:
         "_start",
         "_window_end_s",
         "_window_start_s",
+        "cap_kwh",
         "day",
         "forced_discharge_kwh",
         "max_over_kwh",
         "samples",
     )
 
-    def __init__(self, plant: Plant, window: tuple[datetime, datetime]) -> None:
+    def __init__(
+        self,
+        plant: Plant,
+        window: tuple[datetime, datetime],
+        cap_kwh: float | None = None,
+    ) -> None:
         """Start at the plant's current moment; window is the aware export window."""
         self._plant = plant
+        self.cap_kwh = cap_kwh
         self.day = plant.day
         self._window_start_s = seconds_at(plant, window[0])
         self._window_end_s = seconds_at(plant, window[1])
@@ -79,7 +91,7 @@ class DayTracker:
         plant = self._plant
         if plant.day != self.day:
             return
-        allowance = true_allowance_kwh(plant.pv_today_kwh, SAFETY_MARGIN_KWH, None)
+        allowance = allowance_kwh(plant.pv_today_kwh, self.cap_kwh)
         over = over_export_kwh(plant.export_today_kwh, allowance)
         self.max_over_kwh = max(self.max_over_kwh, over)
         now_s = plant.elapsed_s
@@ -87,7 +99,7 @@ class DayTracker:
             self._in_window(plant.truth(), now_s)
         if now_s + EPS >= self._next_sample_s:
             self._next_sample_s += SAMPLE_S
-            self.samples.append(sample(plant.truth()))
+            self.samples.append(sample(plant.truth(), self.cap_kwh))
 
     def _in_window(self, truth: Truth, now_s: float) -> None:
         """Count battery discharge while forced; note the window's edges."""
@@ -119,10 +131,12 @@ class DayTracker:
         )
 
 
-def advance(plant: Plant, tracker: DayTracker, end_s: float) -> None:
+def advance(
+    plant: Plant, tracker: DayTracker, end_s: float, step_s: float = PLANT_STEP_S
+) -> None:
     """Step the plant alone to end_s (simulation seconds), observing every step."""
     while plant.elapsed_s < end_s - EPS:
-        plant.step(min(PLANT_STEP_S, end_s - plant.elapsed_s))
+        plant.step(min(step_s, end_s - plant.elapsed_s))
         tracker.observe()
 
 
@@ -137,7 +151,5 @@ def day_result(
         samples=tracker.samples,
         stops=stops,
         max_over_kwh=tracker.max_over_kwh,
-        allowance_for=lambda pv_kwh: true_allowance_kwh(
-            pv_kwh, SAFETY_MARGIN_KWH, None
-        ),
+        allowance_for=lambda pv_kwh: allowance_kwh(pv_kwh, tracker.cap_kwh),
     )

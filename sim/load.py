@@ -26,6 +26,9 @@ class LoadConfig:
     spike_minutes: tuple[float, float] = (2.0, 30.0)
     waking_h: tuple[float, float] = (6.0, 23.0)
     max_kw: float = 3.0
+    # Appliances at fixed local clock hours: (start_h, end_h, kW), e.g. one switched off
+    # in the middle of a discharge.
+    fixed_h: tuple[tuple[float, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         """Reject negative loads."""
@@ -79,7 +82,11 @@ class LoadModel:
         spikes = self._days.get(day)
         if spikes is None:
             rng = random.Random(f"{self._seed}:load:{day.isoformat()}")
-            spikes = self._days[day] = make_spikes(self._config, rng)
+            fixed = tuple(
+                Spike(start * 3600.0, end * 3600.0, kw)
+                for start, end, kw in self._config.fixed_h
+            )
+            spikes = self._days[day] = make_spikes(self._config, rng) + fixed
         return spikes
 
     def power_at(self, day: date, hour: float, elapsed_s: float) -> float:

@@ -67,6 +67,17 @@ class MeterConfig:
     power_unit: Literal["W", "kW"] = "W"
     energy_resolution_kwh: float = 0.01
     soc_resolution: float = 0.1
+    # (sensor, seconds): the value is that many seconds old under a fresh timestamp.
+    value_delay_s: tuple[tuple[str, float], ...] = ()
+    # False: a sensor writes only when its state changes (no re-report of the same value).
+    report_unchanged: bool = True
+    # (sensor, n): the sensor is written at every n-th poll only (a lagging counter).
+    sensor_every: tuple[tuple[str, int], ...] = ()
+
+    def slowest_interval_s(self) -> float:
+        """Return the longest normal interval between two writes of any sensor."""
+        slowest = max((n for _, n in self.sensor_every), default=1)
+        return self.update_interval_s * slowest
 
     def __post_init__(self) -> None:
         """Reject intervals outside 5..300 s and jitter of a whole interval or more."""
@@ -205,7 +216,16 @@ def published_values(
 class MeterPublisher:
     """Publishes true readings every interval, honouring stale, unavailable and zero episodes."""
 
-    __slots__ = ("_config", "_episodes", "_epoch", "_rng", "_states", "next_due_s")
+    __slots__ = (
+        "_config",
+        "_episodes",
+        "_epoch",
+        "_every",
+        "_polls",
+        "_rng",
+        "_states",
+        "next_due_s",
+    )
 
     def __init__(
         self, config: MeterConfig, rng: random.Random, epoch: datetime
@@ -219,6 +239,8 @@ class MeterPublisher:
             for e in config.episodes
         )
         self._states: dict[str, SensorState] = {}
+        self._every = dict(config.sensor_every)
+        self._polls = 0
         self.next_due_s = 0.0
 
     @property
@@ -236,7 +258,11 @@ class MeterPublisher:
     def publish(self, now_s: float, readings: MeterReadings) -> None:
         """Write every sensor (unless stale) at now_s and schedule the next poll."""
         moment = self._epoch + timedelta(seconds=now_s)
+        poll = self._polls
+        self._polls += 1
         for key, (value, unit) in published_values(self._config, readings).items():
+            if key in self._states and poll % self._every.get(key, 1):
+                continue
             kind = self.fault(key, now_s)
             if kind == "stale" and key in self._states:
                 continue
@@ -261,6 +287,8 @@ class MeterPublisher:
         """Write a state: last_reported always moves, last_changed only on a new state."""
         previous = self._states.get(key)
         changed = previous is None or previous.state != state
+        if not changed and not self._config.report_unchanged:
+            return
         last_changed = moment if changed or previous is None else previous.last_changed
         self._states[key] = SensorState(
             state=state,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 import random
 from zoneinfo import ZoneInfo
@@ -114,6 +116,18 @@ class Truth:
     ignored_commands: int
     timer_stops: int
     previous_day: DayTotals | None
+    flash_writes: int = 0
+
+
+_DELAYED_FIELDS: dict[str, Callable[[MeterReadings], dict[str, float]]] = {
+    PV_TODAY: lambda r: {"pv_today_kwh": r.pv_today_kwh},
+    EXPORT_TODAY: lambda r: {"export_today_kwh": r.export_today_kwh},
+    IMPORT_TODAY: lambda r: {"import_today_kwh": r.import_today_kwh},
+    GRID_POWER: lambda r: {"grid_kw": r.grid_kw},
+    BATTERY_POWER: lambda r: {"battery_kw": r.battery_kw},
+    SOC: lambda r: {"soc_pct": r.soc_pct},
+    FORECAST_TODAY: lambda r: {"forecast_today_kwh": r.forecast_today_kwh},
+}
 
 
 class Plant:
@@ -131,6 +145,7 @@ class Plant:
         "_epoch",
         "_flows",
         "_forecast_kwh",
+        "_history",
         "_inverter",
         "_load",
         "_meters",
@@ -156,6 +171,8 @@ class Plant:
         self._inverter = Inverter(
             config.inverter, inverter_rng, after_s, config.initial_controls
         )
+        self._inverter.schedule(self._epoch)
+        self._history: deque[tuple[float, MeterReadings]] = deque()
         self._meters = MeterPublisher(
             config.meters, random.Random(f"{config.seed}:meters"), self._epoch
         )
@@ -203,6 +220,16 @@ class Plant:
         return self._day
 
     @property
+    def forcing(self) -> bool:
+        """Return whether a forced discharge is actually running (cheap)."""
+        return self._inverter.effective.enabled
+
+    @property
+    def next_poll_s(self) -> float:
+        """Return the simulation seconds of the meters' next poll."""
+        return self._meters.next_due_s
+
+    @property
     def pv_today_kwh(self) -> float:
         """Return true PV energy of the running day (cheap; see truth() for everything)."""
         return self._counters.pv_kwh
@@ -240,6 +267,10 @@ class Plant:
     def command_duration_minutes(self, minutes: float) -> None:
         """Write the inverter-side discharge duration (minutes; 0 disables the timer)."""
         self._command("duration_minutes", minutes)
+
+    def controller_gone(self) -> None:
+        """Home Assistant stopped for good: nobody writes or polls any more from now."""
+        self._inverter.controller_gone(self._t)
 
     def published(self) -> Published:
         """Return what a controller can see now."""
@@ -286,6 +317,11 @@ class Plant:
             ignored_commands=self._inverter.ignored_count,
             timer_stops=self._inverter.timer_stops,
             previous_day=self._previous_day,
+            flash_writes=sum(
+                count
+                for setting, count in self._inverter.writes_by_setting.items()
+                if setting in self._config.inverter.persistent_settings
+            ),
         )
 
     def day_totals(self) -> DayTotals:
@@ -341,9 +377,39 @@ class Plant:
             self._start_day(self._day + timedelta(days=1))
         if self._inverter.process(self._t):
             self._published = None
+        delays = self._config.meters.value_delay_s
+        if delays:
+            self._remember(max(delay for _, delay in delays))
         if self._t >= self._meters.next_due_s - EVENT_EPS:
-            self._meters.publish(self._t, self._readings())
+            self._meters.publish(self._t, self._delayed(self._readings()))
             self._published = None
+
+    def _remember(self, horizon_s: float) -> None:
+        """Keep the readings of the last horizon_s for sensors that report late values."""
+        history = self._history
+        history.append((self._t, self._readings()))
+        while len(history) > 1 and history[1][0] <= self._t - horizon_s:
+            history.popleft()
+
+    def _delayed(self, now: MeterReadings) -> MeterReadings:
+        """Return the readings with each delayed sensor's value taken from delay seconds ago."""
+        delays = self._config.meters.value_delay_s
+        if not delays:
+            return now
+        fields: dict[str, float] = {}
+        for key, delay in delays:
+            old = self._reading_at(self._t - delay)
+            fields.update(_DELAYED_FIELDS[key](old))
+        return replace(now, **fields)
+
+    def _reading_at(self, moment_s: float) -> MeterReadings:
+        """Return the latest remembered readings at or before moment_s (else the oldest)."""
+        chosen = self._history[0][1]
+        for at, readings in self._history:
+            if at > moment_s + EVENT_EPS:
+                break
+            chosen = readings
+        return chosen
 
     def _compute_flows(self, dt_s: float, *, apply: bool) -> Flows:
         """Return flows from now for dt_s; with apply, the battery actually moves."""

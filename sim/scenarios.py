@@ -22,6 +22,19 @@ from .sun import noon_elevation_deg, sun_times
 type Tweak = Callable[[PlantConfig, random.Random, date, ZoneInfo], PlantConfig]
 type DstKind = Literal["spring", "autumn"]
 
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayEvents:
+    """What happens to the controller on a day: a daily cap, Home Assistant dying or restarting."""
+
+    daily_cap_kwh: float | None = None
+    ha_dies_at: datetime | None = None
+    restart_at: datetime | None = None
+    restart_gap_s: float = 0.0
+
+
+type Events = Callable[[random.Random, date, ZoneInfo], DayEvents]
+
 _FIRST_DAY: Final = date(2025, 4, 15)
 _SUMMER_DAYS: Final = 150
 _EPISODE_SENSORS: Final[tuple[frozenset[str], ...]] = (
@@ -40,6 +53,9 @@ class Scenario:
     varies: str
     tweak: Tweak
     dst: DstKind | None = None
+    # (first date, span in days): the day is drawn from this range instead of the summer.
+    days_from: tuple[date, int] | None = None
+    events: Events | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +68,7 @@ class ScenarioDay:
     day: date
     start: datetime
     config: PlantConfig
+    events: DayEvents = DayEvents()
 
     def plant(self) -> Plant:
         """Return a fresh plant at the day's local midnight."""
@@ -107,7 +124,7 @@ def base_config(rng: random.Random, day: date, tz: ZoneInfo, seed: int) -> Plant
     )
 
 
-def _at(day: date, tz: ZoneInfo, hours: float) -> datetime:
+def at_hours(day: date, tz: ZoneInfo, hours: float) -> datetime:
     """Return the aware moment hours after local midnight."""
     return local_midnight(day, tz) + timedelta(hours=hours)
 
@@ -123,7 +140,7 @@ def random_episodes(
     """Return fault episodes of one kind scattered over 08:00-20:00."""
     episodes: list[Episode] = []
     for _ in range(count):
-        start = _at(day, tz, rng.uniform(8.0, 20.0))
+        start = at_hours(day, tz, rng.uniform(8.0, 20.0))
         length = timedelta(minutes=rng.uniform(*minutes))
         sensors = rng.choice(_EPISODE_SENSORS)
         episodes.append(
@@ -195,7 +212,7 @@ def _hung(
     config: PlantConfig, rng: random.Random, day: date, tz: ZoneInfo
 ) -> PlantConfig:
     """From some time between 12:00 and 18:00 the inverter ignores every write."""
-    after = _at(day, tz, rng.uniform(12.0, 18.0))
+    after = at_hours(day, tz, rng.uniform(12.0, 18.0))
     return replace(config, inverter=replace(config.inverter, ignore_after=after))
 
 
@@ -284,6 +301,9 @@ def _pick_day(scenario: Scenario, rng: random.Random, index: int) -> date:
         return last_sunday(2025 + index, 3)
     if scenario.dst == "autumn":
         return last_sunday(2025 + index, 10)
+    if scenario.days_from is not None:
+        first, span = scenario.days_from
+        return first + timedelta(days=rng.randrange(span))
     return _FIRST_DAY + timedelta(days=rng.randrange(_SUMMER_DAYS))
 
 
@@ -291,15 +311,33 @@ def scenario_day(
     name: str, index: int, base_seed: int, timezone: str = DEFAULT_TIMEZONE
 ) -> ScenarioDay:
     """Return the index-th day of a named scenario for a base seed (deterministic)."""
-    scenario = SCENARIOS[name]
+    return make_day(SCENARIOS[name], index, base_seed, timezone)
+
+
+def make_day(
+    scenario: Scenario, index: int, base_seed: int, timezone: str = DEFAULT_TIMEZONE
+) -> ScenarioDay:
+    """Return the index-th day of a scenario for a base seed (deterministic)."""
+    name = scenario.name
     rng = random.Random(f"{base_seed}:{name}:{index}")
     tz = ZoneInfo(timezone)
     seed = rng.getrandbits(32)
     day = _pick_day(scenario, rng, index)
     config = scenario.tweak(base_config(rng, day, tz, seed), rng, day, tz)
     start = local_midnight(day, tz).astimezone(tz)
+    events = DayEvents()
+    if scenario.events is not None:
+        events = scenario.events(
+            random.Random(f"{base_seed}:{name}:{index}:events"), day, tz
+        )
     return ScenarioDay(
-        name=name, index=index, seed=seed, day=day, start=start, config=config
+        name=name,
+        index=index,
+        seed=seed,
+        day=day,
+        start=start,
+        config=config,
+        events=events,
     )
 
 
