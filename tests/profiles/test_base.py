@@ -98,3 +98,12 @@ def test_control_lookup_and_soc_floor_need() -> None:
         backstop=watchdog,
     )
     assert fox_like.needs_soc_floor
+    slot = Backstop(kind=BackstopKind.SLOT_END, inverter_clock=True, recurs_daily=True)
+    slot_like = InverterProfile(
+        key="slot_like",
+        controls=(),
+        start=bare.start,
+        stop_ladder=bare.stop_ladder,
+        backstop=slot,
+    )
+    assert slot_like.needs_soc_floor

@@ -19,6 +19,7 @@ class Role(StrEnum):
     SLOT_START = "slot_start"  # select/time: a discharge slot's start, inverter clock
     SLOT_END = "slot_end"  # select/time: a discharge slot's end, inverter clock
     STATUS = "status"  # sensor: register-backed status of the forced export
+    CLOCK = "clock"  # sensor: the inverter's own clock, for time slots
     DEVICE = "device"  # a device (id) that services are targeted at
 
 
@@ -140,6 +141,8 @@ class Backstop:
     fallback_exports: bool = False
     # The backstop counts on the inverter's clock, which may differ from HA's.
     inverter_clock: bool = False
+    # The backstop is a daily time slot: left set, it starts again tomorrow.
+    recurs_daily: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -173,7 +176,11 @@ class InverterProfile:
     def needs_soc_floor(self) -> bool:
         """Return whether only the SOC floor bounds a discharge if HA goes silent."""
         backstop = self.backstop
-        return backstop.kind is BackstopKind.NONE or backstop.fallback_exports
+        return (
+            backstop.kind is BackstopKind.NONE
+            or backstop.fallback_exports
+            or backstop.recurs_daily
+        )
 
 
 # Home Assistant services for each primitive, by the target entity's domain.
