@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from .alpha_ess import ALPHA_ESS
 from .base import InverterProfile
+from .fox_ess import FOX_ESS
 from .generic import GENERIC
 
 DEFAULT_PROFILE: Final = GENERIC.key
 
 PROFILES: Final[Mapping[str, InverterProfile]] = {
-    profile.key: profile for profile in (GENERIC,)
+    profile.key: profile for profile in (GENERIC, ALPHA_ESS, FOX_ESS)
 }
