@@ -448,6 +448,12 @@ def ensure_entry(api: Api, args: argparse.Namespace) -> None:
     day = scenario_day(args.scenario, 0, args.seed)
     options = monitor_options(day.plant().published())
     options |= LIMITS | {"battery_capacity_kwh": day.config.battery.capacity_kwh}
+    create_entry(api, options)
+    print("develop: created the Export Monitor entry (config flow)", flush=True)
+
+
+def create_entry(api: Api, options: Mapping[str, Any]) -> None:
+    """Go through the real config flow, answering each step's fields from options."""
     step = api.call(
         "POST", "/api/config/config_entries/flow", {"handler": "export_monitor"}
     )
@@ -462,7 +468,6 @@ def ensure_entry(api: Api, args: argparse.Namespace) -> None:
         )
     if step.get("type") != "create_entry":
         raise DevelopError(f"config flow ended with {step}")
-    print("develop: created the Export Monitor entry (config flow)", flush=True)
 
 
 def bring_up(
