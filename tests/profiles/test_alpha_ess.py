@@ -11,8 +11,9 @@ from custom_components.export_monitor.profiles.base import (
     Rearm,
     Role,
 )
+from custom_components.export_monitor.profiles.render import EntityFacts
 
-from .steps import steps
+from .steps import rendered, steps
 
 POWER = ("set_number", "power", "power_kw")
 CUTOFF = ("set_number", "cutoff", "cutoff")
@@ -79,3 +80,29 @@ def test_traps() -> None:
     assert not any(c.flash for c in ALPHA_ESS.controls)
     assert ALPHA_ESS.cutoff_raise_pct == 1.0
     assert not ALPHA_ESS.cutoff_above_soc_imports
+
+
+IDS = {
+    Role.ENABLE: "switch.alphaess_inverter_force_discharging",
+    Role.POWER: "number.alphaess_inverter_force_discharging_power",
+    Role.CUTOFF: "number.alphaess_inverter_force_discharging_cutoff_soc",
+    Role.TIMER: "number.alphaess_inverter_force_discharging_duration",
+}
+FACTS = {
+    IDS[Role.POWER]: EntityFacts(state="0", unit="kW", step=0.1),
+    IDS[Role.CUTOFF]: EntityFacts(state="10", unit="%", step=1.0),
+    IDS[Role.TIMER]: EntityFacts(state="0", unit="min", step=5.0),
+}
+
+
+def test_rendered_start_for_a_sample_plan() -> None:
+    """3.2567 kW for 12.5 min: 3.2 kW, floor 32 %, 10 min (step 5), then on."""
+    assert rendered(ALPHA_ESS.start, IDS, FACTS) == [
+        ("number.set_value", IDS[Role.POWER], {"value": 3.2}),
+        ("number.set_value", IDS[Role.CUTOFF], {"value": 32.0}),
+        ("number.set_value", IDS[Role.TIMER], {"value": 10.0}),
+        ("switch.turn_on", IDS[Role.ENABLE], {}),
+    ]
+    assert rendered(ALPHA_ESS.stop_ladder[0], IDS, FACTS) == [
+        ("switch.turn_off", IDS[Role.ENABLE], {})
+    ]

@@ -11,8 +11,9 @@ from custom_components.export_monitor.profiles.base import (
     Role,
 )
 from custom_components.export_monitor.profiles.fox_ess import FOX_ESS
+from custom_components.export_monitor.profiles.render import EntityFacts
 
-from .steps import steps
+from .steps import rendered, steps
 
 POWER = ("set_number", "power", "power_kw")
 CUTOFF = ("set_number", "cutoff", "cutoff")
@@ -85,3 +86,26 @@ def test_power_is_ac_output_and_settings_wear_flash() -> None:
     flash = {c.role for c in FOX_ESS.controls if c.flash}
     assert flash == {Role.MODE, Role.CUTOFF}
     assert FOX_ESS.write_budget_per_day == EEPROM_WRITES_PER_DAY
+
+
+IDS = {
+    Role.MODE: "select.foxess_work_mode",
+    Role.POWER: "number.foxess_force_discharge_power",
+    Role.CUTOFF: "number.foxess_min_soc_on_grid",
+}
+FACTS = {
+    IDS[Role.POWER]: EntityFacts(state="0", unit="kW", step=0.001),
+    IDS[Role.CUTOFF]: EntityFacts(state="10", unit="%", step=1.0),
+}
+
+
+def test_rendered_start_and_stop_for_a_sample_plan() -> None:
+    """3.2567 kW: floor 32 %, 3.256 kW, Force Discharge; stop and restart: Self Use."""
+    assert rendered(FOX_ESS.start, IDS, FACTS) == [
+        ("number.set_value", IDS[Role.CUTOFF], {"value": 32.0}),
+        ("number.set_value", IDS[Role.POWER], {"value": 3.256}),
+        ("select.select_option", IDS[Role.MODE], {"option": "Force Discharge"}),
+    ]
+    self_use = [("select.select_option", IDS[Role.MODE], {"option": "Self Use"})]
+    assert rendered(FOX_ESS.stop_ladder[0], IDS, FACTS) == self_use
+    assert rendered(FOX_ESS.reconcile, IDS, FACTS) == self_use

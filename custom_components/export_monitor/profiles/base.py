@@ -191,6 +191,11 @@ class InverterProfile:
         )
 
 
+def polled(op: Op, role: Role, value: Field | None = None) -> Write:
+    """Return a write to a role's entity, confirmed at the integration's next poll."""
+    return Write(op=op, role=role, value=value, readback=ReadBack.POLLED)
+
+
 # Home Assistant services for each primitive, by the target entity's domain.
 SERVICES: Final[dict[tuple[Op, str], str]] = {
     (Op.SET_NUMBER, "number"): "number.set_value",

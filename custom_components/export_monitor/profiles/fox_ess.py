@@ -20,11 +20,10 @@ from .base import (
     InverterProfile,
     Op,
     PowerMeaning,
-    ReadBack,
     Role,
     Running,
     Value,
-    Write,
+    polled,
 )
 
 _control: Final = partial(Control, integration="foxess_modbus")
@@ -32,15 +31,9 @@ _control: Final = partial(Control, integration="foxess_modbus")
 FORCE_DISCHARGE: Final = "Force Discharge"
 SELF_USE: Final = "Self Use"  # 2: the only stop; "Feed-in First" kept exporting (#558)
 
-_POWER: Final = Write(
-    op=Op.SET_NUMBER, role=Role.POWER, value=Value.POWER_KW, readback=ReadBack.POLLED
-)
-_SELF_USE: Final = Write(
-    op=Op.SELECT, role=Role.MODE, value=SELF_USE, readback=ReadBack.POLLED
-)
-_CUTOFF: Final = Write(
-    op=Op.SET_NUMBER, role=Role.CUTOFF, value=Value.CUTOFF, readback=ReadBack.POLLED
-)
+_POWER: Final = polled(Op.SET_NUMBER, Role.POWER, Value.POWER_KW)
+_SELF_USE: Final = polled(Op.SELECT, Role.MODE, SELF_USE)
+_CUTOFF: Final = polled(Op.SET_NUMBER, Role.CUTOFF, Value.CUTOFF)
 
 FOX_ESS: Final = InverterProfile(
     key="fox_ess",
@@ -69,12 +62,7 @@ FOX_ESS: Final = InverterProfile(
     start=(
         _CUTOFF,
         _POWER,
-        Write(
-            op=Op.SELECT,
-            role=Role.MODE,
-            value=FORCE_DISCHARGE,
-            readback=ReadBack.POLLED,
-        ),
+        polled(Op.SELECT, Role.MODE, FORCE_DISCHARGE),
     ),
     set_power=(_POWER,),  # 2: applied at the next poll
     # 2 Backstop: the integration's own polling reloads the watchdog; nothing to re-send.
@@ -82,14 +70,7 @@ FOX_ESS: Final = InverterProfile(
     stop_ladder=(
         (_SELF_USE,),  # 2 Stop
         # Remote control at 0 W AC output exports nothing (2 Power semantics).
-        (
-            Write(
-                op=Op.SET_NUMBER,
-                role=Role.POWER,
-                value=Value.ZERO_POWER,
-                readback=ReadBack.POLLED,
-            ),
-        ),
+        (polled(Op.SET_NUMBER, Role.POWER, Value.ZERO_POWER),),
     ),
     # 2 Backstop: after a restart the inverter sits in Feed-in First: select Self Use.
     reconcile=(_SELF_USE,),
