@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from custom_components.export_monitor.profiles import PROFILES
 from custom_components.export_monitor.profiles.base import (
     BackstopKind,
@@ -12,7 +14,7 @@ from custom_components.export_monitor.profiles.base import (
 from custom_components.export_monitor.profiles.givenergy import GIVENERGY
 from custom_components.export_monitor.profiles.render import EntityFacts
 
-from .steps import rendered, steps
+from .steps import SAMPLE, rendered, steps
 
 START_NOW = ("set_time", "slot_start", "now")
 END = ("set_time", "slot_end", "end")
@@ -100,11 +102,12 @@ FACTS = {
 
 
 def test_rendered_start_and_stop_for_a_sample_plan() -> None:
-    """At 12:00 for 12.5 min: slot 12:00:00-12:12:30, 3256 W, reserve 32 %."""
+    """At 12:00 for 12 min: slot 12:00:00-12:12:00 (GivTCP's options are whole minutes)."""
     select = "select.select_option"
-    assert rendered(GIVENERGY.start, IDS, FACTS) == [
+    values = replace(SAMPLE, timer_minutes=12.0)
+    assert rendered(GIVENERGY.start, IDS, FACTS, values) == [
         (select, IDS[Role.SLOT_START], {"option": "12:00:00"}),
-        (select, IDS[Role.SLOT_END], {"option": "12:12:30"}),
+        (select, IDS[Role.SLOT_END], {"option": "12:12:00"}),
         ("number.set_value", IDS[Role.POWER], {"value": 3256.0}),
         ("number.set_value", IDS[Role.CUTOFF], {"value": 32.0}),
         (select, IDS[Role.MODE], {"option": "Timed Export"}),
