@@ -10,7 +10,6 @@ from custom_components.export_monitor.profiles.base import (
     ReadBack,
     Rearm,
     Role,
-    Write,
 )
 from custom_components.export_monitor.profiles.huawei import HUAWEI
 
@@ -26,18 +25,6 @@ STOP = (
     "huawei_solar.stop_forcible_charge",
     (("device_id", "device_id"),),
 )
-
-
-def _all_writes() -> list[Write]:
-    """Return every write of the profile."""
-    return [
-        *HUAWEI.start,
-        *HUAWEI.set_power,
-        *HUAWEI.keepalive,
-        *HUAWEI.reconcile,
-        *HUAWEI.set_cutoff,
-        *(w for rung in HUAWEI.stop_ladder for w in rung),
-    ]
 
 
 def test_registered_with_a_device_and_an_optional_status_sensor() -> None:
@@ -71,7 +58,7 @@ def test_stop_and_reconcile_call_stop_forcible_charge() -> None:
 
 def test_never_forcible_discharge_soc() -> None:
     """forcible_discharge_soc has no time bound: no write of the profile calls it."""
-    services = {w.service for w in _all_writes()}
+    services = {w.service for w in list(HUAWEI.writes)}
     assert "huawei_solar.forcible_discharge_soc" not in services
     assert services == {
         "huawei_solar.forcible_discharge",
@@ -81,7 +68,7 @@ def test_never_forcible_discharge_soc() -> None:
 
 def test_service_only_no_readable_switch() -> None:
     """No write reads back; running comes from the status sensor, where configured."""
-    writes = _all_writes()
+    writes = list(HUAWEI.writes)
     assert {w.op for w in writes} == {Op.CALL_SERVICE}
     assert {w.readback for w in writes} == {ReadBack.NONE}
     assert HUAWEI.running is not None

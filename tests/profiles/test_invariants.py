@@ -18,19 +18,6 @@ ACTIVATIONS = {Op.TURN_ON, Op.SELECT, Op.PRESS, Op.CALL_SERVICE}
 EACH = pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
 
 
-def _writes(profile: InverterProfile) -> list[Write]:
-    """Return every write of a profile."""
-    sequences = (
-        profile.start,
-        profile.set_power,
-        profile.keepalive,
-        profile.reconcile,
-        profile.set_cutoff,
-        *profile.stop_ladder,
-    )
-    return [write for sequence in sequences for write in sequence]
-
-
 def _required(profile: InverterProfile, write: Write) -> bool:
     """Return whether a write is sent whatever optional controls the user left out."""
     control = None if write.role is None else profile.control(write.role)
@@ -42,7 +29,7 @@ def test_every_selected_option_is_declared_for_the_flow_to_check(
     profile: InverterProfile,
 ) -> None:
     """An option the profile selects is one the flow checks the entity offers."""
-    selects = [w for w in _writes(profile) if w.op is Op.SELECT]
+    selects = [w for w in profile.writes if w.op is Op.SELECT]
     undeclared = [
         w
         for w in selects

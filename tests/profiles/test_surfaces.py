@@ -43,11 +43,9 @@ def test_control_matches_the_simulated_entity(
 def test_services_match_the_simulated_services(profile: InverterProfile) -> None:
     """Every service a profile calls exists in the simulation, with its fields."""
     services = {s.service: set(s.fields) for s in VENDORS[profile.key].services}
-    sequences = (profile.start, profile.keepalive, profile.reconcile)
-    writes = [w for seq in (*sequences, *profile.stop_ladder) for w in seq]
     called = {
         str(w.service): {name for name, _ in w.fields}
-        for w in writes
+        for w in profile.writes
         if w.op is Op.CALL_SERVICE
     }
     assert {

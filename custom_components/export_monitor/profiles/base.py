@@ -181,6 +181,19 @@ class InverterProfile:
         return tuple(c.role for c in self.controls)
 
     @property
+    def writes(self) -> tuple[Write, ...]:
+        """Return every write of every sequence, for checks over the whole profile."""
+        sequences = (
+            self.start,
+            self.set_power,
+            self.keepalive,
+            self.reconcile,
+            self.set_cutoff,
+            *self.stop_ladder,
+        )
+        return tuple(write for sequence in sequences for write in sequence)
+
+    @property
     def needs_soc_floor(self) -> bool:
         """Return whether only the SOC floor bounds a discharge if HA goes silent."""
         backstop = self.backstop
