@@ -34,7 +34,7 @@ def test_registered_with_givtcp_entities() -> None:
         Role.POWER: "battery_discharge_rate",
         Role.CUTOFF: "battery_power_reserve",
         Role.MODE: "mode",
-        Role.CLOCK: None,
+        Role.CLOCK: "invertor_time",
     }
     clock = GIVENERGY.control(Role.CLOCK)
     assert clock is not None

@@ -75,8 +75,15 @@ GIVENERGY: Final = InverterProfile(
             suffix="mode",
             options=(TIMED_EXPORT, ECO),
         ),
-        # 5a Backstop: the inverter's clock (Predbat: inverter_clock_skew_*)
-        _control(role=Role.CLOCK, domains=SENSOR_DOMAINS, required=False, flash=False),
+        # 5a Backstop: the inverter's clock (Predbat: inverter_clock_skew_*); GivTCP
+        # names it Invertor_Time (GivTCP write.py updateControlCache, Predbat inverter.py)
+        _control(
+            role=Role.CLOCK,
+            domains=SENSOR_DOMAINS,
+            suffix="invertor_time",
+            required=False,
+            flash=False,
+        ),
     ),
     # 5a Start: the window first, rate and reserve, the mode last.
     start=(
