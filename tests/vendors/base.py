@@ -71,6 +71,11 @@ class Drive:
     fallback_kw: float = 0.0  # battery power after `ends`: a fallback that exports
     floor_soc: float | None = None  # the SOC at which the inverter stops discharging
 
+    def exports(self, now: datetime) -> bool:
+        """Return whether the battery still discharges at `now` (its floor aside)."""
+        running = self.ends is None or now < self.ends or self.fallback_kw > 0
+        return bool(self.on) and running
+
 
 OFF = Drive(on=False)
 
