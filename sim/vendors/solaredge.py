@@ -38,6 +38,7 @@ SOLAREDGE: Final = Vendor(
             "select.solaredge_i1_storage_default_mode",
             "Storage default mode",
             STORAGE_MODES,
+            "fallback",
             flash=True,
         ),
         select(

@@ -49,6 +49,7 @@ SOLAX: Final = Vendor(
             "number.solax_remotecontrol_autorepeat_duration",
             "Remotecontrol autorepeat duration",
             0.0,
+            "repeat",
             unit="s",
             maximum=172800.0,
         ),
@@ -104,7 +105,7 @@ class SolaxSim(VendorSim):
         if entity.role != "trigger":
             return []
         commands = self._block()
-        repeat = float(self.registers["number.solax_remotecontrol_autorepeat_duration"])
+        repeat = float(self.value("repeat"))
         self._repeat_until = (
             now + timedelta(seconds=repeat) if self.forcing and repeat > 0 else None
         )

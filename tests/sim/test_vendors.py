@@ -40,6 +40,8 @@ ROLES = {
     "slot_end",
     "status",
     "clock",
+    "repeat",
+    "fallback",
 }
 
 
@@ -385,11 +387,11 @@ def test_every_vendor_has_its_controls() -> None:
         "generic": {"enable", "power", "cutoff", "timer"},
         "alpha_ess": {"enable", "power", "cutoff", "timer", "status"},
         "fox_ess": {"mode", "power", "cutoff"},
-        "solax": {"mode", "power", "timer", "trigger", "status", "cutoff"},
+        "solax": {"mode", "power", "timer", "repeat", "trigger", "status", "cutoff"},
         "huawei": {"status", "cutoff"},
         "givenergy": {"mode", "slot_start", "slot_end", "power", "cutoff", "clock"},
         "sigenergy": {"enable", "mode", "power", "cutoff"},
-        "solaredge": {"mode", "timer", "power"},
+        "solaredge": {"mode", "fallback", "timer", "power"},
     }
     assert {key: set(VENDORS[key].controls) for key in VENDOR_KEYS} == needs
     assert isinstance(VENDORS["huawei"], Vendor)
