@@ -493,11 +493,13 @@ def entry_options(args: argparse.Namespace) -> dict[str, Any]:
 def required_unknown(
     schema: list[dict[str, Any]], options: Mapping[str, Any]
 ) -> list[str]:
-    """Return the required fields of a flow step that we have no answer for."""
+    """Return the required fields of a flow step without a default or an answer."""
     return [
         field["name"]
         for field in schema
-        if field.get("required") and field["name"] not in options
+        if field.get("required")
+        and "default" not in field
+        and field["name"] not in options
     ]
 
 
