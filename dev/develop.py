@@ -67,6 +67,7 @@ GENERIC_KEYS: Final = {
     "cutoff": "cutoff_soc_entity",
     "timer": "discharge_duration_entity",
 }
+HELPER_SHAPED: Final = ("generic", "alpha_ess")
 # Stores a new config starts with (key, version, data), in Home Assistant's own
 # format; they are never touched again.
 SEEDED_STORES: Final = (
@@ -481,11 +482,11 @@ def entry_options(args: argparse.Namespace) -> dict[str, Any]:
     for key in GENERIC_KEYS.values():
         del options[key]
     found = controls(VENDORS[args.profile])
-    # Today's flow asks for the generic shape's keys; a profile flow for the
-    # profile, then each control by its role.
-    options |= {
-        GENERIC_KEYS[role]: found[role] for role in GENERIC_KEYS if role in found
-    }
+    # A profile flow asks for the profile, then each control by its role. Today's
+    # flow asks for the generic shape's keys: only a helper-shaped vendor fits them
+    # (another vendor's switch is no forced-discharge switch).
+    if args.profile in HELPER_SHAPED:
+        options |= {GENERIC_KEYS[role]: found[role] for role in GENERIC_KEYS}
     options |= found | {"profile": args.profile, "controls": found}
     return options | LIMITS | {"battery_capacity_kwh": day.config.battery.capacity_kwh}
 
