@@ -61,6 +61,7 @@ from custom_components.export_monitor import (
 from custom_components.export_monitor.const import CONF_SAFETY_MARGIN_KWH
 from custom_components.export_monitor.controller import ExportMonitorController
 from custom_components.export_monitor.profiles import PROFILES
+from custom_components.export_monitor.profiles.base import Role
 from tests.conftest import (
     CUTOFF,
     DURATION,
@@ -257,6 +258,16 @@ def broken(entity_id: str, behaviour: Behaviour) -> Inject:
     async def _async_inject(rig: Rig) -> None:
         """Break the control."""
         rig.controls.break_entity(entity_id, behaviour)
+
+    return _async_inject
+
+
+def broken_role(role: str, behaviour: Behaviour) -> Inject:
+    """Return an injection breaking the vendor's control of a role."""
+
+    async def _async_inject(rig: Rig) -> None:
+        """Break the control."""
+        rig.controls.break_entity(rig.inverter.controls[role], behaviour)
 
     return _async_inject
 
@@ -1280,12 +1291,68 @@ async def rig(
 # CONF_CONTROLS read, the profile's sequences run) and each vendor's profile data
 # (profiles/<vendor>.py): add a key here when both are on main.
 DRIVEN: Final = ("generic",)
+# The shared rows a vendor runs: those that drive its control surface (start, stop,
+# reconcile, its backstop). Source and meter rows do not depend on the inverter: they
+# run with the generic profile only, which keeps the matrix's run time bounded.
+SURFACE: Final = frozenset(
+    {
+        "inverter_stops_60s_late",
+        "inverter_ignores_commands",
+        "ha_dies_after_an_arm",
+        "ha_dies_after_a_start_at_2350",
+        "ha_dies_at_random",
+        "restart",
+        "reload",
+        "midnight",
+        "concurrent_calls",
+        "breaker_open",
+        "home_assistant_stops",
+    }
+)
+
+
+def applies(profile: str, fault: Fault) -> bool:
+    """Return whether a row runs for a profile."""
+    if fault.profiles is not None:
+        return profile in fault.profiles
+    return profile == "generic" or fault.id in SURFACE
+
+
 CASES: Final = [
     (profile, fault)
     for profile in DRIVEN
     for fault in FAULTS
-    if fault.profiles is None or profile in fault.profiles
+    if applies(profile, fault)
 ]
+
+
+def control_surface_faults() -> list[tuple[str, Fault]]:
+    """Return, per vendor, each writable control hanging, raising, or being ignored.
+
+    What the monitor shows for these depends on the vendor's stop ladder; the rows
+    check what must hold whatever it shows (test_control_surface_fault).
+    """
+    return [
+        (
+            key,
+            Fault(
+                id=f"{control.role}_{behaviour}",
+                profiles=frozenset({key}),
+                inject=broken_role(control.role.value, behaviour),
+                active=HEADROOM_END,
+                idle=HEADROOM_END,
+                summary=f"{key}: the {control.role} control {behaviour}s",
+            ),
+        )
+        for key in DRIVEN
+        if key != "generic"
+        for control in PROFILES[key].controls
+        if control.role not in (Role.DEVICE, Role.STATUS, Role.CLOCK)
+        for behaviour in (Behaviour.HANG, Behaviour.RAISE, Behaviour.IGNORE)
+    ]
+
+
+SURFACE_CASES: Final = control_surface_faults()
 
 
 @pytest.mark.parametrize("mode", list(MODES))
@@ -1315,6 +1382,25 @@ async def test_fault(
     assert rig.plant.breach_kwh <= fault.breach_limit_kwh + 1e-9
     assert unexpected_errors(caplog, fault.errors_logged) == []
     assert dict(rig.entry.options) == options
+    assert rig.inverter.key == profile
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize(
+    ("profile", "fault"),
+    SURFACE_CASES,
+    ids=[f"{p}-{fault.id}" for p, fault in SURFACE_CASES],
+)
+async def test_control_surface_fault(
+    rig: Rig, profile: str, fault: Fault, mode: str
+) -> None:
+    """A vendor's control fails: no export beyond the allowance, and the flow ends.
+
+    It ends, or only the SOC floor the inverter holds can still be draining it.
+    """
+    await MODES[mode](rig, fault)
+    assert rig.plant.breach_kwh <= 1e-9
+    assert rig.plant.running is False or rig.plant.floor_soc is not None
     assert rig.inverter.key == profile
 
 
