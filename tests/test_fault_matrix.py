@@ -1039,14 +1039,14 @@ def generic_only(faults: list[Fault]) -> list[Fault]:
 def died_at_random() -> Inject:
     """Return an injection: HA dies at a seeded moment of the discharge, for 3 hours.
 
-    The moment is drawn per vendor (seeded by the profile key), within the first
-    minute of the discharge; meanwhile only the inverter's own backstop, its fallback
+    The moment is drawn per vendor (seeded by the profile key), within the first ten
+    minutes of a 12-minute discharge; meanwhile only the inverter's own backstop, its fallback
     and its SOC floor act. Then Home Assistant starts again.
     """
 
     async def _async_inject(rig: Rig) -> None:
         """Run a seeded while, then let HA die for 3 hours."""
-        await rig.async_run(random.Random(rig.inverter.key).uniform(0.0, 60.0))
+        await rig.async_run(random.Random(rig.inverter.key).uniform(0.0, 600.0))
         await ha_dies(3 * 3600)(rig)
 
     return _async_inject
@@ -1060,6 +1060,9 @@ def every_profile_faults() -> list[Fault]:
             inject=died_at_random(),
             active=RESTARTED,
             idle=HEADROOM_END,
+            # 0.6 kWh of headroom: about 12 minutes at 3 kW.
+            site=LATE_SITE,
+            bound=timedelta(minutes=15),
             summary="HA dies at a seeded moment of a discharge for 3 h: the inverter alone",
         ),
     ]
