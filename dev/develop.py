@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 from sim.bridge import monitor_options  # noqa: E402
 from sim.scenarios import SCENARIO_NAMES, scenario_day  # noqa: E402
 from sim.vendors import VENDOR_KEYS, VENDORS, Vendor, helper_config  # noqa: E402
-from sim.vendors.huawei import HUAWEI_DEVICE  # noqa: E402
 
 TEMPLATE: Final = ROOT / "dev" / "config"
 # The view users paste (docs/dashboard.yaml), copied next to the dev dashboard,
@@ -165,6 +164,21 @@ class Api:
         if status != 200:  # noqa: PLR2004
             raise DevelopError(f"{method} {path} answered {status}: {payload}")
         return payload
+
+    def text(self, path: str, body: Mapping[str, Any]) -> str:
+        """POST a JSON body to an endpoint that answers with text; return the text."""
+        request = urllib.request.Request(  # noqa: S310 - always http://127.0.0.1
+            self.base + path,
+            data=json.dumps(body).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.token}",
+            },
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:  # noqa: S310
+            text: str = response.read().decode().strip()
+        return text
 
     def answers(self) -> bool:
         """Return whether the HTTP server answers at all (any status counts)."""
@@ -467,21 +481,32 @@ def core_running(api: Api) -> bool:
     return status == 200 and config.get("state") == "RUNNING"  # noqa: PLR2004
 
 
-def controls(vendor: Vendor) -> dict[str, str]:
+def controls(api: Api, vendor: Vendor) -> dict[str, str]:
     """Return the profile's controls {role: entity id (a device id for "device")}."""
     found = dict(vendor.controls)
-    if vendor.services:
-        found["device"] = HUAWEI_DEVICE
+    if vendor.device_name is not None:
+        found["device"] = device_id(api, vendor.device_name)
     return found
 
 
-def entry_options(args: argparse.Namespace) -> dict[str, Any]:
+def device_id(api: Api, name: str) -> str:
+    """Return the registry id of the simulator's device (it registers it at start)."""
+    template = {"template": f"{{{{ device_id('{name}') }}}}"}
+    deadline = time.monotonic() + START_TIMEOUT
+    while (found := api.text("/api/template", template)) in ("", "None"):
+        if time.monotonic() > deadline:
+            raise DevelopError(f"no device {name!r}: see the log")
+        time.sleep(0.5)
+    return found
+
+
+def entry_options(api: Api, args: argparse.Namespace) -> dict[str, Any]:
     """Return every answer the config flow may ask for, by field name."""
     day = scenario_day(args.scenario, 0, args.seed)
     options = monitor_options(day.plant().published())
     for key in GENERIC_KEYS.values():
         del options[key]
-    found = controls(VENDORS[args.profile])
+    found = controls(api, VENDORS[args.profile])
     # A profile flow asks for the profile, then each control by its role. Today's
     # flow asks for the generic shape's keys: only a helper-shaped vendor fits them
     # (another vendor's switch is no forced-discharge switch).
@@ -511,7 +536,7 @@ def ensure_entry(api: Api, args: argparse.Namespace, *, anew: bool = False) -> N
         return
     for entry in entries:
         api.call("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
-    if missing := create_entry(api, entry_options(args), partial=True):
+    if missing := create_entry(api, entry_options(api, args), partial=True):
         print(
             f"develop: note: this config flow cannot set up profile {args.profile} "
             f"(it asks for {', '.join(missing)}): the simulated vendor runs "

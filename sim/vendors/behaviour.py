@@ -54,6 +54,7 @@ class VendorSim:
         self.writes = 0
         self.flash_writes = 0
         self.backstop_stops = 0
+        self.device_id: str | None = None  # the registry's id of vendor.device_name
 
     @property
     def states(self) -> dict[str, str]:

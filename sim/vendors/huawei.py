@@ -43,6 +43,7 @@ HUAWEI: Final = Vendor(
         ),
         SimService(service="huawei_solar.stop_forcible_charge", fields=("device_id",)),
     ),
+    device_name="Simulated Huawei batteries",
     polled=True,
     poll_s=30.0,
     refresh_s=2.0,

@@ -80,6 +80,8 @@ class Vendor:
     backstop: Backstop = Backstop.DURATION
     fallback_exports: bool = False
     clock_skew_s: float = 0.0  # the inverter's clock minus Home Assistant's
+    # The device its services target (a device in Home Assistant's registry).
+    device_name: str | None = None
     traps: tuple[str, ...] = ()
 
     def entity(self, entity_id: str) -> SimEntity:

@@ -8,11 +8,11 @@ from typing import Any, Final
 import pytest
 
 from sim.vendors import VENDORS
-from sim.vendors.huawei import HUAWEI_DEVICE
 from tests.e2e.server import Instance, running, wait_for
 
 BATTERY_POWER: Final = "sensor.sim_battery_power"
 EXPORT_TODAY: Final = "sensor.sim_export_energy_today"
+DEVICE: Final = "<the simulator's device>"
 # How each case starts a forced export: service calls (domain.service, data).
 type Calls = tuple[tuple[str, dict[str, Any]], ...]
 THROUGH_THE_MONITOR: Final[Calls] = (
@@ -36,7 +36,7 @@ CASES: Final[dict[str, Calls]] = {
     "huawei": (
         (
             "huawei_solar.forcible_discharge",
-            {"device_id": HUAWEI_DEVICE, "duration": 10, "power": 2000},
+            {"device_id": DEVICE, "duration": 10, "power": 2000},
         ),
     ),
     "sigenergy": (
@@ -62,11 +62,19 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def call(instance: Instance, service: str, data: dict[str, Any]) -> None:
-    """Call a service over the REST API; it must succeed."""
+    """Call a service over the REST API (DEVICE: the simulator's device); it must succeed."""
+    if data.get("device_id") == DEVICE:
+        data = data | {"device_id": device_id(instance, VENDORS["huawei"].device_name)}
     response = instance.api(
         "POST", f"/api/services/{service.replace('.', '/')}", json=data
     )
     assert response.status_code == 200, f"{service}: {response.text}"
+
+
+def device_id(instance: Instance, name: str | None) -> str:
+    """Return the registry id of a device, by its name."""
+    template = {"template": f"{{{{ device_id('{name}') }}}}"}
+    return instance.api("POST", "/api/template", json=template).text.strip()
 
 
 def battery_w(instance: Instance) -> float:

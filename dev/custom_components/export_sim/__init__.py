@@ -12,6 +12,7 @@ import pickle
 from time import monotonic
 from typing import Any, Final
 
+from homeassistant.config_entries import SOURCE_IMPORT, ConfigEntry
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     EVENT_HOMEASSISTANT_STOP,
@@ -28,6 +29,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.discovery import async_load_platform
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
@@ -188,6 +190,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     runner = SimulatedPlant(hass, plant, conf, path, vendor)
     runner.async_start()
     async_register_vendor(hass, runner, config)
+    hass.async_create_task(
+        hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_IMPORT})
+    )
     LOGGER.info(
         "Simulating %s (seed %s) at %sx with %s, %s at %s",
         conf[CONF_SCENARIO],
@@ -197,6 +202,25 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         "resumed" if restored else "starting",
         plant.now.isoformat(timespec="seconds"),
     )
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Register the device the vendor's services target (Huawei's batteries)."""
+    runner: SimulatedPlant = hass.data[DOMAIN]
+    if (name := runner.vendor.vendor.device_name) is not None:
+        device = dr.async_get(hass).async_get_or_create(
+            config_entry_id=entry.entry_id,
+            identifiers={(DOMAIN, runner.vendor.vendor.key)},
+            name=name,
+            manufacturer="Export Monitor simulator",
+        )
+        runner.vendor.device_id = device.id
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Nothing to unload: the plant runs with Home Assistant."""
     return True
 
 
