@@ -39,6 +39,10 @@ def _cycle(kind: str, write: float, off: float | None, reason: str) -> dict:
 
 # Two units: three stops 1, 2 and 40 ms after their write, and one never called.
 RECORD = {
+    "began": 0.0,
+    "ended": 600.0,
+    "state_changes": {"sources": 30000, "monitors": 6000},
+    "recorder_backlog": [[0.0, 5], [10.0, 900], [20.0, 40]],
     "lag_ms": [0.5, 1.0, 2.0, 150.0],
     "slow_probes": [
         {"ts": 1.0, "lag_ms": 150.0, "loop_cpu_ms": 25.0, "process_cpu_ms": 125.0}
@@ -136,10 +140,18 @@ def test_figures_from_a_recorded_sample() -> None:
     assert stops["reasons"] == {"soc_at_min": 2, "data_unsafe": 1, "None": 1}
     assert stops["refusals"] == {"start_blocked_soc_at_min": 1}
     assert fig["loop_lag_ms"]["max"] == 150.0
+    assert fig["recorder"] == {
+        "state_changes_per_s": {"monitors": 10.0, "sources": 50.0},
+        "backlog_first": 5,
+        "backlog_last": 40,
+        "backlog_max": 900,
+    }
     assert fig["slow_probes"]["over_100_ms"] == 1
     # 25 of 250 ms on the loop's thread, 125 in the process.
     assert fig["slow_probes"]["loop_cpu_share_pct"] == 10.0
     assert fig["slow_probes"]["process_cpu_share_pct"] == 50.0
+    # The 40 ms stop (300.000-300.040) is the only slow one; no oversleep then.
+    assert fig["slow_stops"] == {"over_10_ms": 1, "during_an_oversleep": 0}
     memory = fig["memory"]
     assert (memory["start_mib"], memory["end_mib"], memory["growth_mib"]) == (
         100.0,
@@ -180,7 +192,14 @@ def test_config_is_a_fresh_instance_of_ten_monitors(tmp_path: Path) -> None:
     paths = Paths(tmp_path)
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "left-over").write_text("from an earlier run")
-    args = argparse.Namespace(entries=10, duration=600.0, seed=1, port=8127)
+    args = argparse.Namespace(
+        entries=10,
+        duration=600.0,
+        seed=1,
+        port=8127,
+        trace_memory=False,
+        no_recorder=False,
+    )
     write_config(paths, args, tmp_path / "record.json")
     config = paths.config
     assert not (config / "left-over").exists()
@@ -202,3 +221,16 @@ def test_process_sample_reads_rss_and_cpu() -> None:
     sample = process_sample(os.getpid(), 0.0)
     assert sample["rss_mib"] > 0
     assert sample["cpu_s"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("probe_end", "during"),
+    [(300.1, 1), (300.5, 0)],
+    ids=["stall-overlaps-the-stop", "stall-after-the-stop"],
+)
+def test_a_slow_stop_is_matched_to_a_loop_stall(probe_end, during) -> None:
+    """A stop over 10 ms counts as stalled when a long oversleep overlaps it."""
+    probe = {"ts": probe_end, "lag_ms": 150.0, "loop_cpu_ms": 1, "process_cpu_ms": 2}
+    record = RECORD | {"slow_probes": [probe]}
+    figures = analyse(record, SAMPLES)["slow_stops"]
+    assert figures == {"over_10_ms": 1, "during_an_oversleep": during}

@@ -67,13 +67,13 @@ homeassistant:
 frontend:
 api:
 config:
-history:
-logbook:
-recorder:
 
 logger:
   default: warning
 """
+# What most installations have (default_config): every state change is written to
+# the database. --no-recorder leaves them out, to tell their share of the load.
+RECORDING: Final = "history:\nlogbook:\nrecorder:\n"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -98,6 +98,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=Path,
         default=ROOT / "bench" / "RESULTS.md",
         help="the file whose load section is rewritten ('-' for none)",
+    )
+    parser.add_argument(
+        "--no-recorder",
+        action="store_true",
+        help="without recorder, history and logbook (a control run)",
+    )
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="diagnostic: which files' allocations grow (slows the run: no figures)",
     )
     parser.add_argument(
         "--render-only",
@@ -168,7 +178,8 @@ def write_config(paths: Paths, args: argparse.Namespace, output: Path) -> None:
     """Write a fresh config folder: configuration, the bench package, links, stores."""
     shutil.rmtree(paths.config, ignore_errors=True)
     paths.config.mkdir(parents=True)
-    (paths.config / "configuration.yaml").write_text(CONFIGURATION)
+    recording = "" if args.no_recorder else RECORDING
+    (paths.config / "configuration.yaml").write_text(CONFIGURATION + recording)
     units = [unit_ids(i) for i in range(args.entries)]
     package = {
         "http": {"server_host": "127.0.0.1", "server_port": args.port},
@@ -177,6 +188,7 @@ def write_config(paths: Paths, args: argparse.Namespace, output: Path) -> None:
             "duration_s": args.duration,
             "output": str(output),
             "seed": args.seed,
+            "trace_memory": args.trace_memory,
         },
         **helpers(units),
     }
@@ -322,6 +334,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             "entries": args.entries,
             "duration_s": args.duration,
             "seed": args.seed,
+            "recorder": not args.no_recorder,
             "commit": commit(),
             "started_utc": started,
         },
@@ -351,6 +364,8 @@ def main(argv: list[str]) -> int:
     try:
         if args.render_only:
             result = json.loads(args.out.read_text())
+            # The figures again from the record: the analysis may have grown since.
+            result["figures"] = analyse(result["record"], result["process_samples"])
         else:
             result = run(args, argv)
     except DevelopError as err:

@@ -14,6 +14,8 @@ TARGET_LAG_MS: Final = 100.0
 FLAT_MIB_PER_MIN: Final = 0.5
 # Caches, the recorder's first commits and the monitors' first learning.
 WARMUP_S: Final = 120.0
+# A stop slower than this is looked at against the probe's long oversleeps.
+SLOW_STOP_MS: Final = 10.0
 # The probe's own sleep.
 PROBE_MS: Final = 100.0
 START: Final = "<!-- load:start -->"
@@ -124,6 +126,36 @@ def cpu_figures(samples: Sequence[Mapping[str, float]], writes: int) -> dict[str
     }
 
 
+def stalled_stops(recorded: Mapping[str, Any]) -> dict[str, int]:
+    """Return how many stops took over 10 ms, and how many overlapped a long oversleep."""
+    stalls = [
+        (p["ts"] - (p["lag_ms"] + PROBE_MS) / 1000.0, p["ts"])
+        for p in recorded.get("slow_probes", [])
+    ]
+    slow = [
+        (c["write_ts"], c["turn_off_ts"])
+        for c in cycles(recorded["units"])
+        if c.get("turn_off_ts") is not None
+        and (c["turn_off_ts"] - c["write_ts"]) * 1000.0 > SLOW_STOP_MS
+    ]
+    during = [s for s in slow if any(a < s[1] and b > s[0] for a, b in stalls)]
+    return {"over_10_ms": len(slow), "during_an_oversleep": len(during)}
+
+
+def recorder_figures(recorded: Mapping[str, Any], seconds: float) -> dict[str, Any]:
+    """Return the state changes per second by owner and the recorder's queue."""
+    changes = recorded.get("state_changes", {})
+    backlog = [n for _, n in recorded.get("recorder_backlog", []) if n is not None]
+    return {
+        "state_changes_per_s": {
+            owner: round(count / seconds, 1) for owner, count in sorted(changes.items())
+        },
+        "backlog_first": backlog[0] if backlog else None,
+        "backlog_last": backlog[-1] if backlog else None,
+        "backlog_max": max(backlog) if backlog else None,
+    }
+
+
 def slow_figures(slow: Sequence[Mapping[str, float]]) -> dict[str, Any]:
     """Return the oversleeps over the target and how busy the loop was during them."""
     over = [p for p in slow if p["lag_ms"] > TARGET_LAG_MS]
@@ -161,6 +193,10 @@ def analyse(
         "stops": stops,
         "loop_lag_ms": lag,
         "slow_probes": slow_figures(recorded.get("slow_probes", [])),
+        "slow_stops": stalled_stops(recorded),
+        "recorder": recorder_figures(
+            recorded, max(1.0, recorded.get("ended", 1.0) - recorded.get("began", 0.0))
+        ),
         "memory": memory,
         "cpu": cpu_figures(resources, stops["source_writes"]),
         "log_errors": len(recorded.get("log_errors", [])),
@@ -223,7 +259,8 @@ def render(result: Mapping[str, Any]) -> str:
             "## Wall-clock latency and load in a real Home Assistant",
             "",
             f"{run['entries']} export_monitor entries in one real Home Assistant "
-            f"{machine['home_assistant']} (Python {machine['python']}, recorder on, "
+            f"{machine['home_assistant']} (Python {machine['python']}, recorder "
+            f"{'on' if run.get('recorder', True) else 'off'}, "
             f"127.0.0.1 only), each with five sources written once a second (SOC, PV "
             f"and export counters, grid and battery power: {stops['source_writes']} "
             f"writes) and its own helper entities as inverter controls, for "
@@ -249,7 +286,9 @@ def render(result: Mapping[str, Any]) -> str:
             f"{_counts(stops['refusals'])}; errors in Home Assistant's log "
             f"{fig['log_errors']}.",
             "",
-            _slow_line(fig["slow_probes"]),
+            _slow_line(fig["slow_probes"], fig["slow_stops"]),
+            "",
+            _recorder_line(fig["recorder"]),
             "",
             f"Memory (RSS of the Home Assistant process, every 10 s, {mem['samples']} "
             f"samples): {mem['start_mib']} MiB at the start, {mem['end_mib']} MiB at "
@@ -283,9 +322,11 @@ def render(result: Mapping[str, Any]) -> str:
     )
 
 
-def _slow_line(slow: Mapping[str, Any]) -> str:
-    """Return the sentence on the long oversleeps."""
+def _slow_line(slow: Mapping[str, Any], stops: Mapping[str, int]) -> str:
+    """Return the sentences on the slow stops and the long oversleeps."""
     line = (
+        f"Stops slower than {SLOW_STOP_MS:.0f} ms: {stops['over_10_ms']}, of which "
+        f"{stops['during_an_oversleep']} overlap an oversleep of the probe over 20 ms. "
         f"Oversleeps over 20 ms: {slow['over_20_ms']}; over {TARGET_LAG_MS:.0f} ms: "
         f"{slow['over_100_ms']}"
     )
@@ -300,7 +341,22 @@ def _slow_line(slow: Mapping[str, Any]) -> str:
     )
 
 
-def _counts(counts: Mapping[str, int]) -> str:
+def _recorder_line(recorder: Mapping[str, Any]) -> str:
+    """Return the sentence on the state changes and the recorder's queue."""
+    rates = recorder["state_changes_per_s"]
+    line = (
+        f"State changes per second: {_counts(rates)} (total {sum(rates.values()):.1f})."
+    )
+    if recorder["backlog_last"] is None:
+        return line
+    return line + (
+        f" The recorder's queue (events waiting to be written, every 10 s): "
+        f"{recorder['backlog_first']} at the start, {recorder['backlog_last']} at the "
+        f"end, at most {recorder['backlog_max']}."
+    )
+
+
+def _counts(counts: Mapping[str, float]) -> str:
     """Return counts as `name` n, ... (none when empty)."""
     if not counts:
         return "none"

@@ -20,11 +20,18 @@ import logging
 from pathlib import Path
 import random
 import time
+import tracemalloc
 from typing import Any, Final
 
-from homeassistant.const import ATTR_ENTITY_ID, EVENT_CALL_SERVICE, STATE_UNAVAILABLE
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    EVENT_CALL_SERVICE,
+    EVENT_STATE_CHANGED,
+    STATE_UNAVAILABLE,
+)
 from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.typing import ConfigType
 import voluptuous as vol
 
@@ -47,6 +54,11 @@ PAUSE_S: Final = 3.0
 START_WAIT_S: Final = 30.0
 STOP_WAIT_S: Final = 30.0
 REASON_WAIT_S: Final = 5.0
+# With trace_memory: allocations compared between this far into the run and its end.
+TRACE_WARMUP_S: Final = 120.0
+TRACE_TOP: Final = 12
+TRACE_FRAMES: Final = 12
+BACKLOG_S: Final = 10.0
 KINDS: Final = ("soc_below_min", "soc_unavailable")
 
 UNIT_SCHEMA: Final = vol.Schema(
@@ -73,6 +85,7 @@ CONFIG_SCHEMA: Final = vol.Schema(
                 vol.Required("duration_s"): vol.Coerce(float),
                 vol.Required("output"): str,
                 vol.Optional("seed", default=1): vol.Coerce(int),
+                vol.Optional("trace_memory", default=False): bool,
             }
         )
     },
@@ -151,6 +164,15 @@ class LoadBench:
         self._lag_ms: list[float] = []
         self._slow: list[dict[str, float]] = []
         self._measuring = False
+        self._trace: bool = conf["trace_memory"]
+        self._trace_top: list[dict[str, Any]] = []
+        self._backlog: list[tuple[float, int | None]] = []
+        self._changes: dict[str, int] = {}
+        self._sources = frozenset(
+            u.ids[k]
+            for u in self._units
+            for k in ("soc", "pv", "export", "grid", "battery")
+        )
         self._window: tuple[float, float] = (0.0, 0.0)
 
     @callback
@@ -238,6 +260,7 @@ class LoadBench:
         unsubs = [
             self._hass.bus.async_listen(EVENT_CALL_SERVICE, self._async_on_call),
             self._hass.bus.async_listen(STOPPED_EVENT, self._async_on_stopped),
+            self._hass.bus.async_listen(EVENT_STATE_CHANGED, self._async_on_state),
         ]
         self._hass.async_create_background_task(
             self._async_measure(unsubs), "bench_load measure"
@@ -257,7 +280,10 @@ class LoadBench:
         tasks.append(
             self._hass.async_create_background_task(self._async_probe(), "probe")
         )
-        await asyncio.sleep(self._duration)
+        tasks.append(
+            self._hass.async_create_background_task(self._async_backlog(), "backlog")
+        )
+        await self._async_run_for(self._duration)
         self._measuring = False
         for task in tasks:
             task.cancel()
@@ -266,6 +292,29 @@ class LoadBench:
             unsub()
         self._window = (began, time.time())
         await self._hass.async_add_executor_job(self._write_output)
+
+    async def _async_run_for(self, duration: float) -> None:
+        """Wait out the run; with trace_memory, diff the allocations after warm-up."""
+        if not self._trace:
+            await asyncio.sleep(duration)
+            return
+        tracemalloc.start(TRACE_FRAMES)
+        warmup = min(TRACE_WARMUP_S, duration / 2)
+        await asyncio.sleep(warmup)
+        first = tracemalloc.take_snapshot()
+        await asyncio.sleep(duration - warmup)
+        last = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        self._trace_top = _top_growth(last.compare_to(first, "traceback"))
+
+    async def _async_backlog(self) -> None:
+        """Sample the recorder's queue every 10 s: a growing one holds events in memory."""
+        began = time.monotonic()
+        while True:
+            self._backlog.append(
+                (time.monotonic() - began, recorder_backlog(self._hass))
+            )
+            await asyncio.sleep(BACKLOG_S)
 
     async def _async_probe(self) -> None:
         """Sleep 0.1 s again and again; record how much longer each sleep took.
@@ -361,6 +410,21 @@ class LoadBench:
                 unit.stopped.set()
 
     @callback
+    def _async_on_state(self, event: Event[Any]) -> None:
+        """Count state changes (what the recorder must write) by whose entity."""
+        if not self._measuring:
+            return
+        entity_id = str(event.data.get("entity_id"))
+        owner = "other"
+        if entity_id.partition(".")[2].startswith(MONITOR):
+            owner = "monitors"
+        elif entity_id in self._sources:
+            owner = "sources"
+        elif entity_id in self._by_control:
+            owner = "controls"
+        self._changes[owner] = self._changes.get(owner, 0) + 1
+
+    @callback
     def _async_on_stopped(self, event: Event[Any]) -> None:
         """Attach the monitor's stop reason to the armed cycle of that entry."""
         for unit in self._units:
@@ -378,6 +442,9 @@ class LoadBench:
             "probe_s": PROBE_S,
             "lag_ms": self._lag_ms,
             "slow_probes": self._slow,
+            "memory_trace": self._trace_top,
+            "recorder_backlog": self._backlog,
+            "state_changes": self._changes,
             "units": [
                 {
                     "index": unit.index,
@@ -393,6 +460,35 @@ class LoadBench:
         tmp.write_text(json.dumps(result))
         tmp.replace(self._output)
         LOGGER.info("bench_load: wrote %s", self._output)
+
+
+def recorder_backlog(hass: HomeAssistant) -> int | None:
+    """Return the recorder's queued events, None without a recorder."""
+    try:
+        return get_instance(hass).backlog
+    except KeyError:
+        return None
+
+
+def _top_growth(diffs: list[tracemalloc.StatisticDiff]) -> list[dict[str, Any]]:
+    """Return the allocation sites (call stacks) whose live memory grew most."""
+    grown = sorted(diffs, key=lambda d: d.size_diff, reverse=True)[:TRACE_TOP]
+    return [
+        {
+            "kib": round(d.size_diff / 1024.0, 1),
+            "blocks": d.count_diff,
+            "stack": [f"{_short(f.filename)}:{f.lineno}" for f in d.traceback],
+        }
+        for d in grown
+    ]
+
+
+def _short(path: str) -> str:
+    """Return a source path from its package on (site-packages, custom_components)."""
+    for marker in ("site-packages/", "custom_components/", "python3.13/"):
+        if marker in path:
+            return path.rpartition(marker)[2]
+    return path
 
 
 def _entity_ids(service_data: Any) -> list[str]:
