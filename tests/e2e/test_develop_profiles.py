@@ -56,6 +56,65 @@ CASES: Final[dict[str, Calls]] = {
             },
         ),
     ),
+    "solax": (
+        (
+            "number.set_value",
+            {"entity_id": "number.solax_remotecontrol_active_power", "value": -2000},
+        ),
+        (
+            "select.select_option",
+            {
+                "entity_id": "select.solax_remotecontrol_power_control",
+                "option": "Enabled Battery Control",
+            },
+        ),
+        (
+            "number.set_value",
+            {
+                "entity_id": "number.solax_remotecontrol_autorepeat_duration",
+                "value": 600,
+            },
+        ),
+        ("button.press", {"entity_id": "button.solax_remotecontrol_trigger"}),
+    ),
+    "givenergy": (
+        # A slot over the whole day but its first minute (crossing midnight).
+        (
+            "select.select_option",
+            {
+                "entity_id": "select.givtcp_sim_discharge_start_time_slot_1",
+                "option": "00:01:00",
+            },
+        ),
+        (
+            "number.set_value",
+            {"entity_id": "number.givtcp_sim_battery_discharge_rate", "value": 2000},
+        ),
+        (
+            "select.select_option",
+            {"entity_id": "select.givtcp_sim_mode", "option": "Timed Export"},
+        ),
+    ),
+    "solaredge": (
+        (
+            "select.select_option",
+            {
+                "entity_id": "select.solaredge_i1_storage_control_mode",
+                "option": "Remote Control",
+            },
+        ),
+        (
+            "number.set_value",
+            {"entity_id": "number.solaredge_i1_storage_discharge_limit", "value": 2000},
+        ),
+        (
+            "select.select_option",
+            {
+                "entity_id": "select.solaredge_i1_storage_command_mode",
+                "option": "Discharge to Maximize Export",
+            },
+        ),
+    ),
 }
 
 pytestmark = pytest.mark.timeout(300)
