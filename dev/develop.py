@@ -25,8 +25,9 @@ import urllib.request
 ROOT: Final = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.bridge import helper_config, monitor_options  # noqa: E402
+from sim.bridge import monitor_options  # noqa: E402
 from sim.scenarios import SCENARIO_NAMES, scenario_day  # noqa: E402
+from sim.vendors import VENDOR_KEYS, VENDORS, Vendor, helper_config  # noqa: E402
 
 TEMPLATE: Final = ROOT / "dev" / "config"
 # The view users paste (docs/dashboard.yaml), copied next to the dev dashboard,
@@ -58,6 +59,14 @@ LIMITS: Final[dict[str, Any]] = {
     "resume_when_safe": True,
     "stale_after_seconds": 30,
 }
+# The generic shape's option keys (today's flow), by the role of their control.
+GENERIC_KEYS: Final = {
+    "enable": "discharge_switch_entity",
+    "power": "discharge_power_entity",
+    "cutoff": "cutoff_soc_entity",
+    "timer": "discharge_duration_entity",
+}
+HELPER_SHAPED: Final = ("generic", "alpha_ess")
 # Stores a new config starts with (key, version, data), in Home Assistant's own
 # format; they are never touched again.
 SEEDED_STORES: Final = (
@@ -156,6 +165,21 @@ class Api:
             raise DevelopError(f"{method} {path} answered {status}: {payload}")
         return payload
 
+    def text(self, path: str, body: Mapping[str, Any]) -> str:
+        """POST a JSON body to an endpoint that answers with text; return the text."""
+        request = urllib.request.Request(  # noqa: S310 - always http://127.0.0.1
+            self.base + path,
+            data=json.dumps(body).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.token}",
+            },
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:  # noqa: S310
+            text: str = response.read().decode().strip()
+        return text
+
     def answers(self) -> bool:
         """Return whether the HTTP server answers at all (any status counts)."""
         # An endpoint without auth: a tokenless GET /api/ would log (and notify)
@@ -191,6 +215,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         ),
     )
     parser.add_argument("--scenario", default="nominal", choices=SCENARIO_NAMES)
+    parser.add_argument(
+        "--profile",
+        default="generic",
+        choices=VENDOR_KEYS,
+        help="the inverter profile, and the simulated vendor integration it drives",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--speed",
@@ -270,10 +300,19 @@ def alive(pid: int) -> bool:
     return bool(state) and not state.startswith("Z")
 
 
-def write_config(paths: Paths, args: argparse.Namespace, port: int) -> None:
-    """Copy the template, write packages/develop.yaml and link the integrations."""
+def write_config(paths: Paths, args: argparse.Namespace, port: int) -> bool:
+    """Copy the template, write packages/develop.yaml, link the integrations.
+
+    Return whether the profile changed (the monitor's entry must be made anew).
+    """
     config = paths.config
     previous = read_package(paths).get("export_sim", {})
+    changed = bool(previous) and previous.get("profile", "generic") != args.profile
+    if changed:
+        print(
+            f"develop: profile {args.profile}: the Export Monitor entry is made anew",
+            flush=True,
+        )
     if previous and (previous["scenario"], previous["seed"]) != (
         args.scenario,
         args.seed,
@@ -293,8 +332,9 @@ def write_config(paths: Paths, args: argparse.Namespace, port: int) -> None:
             "scenario": args.scenario,
             "seed": args.seed,
             "speed": args.speed,
+            "profile": args.profile,
         },
-        **helper_config(),
+        **helper_config(VENDORS[args.profile]),
     }
     (config / "packages").mkdir(exist_ok=True)
     (config / "packages" / "develop.yaml").write_text(
@@ -319,6 +359,7 @@ def write_config(paths: Paths, args: argparse.Namespace, port: int) -> None:
                     {"version": version, "minor_version": 1, "key": key, "data": data}
                 )
             )
+    return changed
 
 
 def read_package(paths: Paths) -> dict[str, Any]:
@@ -440,14 +481,83 @@ def core_running(api: Api) -> bool:
     return status == 200 and config.get("state") == "RUNNING"  # noqa: PLR2004
 
 
-def ensure_entry(api: Api, args: argparse.Namespace) -> None:
-    """Create the export_monitor entry through the real config flow, unless it exists."""
-    entries = api.call("GET", "/api/config/config_entries/entry?domain=export_monitor")
-    if entries:
-        return
+def controls(api: Api, vendor: Vendor) -> dict[str, str]:
+    """Return the profile's controls {role: entity id (a device id for "device")}."""
+    found = dict(vendor.controls)
+    if vendor.device_name is not None:
+        found["device"] = device_id(api, vendor.device_name)
+    return found
+
+
+def device_id(api: Api, name: str) -> str:
+    """Return the registry id of the simulator's device (it registers it at start)."""
+    template = {"template": f"{{{{ device_id('{name}') }}}}"}
+    deadline = time.monotonic() + START_TIMEOUT
+    while (found := api.text("/api/template", template)) in ("", "None"):
+        if time.monotonic() > deadline:
+            raise DevelopError(f"no device {name!r}: see the log")
+        time.sleep(0.5)
+    return found
+
+
+def entry_options(api: Api, args: argparse.Namespace) -> dict[str, Any]:
+    """Return every answer the config flow may ask for, by field name."""
     day = scenario_day(args.scenario, 0, args.seed)
     options = monitor_options(day.plant().published())
-    options |= LIMITS | {"battery_capacity_kwh": day.config.battery.capacity_kwh}
+    for key in GENERIC_KEYS.values():
+        del options[key]
+    found = controls(api, VENDORS[args.profile])
+    # A profile flow asks for the profile, then each control by its role. Today's
+    # flow asks for the generic shape's keys: only a helper-shaped vendor fits them
+    # (another vendor's switch is no forced-discharge switch).
+    if args.profile in HELPER_SHAPED:
+        options |= {GENERIC_KEYS[role]: found[role] for role in GENERIC_KEYS}
+    options |= found | {"profile": args.profile, "controls": found}
+    return options | LIMITS | {"battery_capacity_kwh": day.config.battery.capacity_kwh}
+
+
+def required_unknown(
+    schema: list[dict[str, Any]], options: Mapping[str, Any]
+) -> list[str]:
+    """Return the required fields of a flow step without a default or an answer."""
+    return [
+        field["name"]
+        for field in schema
+        if field.get("required")
+        and "default" not in field
+        and field["name"] not in options
+    ]
+
+
+def ensure_entry(api: Api, args: argparse.Namespace, *, anew: bool = False) -> None:
+    """Create the export_monitor entry through the real config flow, unless it exists."""
+    entries = api.call("GET", "/api/config/config_entries/entry?domain=export_monitor")
+    if entries and not anew:
+        return
+    for entry in entries:
+        api.call("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
+    if missing := create_entry(api, entry_options(api, args), partial=True):
+        print(
+            f"develop: note: this config flow cannot set up profile {args.profile} "
+            f"(it asks for {', '.join(missing)}): the simulated vendor runs "
+            "without an Export Monitor entry",
+            flush=True,
+        )
+        return
+    print(
+        f"develop: created the Export Monitor entry (config flow, profile {args.profile})",
+        flush=True,
+    )
+
+
+def create_entry(
+    api: Api, options: Mapping[str, Any], *, partial: bool = False
+) -> list[str]:
+    """Go through the real config flow, answering each step's fields from options.
+
+    With partial, a step asking for a required field options lack aborts the flow:
+    return those fields (nothing when the entry was created).
+    """
     step = api.call(
         "POST", "/api/config/config_entries/flow", {"handler": "export_monitor"}
     )
@@ -455,6 +565,9 @@ def ensure_entry(api: Api, args: argparse.Namespace) -> None:
         if step.get("errors"):
             raise DevelopError(f"config flow step {step['step_id']}: {step['errors']}")
         fields = {field["name"] for field in step["data_schema"]}
+        if partial and (missing := required_unknown(step["data_schema"], options)):
+            api.call("DELETE", f"/api/config/config_entries/flow/{step['flow_id']}")
+            return missing
         step = api.call(
             "POST",
             f"/api/config/config_entries/flow/{step['flow_id']}",
@@ -462,11 +575,15 @@ def ensure_entry(api: Api, args: argparse.Namespace) -> None:
         )
     if step.get("type") != "create_entry":
         raise DevelopError(f"config flow ended with {step}")
-    print("develop: created the Export Monitor entry (config flow)", flush=True)
+    return []
 
 
 def bring_up(
-    api: Api, args: argparse.Namespace, process: subprocess.Popen[bytes] | None
+    api: Api,
+    args: argparse.Namespace,
+    process: subprocess.Popen[bytes] | None,
+    *,
+    anew: bool = False,
 ) -> None:
     """Wait for the API, log in or onboard, wait for startup, add the entry."""
     deadline = time.monotonic() + START_TIMEOUT
@@ -478,7 +595,7 @@ def bring_up(
         process,
         deadline,
     )
-    ensure_entry(api, args)
+    ensure_entry(api, args, anew=anew)
 
 
 def banner(api: Api, paths: Paths, args: argparse.Namespace, detached: bool) -> None:
@@ -490,6 +607,7 @@ Home Assistant is running: {api.base}
   dashboard  {api.base}/{DASHBOARD}
   login      {USERNAME} / {PASSWORD}
   simulator  {args.scenario} (seed {args.seed}) at {args.speed:g}x
+  inverter   {VENDORS[args.profile].title} (profile {args.profile})
   log        {paths.log}
   stop       {stop_hint}
 """,
@@ -547,12 +665,12 @@ def main(argv: list[str]) -> int:
     api = Api(port)
     if api.answers():
         raise DevelopError(f"something else answers on {api.base}: set DEVELOP_PORT")
-    write_config(paths, args, port)
+    anew = write_config(paths, args, port)
     began = time.monotonic()
     print(f"develop: starting Home Assistant from {paths.config}", flush=True)
     process = start(paths)
     try:
-        bring_up(api, args, process)
+        bring_up(api, args, process, anew=anew)
     except BaseException as err:
         if isinstance(err, DevelopError):
             print(f"develop: error: {err}", file=sys.stderr)

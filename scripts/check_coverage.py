@@ -1,4 +1,4 @@
-"""Fail unless config_flow.py and every module under logic/ are fully covered.
+"""Fail unless config_flow.py and every module under logic/ and profiles/ are fully covered.
 
 Usage: .venv/bin/python scripts/check_coverage.py custom_components/export_monitor
 Reads the .coverage data file the pytest run left (lines and branches).
@@ -16,12 +16,16 @@ FULL: Final = 100.0
 
 def strict_files(package: Path) -> list[Path]:
     """Return the modules that must be 100 % covered."""
-    return [package / "config_flow.py", *sorted((package / "logic").rglob("*.py"))]
+    return [
+        package / "config_flow.py",
+        *sorted((package / "logic").rglob("*.py")),
+        *sorted((package / "profiles").rglob("*.py")),
+    ]
 
 
 def main(package: Path) -> int:
     """Print the strict modules' report and return the exit status."""
-    required = [package / "config_flow.py", package / "logic"]
+    required = [package / "config_flow.py", package / "logic", package / "profiles"]
     missing = [str(path) for path in required if not path.exists()]
     if missing:
         print(f"coverage gate: missing {', '.join(missing)}")

@@ -293,13 +293,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     ]
     if not reports:
         return
-    # Ids are "<case>-<mode>": count both from what actually ran.
-    runs = {report.nodeid.rpartition("[")[2].rstrip("]") for report in reports}
-    cases = {run.rpartition("-")[0] for run in runs}
-    modes = {run.rpartition("-")[2] for run in runs}
+    # Ids are "<profile>-<case>-<mode>": count each from what actually ran.
+    runs = [
+        report.nodeid.rpartition("[")[2].rstrip("]").split("-") for report in reports
+    ]
+    profiles = sorted({run[0] for run in runs})
+    cases = {tuple(run[:2]) for run in runs}
+    modes = {run[2] for run in runs}
     passed = sum(1 for report in reports if report.passed)
     terminalreporter.write_line(
-        f"fault matrix: {len(cases)} cases x {len(modes)} modes = {len(runs)} runs"
+        f"fault matrix: {len(cases)} cases ({len(profiles)} profiles:"
+        f" {', '.join(profiles)}) x {len(modes)} modes = {len(runs)} runs"
         f" ({passed} passed)"
     )
 

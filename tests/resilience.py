@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -26,26 +26,32 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.export_monitor.config_flow import ExportMonitorConfigFlow
 from custom_components.export_monitor.const import (
+    CONF_CONTROLS,
+    CONF_CUTOFF_SOC_ENTITY,
+    CONF_DISCHARGE_DURATION_ENTITY,
+    CONF_DISCHARGE_POWER_ENTITY,
+    CONF_DISCHARGE_SWITCH_ENTITY,
+    CONF_PROFILE,
     CONF_SAFETY_MARGIN_KWH,
     DOMAIN,
     EVENT_DISCHARGE_STOPPED,
 )
 from tests.conftest import (
     BATTERY,
-    DURATION,
     ENABLE,
     ENERGY_ATTRS,
     EXPORT,
     GRID,
-    POWER,
     POWER_ATTRS,
     PV,
     SOC,
     SOC_ATTRS,
-    async_setup_inverter,
 )
 from tests.discharge import async_settle
+from tests.vendors.base import KWH_PER_PERCENT, VendorSim
+from tests.vendors.generic import GenericSim
 
 ENTRY_ID: Final = "01JEXPORTMONITOR0000000000"
 STORE_KEY: Final = f"{DOMAIN}.{ENTRY_ID}.session"
@@ -55,6 +61,13 @@ EXPORTED: Final = "sensor.export_monitor_exported_today"
 ALLOWANCE: Final = "sensor.export_monitor_export_allowance"
 HEADROOM: Final = "sensor.export_monitor_export_headroom"
 STEP: Final = timedelta(seconds=5)
+# The generic profile's control options, replaced by a vendor's profile and controls.
+GENERIC_KEYS: Final = (
+    CONF_DISCHARGE_SWITCH_ENTITY,
+    CONF_DISCHARGE_POWER_ENTITY,
+    CONF_CUTOFF_SOC_ENTITY,
+    CONF_DISCHARGE_DURATION_ENTITY,
+)
 # The simulated meters report every 10 s, a common cadence (5-60 s in the field).
 METER_STEP: Final = timedelta(seconds=10)
 
@@ -99,14 +112,16 @@ type Publish = Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]]
 
 @dataclass
 class Plant:
-    """A battery, PV and meters that follow the inverter helpers, as a real site would.
+    """A battery, PV and meters that follow the simulated inverter, as a real site would.
 
-    The inverter runs its forced discharge while the enable helper is on, at the power
-    the power helper says, until its own timer (the duration helper, counted from its
-    last write) runs out. The meters report every step; faults change what they report.
+    The inverter (a vendor's fake from tests/vendors, the generic helpers by default) says
+    whether a forced discharge runs, at what power, until when its own backstop lets it
+    run, what it falls back to then, and down to which SOC. The meters report every step;
+    faults change what they report.
     """
 
     hass: HomeAssistant
+    inverter: VendorSim
     soc: float = 80.0
     pv_kwh: float = 4.1
     export_kwh: float = 3.5
@@ -117,15 +132,15 @@ class Plant:
     frozen: set[str] = field(default_factory=set)
     faults: dict[str, Publish] = field(default_factory=dict)
     timer_ends: datetime | None = None
-    # Some inverters re-arm their timer only when its value changes.
-    timer_on_change_only: bool = False
+    fallback_kw: float = 0.0
+    floor_soc: float | None = None
     stop_delay_s: float = 0.0
     # Meters that write only when their state changes (no re-report of a same value).
     changes_only: bool = False
     # An inverter that ignores the power setpoint and discharges at this power instead.
     actual_power_kw: float | None = None
     _off_since: datetime | None = None
-    _enable_seen: str | None = None
+    _on_seen: bool | None = None
     _day: date | None = None
 
     def margin_kwh(self, entry: ConfigEntry) -> float:
@@ -133,22 +148,23 @@ class Plant:
         return float(entry.options.get(CONF_SAFETY_MARGIN_KWH, SAFETY_MARGIN_KWH))
 
     def follow_inverter(self) -> None:
-        """Start or end the physical discharge as the helpers say (an inverter's view)."""
-        enable = state_of(self.hass, ENABLE)
-        changed = enable in ("on", "off") and enable != self._enable_seen
-        if changed and not self._stops_late(str(enable)):
-            self.running = enable == "on" and self.obeys
-            self._enable_seen = enable
-        power = _number(self.hass, POWER)
-        if power is not None:
-            self.power_kw = power
+        """Start or end the physical discharge as the inverter says."""
+        drive = self.inverter.drive()
+        changed = drive.on is not None and drive.on != self._on_seen
+        if changed and not self._stops_late(bool(drive.on)):
+            self.running = bool(drive.on) and self.obeys
+            self._on_seen = drive.on
+        if drive.power_kw is not None:
+            self.power_kw = drive.power_kw
         if self.actual_power_kw is not None:
             self.power_kw = self.actual_power_kw
-        self.timer_ends = self._timer_end() or self.timer_ends
+        self.timer_ends = drive.ends or self.timer_ends
+        self.fallback_kw = drive.fallback_kw
+        self.floor_soc = drive.floor_soc
 
-    def _stops_late(self, enable: str) -> bool:
+    def _stops_late(self, on: bool) -> bool:
         """Return whether an 'off' is still waiting out the inverter's stop delay."""
-        if enable != "off" or not self.running or self.stop_delay_s <= 0:
+        if on or not self.running or self.stop_delay_s <= 0:
             return False
         now = dt_util.utcnow()
         self._off_since = self._off_since or now
@@ -157,33 +173,32 @@ class Plant:
         self._off_since = None
         return False
 
-    def _timer_end(self) -> datetime | None:
-        """Return when the inverter's own timer, as last written, runs out."""
-        duration = self.hass.states.get(DURATION)
-        minutes = _number(self.hass, DURATION)
-        if duration is None or minutes is None:
-            return None
-        armed = (
-            duration.last_changed
-            if self.timer_on_change_only
-            else duration.last_reported
-        )
-        return armed + timedelta(minutes=minutes)
-
     def flow(self, seconds: float, allowance_kwh: float) -> None:
         """Let energy flow for the last `seconds`; count export beyond the allowance."""
         self._new_day_resets()
         if not self.running:
             return
-        now = dt_util.utcnow()
-        if self.timer_ends is not None and now >= self.timer_ends:
-            # The inverter's timer ran out during the step: it stopped then.
-            seconds = max(0.0, seconds - (now - self.timer_ends).total_seconds())
-            self.running = False
-        energy = self.power_kw * seconds / 3600.0
+        energy = self._energy(seconds, dt_util.utcnow())
+        if self.floor_soc is not None:
+            room = max(0.0, (self.soc - self.floor_soc) * KWH_PER_PERCENT)
+            if energy >= room:
+                # The battery reached the inverter's cutoff: it stopped there.
+                energy, self.running = room, False
         self.export_kwh += energy
-        self.soc -= energy / 10.0 * 100.0
+        self.soc -= energy / KWH_PER_PERCENT
         self.breach_kwh += max(0.0, min(energy, self.export_kwh - allowance_kwh))
+
+    def _energy(self, seconds: float, now: datetime) -> float:
+        """Return the energy of the last `seconds`; the backstop may have ended it."""
+        if self.timer_ends is None or now < self.timer_ends:
+            return self.power_kw * seconds / 3600.0
+        # The inverter's own backstop ran out during the step: it stopped then, or
+        # fell back to a mode that keeps exporting.
+        after = min(seconds, (now - self.timer_ends).total_seconds())
+        energy = (self.power_kw * (seconds - after) + self.fallback_kw * after) / 3600.0
+        self.running = self.fallback_kw > 0
+        self.power_kw, self.timer_ends = self.fallback_kw, None
+        return energy
 
     def _new_day_resets(self) -> None:
         """Reset the daily counters at local midnight, as inverters do."""
@@ -243,15 +258,6 @@ def coarse_slow_meter(step_kwh: float, every_s: float) -> Publish:
     return publish
 
 
-def _number(hass: HomeAssistant, entity_id: str) -> float | None:
-    """Return a helper's numeric state, None when it has none."""
-    state = state_of(hass, entity_id)
-    try:
-        return None if state is None else float(state)
-    except ValueError:
-        return None
-
-
 # -- inverter controls that misbehave on demand ---------------------------------------------
 
 
@@ -262,6 +268,7 @@ class Behaviour(StrEnum):
     RAISE = "raise"
     WRONG = "wrong"
     ROUND_UP = "round_up"
+    IGNORE = "ignore"
 
 
 @dataclass
@@ -269,11 +276,16 @@ class Controls:
     """Takes over the helpers' services once one is broken; the others keep obeying."""
 
     hass: HomeAssistant
+    inverter: VendorSim
     broken: dict[str, Behaviour] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
 
     def break_entity(self, entity_id: str, behaviour: Behaviour) -> None:
-        """Make every later call on `entity_id` behave as `behaviour`."""
+        """Make every later call on `entity_id` (or a vendor service) behave so."""
+        if not isinstance(self.inverter, GenericSim):
+            # A vendor's fake answers its own commands, broken ones too.
+            self.inverter.break_target(entity_id, behaviour)
+            return
         self.broken[entity_id] = behaviour
         domain = entity_id.partition(".")[0]
         services = (
@@ -291,6 +303,8 @@ class Controls:
             await asyncio.Event().wait()
         if behaviour is Behaviour.RAISE:
             raise HomeAssistantError("the inverter did not answer")
+        if behaviour is Behaviour.IGNORE:
+            return
         up = 1.0 if behaviour is Behaviour.ROUND_UP else 0.0
         self._apply(entity_id, call, wrong=behaviour is Behaviour.WRONG, up=up)
 
@@ -363,6 +377,11 @@ class Rig:
         await async_settle(self.hass)
 
     @property
+    def inverter(self) -> VendorSim:
+        """Return the simulated vendor integration and inverter."""
+        return self.plant.inverter
+
+    @property
     def reasons(self) -> tuple[str, ...]:
         """Return the reasons of the stops so far."""
         return tuple(str(event.data["reason"]) for event in self.stopped)
@@ -372,20 +391,32 @@ async def async_setup_rig(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     entry: MockConfigEntry,
+    *,
+    sim: Callable[..., VendorSim] = GenericSim,
     **site: Any,
 ) -> Rig:
-    """Set up the site's meters and helpers, then the monitor, at the frozen time."""
-    plant = Plant(hass, **site)
+    """Set up the site's meters and the vendor's inverter, then the monitor, frozen.
+
+    `sim` makes the vendor's fake (tests/vendors); a vendor's entry names its profile
+    and the fake's controls instead of the generic helpers.
+    """
+    plant = Plant(hass, sim(hass=hass), **site)
     plant.publish()
-    await async_setup_inverter(hass)
+    await plant.inverter.async_setup()
     entry.add_to_hass(hass)
+    if not isinstance(plant.inverter, GenericSim):
+        hass.config_entries.async_update_entry(
+            entry,
+            options=profile_options(entry.options, plant.inverter),
+            minor_version=ExportMonitorConfigFlow.MINOR_VERSION,
+        )
     assert await hass.config_entries.async_setup(entry.entry_id)
     rig = Rig(
         hass=hass,
         freezer=freezer,
         entry=entry,
         plant=plant,
-        controls=Controls(hass),
+        controls=Controls(hass, plant.inverter),
         stopped=async_capture_events(hass, EVENT_DISCHARGE_STOPPED),
     )
     persistent_notification.async_register_callback(hass, rig.watch_notices)
@@ -393,8 +424,17 @@ async def async_setup_rig(
     return rig
 
 
+def profile_options(options: Mapping[str, Any], inverter: VendorSim) -> dict[str, Any]:
+    """Return an entry's options with a vendor's profile and controls, no generic ones."""
+    kept = {key: value for key, value in options.items() if key not in GENERIC_KEYS}
+    return {**kept, CONF_PROFILE: inverter.key, CONF_CONTROLS: inverter.controls}
+
+
 async def async_heal(rig: Rig) -> None:
-    """Mend the controls and leave the enable switch off, so the entry can unload."""
+    """Mend the controls and leave the inverter idle, so the entry can unload."""
     rig.controls.broken.clear()
-    rig.hass.states.async_set(ENABLE, "off")
+    rig.inverter.answers.clear()
+    rig.inverter.alive = True
+    if isinstance(rig.inverter, GenericSim):
+        rig.hass.states.async_set(ENABLE, "off")
     await async_settle(rig.hass)

@@ -36,8 +36,10 @@ import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 import logging
 import math
+import random
 from typing import Any, Final
 from unittest.mock import patch
 
@@ -58,6 +60,8 @@ from custom_components.export_monitor import (
 )
 from custom_components.export_monitor.const import CONF_SAFETY_MARGIN_KWH
 from custom_components.export_monitor.controller import ExportMonitorController
+from custom_components.export_monitor.profiles import PROFILES
+from custom_components.export_monitor.profiles.base import Role
 from tests.conftest import (
     CUTOFF,
     DURATION,
@@ -81,6 +85,7 @@ from tests.resilience import (
     delayed_meter,
     state_of,
 )
+from tests.vendors import SIMS
 
 # Real seconds: the clock ticks (stops retry with real sleeps), so keep waits short,
 # yet far above what a healthy helper takes (about a millisecond) even on a loaded
@@ -103,6 +108,10 @@ SITE: Final = {"export_kwh": 3.43}
 LATE_SITE: Final = {"export_kwh": 3.0}
 # The timer cases need a 2-minute first timer, so that it is re-armed (with 1 min).
 REARM_SITE: Final = {"export_kwh": 3.36}
+
+# Profiles: every row runs with the generic helpers; each vendor's fake (tests/vendors)
+# runs the rows that do not break the generic helpers by entity id, and its own traps.
+GENERIC: Final = frozenset({"generic"})
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 11:00:00+00:00", tick=True)
 
@@ -135,6 +144,10 @@ class Fault:
     breach_limit_kwh: float = 0.0
     summary: str = ""
     site: Mapping[str, Any] = field(default_factory=lambda: SITE)
+    # The profiles the row applies to (None: every profile), and how the vendor's fake
+    # is set up for it (tests/vendors).
+    profiles: frozenset[str] | None = None
+    sim: Mapping[str, Any] = field(default_factory=dict)
 
 
 # -- injections --------------------------------------------------------------------------
@@ -249,6 +262,16 @@ def broken(entity_id: str, behaviour: Behaviour) -> Inject:
     return _async_inject
 
 
+def broken_role(role: str, behaviour: Behaviour) -> Inject:
+    """Return an injection breaking the vendor's control of a role."""
+
+    async def _async_inject(rig: Rig) -> None:
+        """Break the control."""
+        rig.controls.break_entity(rig.inverter.controls[role], behaviour)
+
+    return _async_inject
+
+
 def removed(entity_id: str) -> Inject:
     """Return an injection removing a control from the entity registry."""
 
@@ -275,6 +298,7 @@ async def async_crash_and_restart(rig: Rig) -> None:
 
     with patch.object(ExportMonitorController, "async_shutdown", _async_crash):
         assert await rig.hass.config_entries.async_unload(rig.entry.entry_id)
+    rig.inverter.restart()  # the vendor integration starts again, too
     assert await rig.hass.config_entries.async_setup(rig.entry.entry_id)
     await rig.async_settle()
 
@@ -296,6 +320,17 @@ def plant_change(**changes: Any) -> Inject:
     return _async_inject
 
 
+def inverter_change(**changes: Any) -> Inject:
+    """Return an injection changing how the vendor's fake behaves from now on."""
+
+    async def _async_inject(rig: Rig) -> None:
+        """Change the fake."""
+        for name, value in changes.items():
+            setattr(rig.inverter, name, value)
+
+    return _async_inject
+
+
 def ha_dies(seconds: float) -> Inject:
     """Return an injection where Home Assistant dies: the site runs alone, then HA starts.
 
@@ -306,6 +341,7 @@ def ha_dies(seconds: float) -> Inject:
     async def _async_inject(rig: Rig) -> None:
         """Run the site alone for `seconds`, then start Home Assistant again."""
         plant = rig.plant
+        rig.inverter.die()
         for _ in range(math.ceil(seconds / METER_STEP.total_seconds())):
             rig.freezer.tick(METER_STEP)
             plant.follow_inverter()
@@ -524,6 +560,11 @@ REARM_FAILED: Final = Outcome(
     error_state="duration_set_failed",
     notices=frozenset({"duration_set_failed"}),
 )
+NOT_OBEYING: Final = Outcome(
+    stops=("inverter_not_obeying",),
+    error_state="inverter_not_obeying",
+    notices=frozenset({"inverter_not_obeying"}),
+)
 START_FAILED: Final = Outcome(
     error_state="discharge_start_failed",
     notices=frozenset({"discharge_start_failed"}),
@@ -653,13 +694,14 @@ def control_faults() -> list[Fault]:
     ]
 
 
+RESTARTED: Final = Outcome(
+    stops=("restart",), notices=frozenset({"discharge_stopped_on_restart"})
+)
+
+
 def event_faults() -> list[Fault]:
     """Return the faults that are events: restarts, day ends, users, the inverter."""
-    not_obeying = Outcome(
-        stops=("inverter_not_obeying",),
-        error_state="inverter_not_obeying",
-        notices=frozenset({"inverter_not_obeying"}),
-    )
+    not_obeying = NOT_OBEYING
     no_headroom = Outcome(
         error_state="no_headroom", start_error="start_blocked_no_headroom"
     )
@@ -683,7 +725,8 @@ def event_faults() -> list[Fault]:
         ),
         Fault(
             id="timer_rearms_only_on_change",
-            inject=plant_change(timer_on_change_only=True),
+            profiles=GENERIC,
+            inject=inverter_change(timer_on_change_only=True),
             # Re-armed with changed values (2 -> 1 min); at the shortest timer only the
             # same value fits, the inverter ends by itself, and that is noticed.
             active=not_obeying,
@@ -891,6 +934,7 @@ def supervision_faults() -> list[Fault]:
     return [
         Fault(
             id="enable_glitch",
+            profiles=GENERIC,
             inject=async_enable_glitch,
             active=Outcome(
                 stops=("switched_off_elsewhere", UNEXPECTED),
@@ -905,6 +949,7 @@ def supervision_faults() -> list[Fault]:
         ),
         Fault(
             id="enable_on_after_failed_start",
+            profiles=GENERIC,
             inject=async_late_turn_on,
             active=HEADROOM_END,
             idle=Outcome(
@@ -917,6 +962,7 @@ def supervision_faults() -> list[Fault]:
         ),
         Fault(
             id="reload_during_start",
+            profiles=GENERIC,
             inject=async_reload_during_start,
             active=Outcome(stops=("unload",)),
             idle=Outcome(stops=("unload", "headroom_exhausted")),
@@ -985,12 +1031,165 @@ def meter_faults() -> list[Fault]:
     ]
 
 
+def generic_only(faults: list[Fault]) -> list[Fault]:
+    """Return rows that break the generic helpers by entity id, for the generic profile."""
+    return [replace(fault, profiles=GENERIC) for fault in faults]
+
+
+def died_at_random() -> Inject:
+    """Return an injection: HA dies at a seeded moment of the discharge, for 3 hours.
+
+    The moment is drawn per vendor (seeded by the profile key), within the first ten
+    minutes of a 12-minute discharge; meanwhile only the inverter's own backstop, its fallback
+    and its SOC floor act. Then Home Assistant starts again.
+    """
+
+    async def _async_inject(rig: Rig) -> None:
+        """Run a seeded while, then let HA die for 3 hours."""
+        await rig.async_run(random.Random(rig.inverter.key).uniform(0.0, 600.0))
+        await ha_dies(3 * 3600)(rig)
+
+    return _async_inject
+
+
+def every_profile_faults() -> list[Fault]:
+    """Return the rows every profile runs besides the source, meter and event rows."""
+    return [
+        Fault(
+            id="ha_dies_at_random",
+            inject=died_at_random(),
+            active=RESTARTED,
+            idle=HEADROOM_END,
+            # 0.6 kWh of headroom: about 12 minutes at 3 kW.
+            site=LATE_SITE,
+            bound=timedelta(minutes=15),
+            summary="HA dies at a seeded moment of a discharge for 3 h: the inverter alone",
+        ),
+    ]
+
+
+def trap(profile: str, case: str, inject: Inject, summary: str, **more: Any) -> Fault:
+    """Return a vendor's own row: it ends by headroom in both modes unless told."""
+    outcome = more.pop("outcome", HEADROOM_END)
+    return Fault(
+        id=case,
+        profiles=frozenset({profile}),
+        inject=inject,
+        active=more.pop("active", outcome),
+        idle=outcome,
+        summary=f"{profile}: {summary}",
+        **more,
+    )
+
+
+def vendor_faults() -> list[Fault]:
+    """Return each vendor's own traps (research inverter-profiles.md section 0)."""
+    dies = ha_dies(3 * 3600)
+    return [
+        # foxess_modbus forgets its mode and writes nothing: 20 s later the watchdog
+        # drops the inverter into Feed-in First, which exports until Self Use.
+        trap(
+            "fox_ess",
+            "restart_fallback_exports",
+            async_crash_and_restart,
+            "after a restart the watchdog falls back to Feed-in First (exports)",
+            active=RESTARTED,
+        ),
+        trap(
+            "fox_ess",
+            "feed_in_first_ha_dies",
+            dies,
+            "HA dies 3 h; Feed-in First exports down to the Min SoC",
+            active=RESTARTED,
+        ),
+        trap(
+            "sigenergy",
+            "no_backstop_ha_dies",
+            dies,
+            "no backstop at all; HA dies 3 h: only the cut-off SOC holds",
+            active=RESTARTED,
+        ),
+        trap(
+            "solax",
+            "block_expires_in_seconds",
+            async_nothing,
+            "each block lasts its duration (s): kept alive, then ended",
+        ),
+        trap(
+            "solax",
+            "trigger_ignored",
+            broken("input_button.solax_remotecontrol_trigger", Behaviour.IGNORE),
+            "the trigger is ignored; a running block expires",
+            outcome=NOT_OBEYING,
+        ),
+        trap(
+            "solaredge",
+            "command_overridden_in_1s",
+            async_nothing,
+            "a cloud programme resets the command mode after 1 s",
+            outcome=NOT_OBEYING,
+            sim={"override_after_s": 1.0},
+        ),
+        trap(
+            "solaredge",
+            "read_back_at_next_poll",
+            async_nothing,
+            "writes read back only at the next 300 s poll",
+            sim={"refresh_after_write": False},
+        ),
+        trap(
+            "huawei",
+            "start_service_raises",
+            broken("huawei_solar.forcible_discharge", Behaviour.RAISE),
+            "forcible_discharge is refused (permission lost)",
+            active=REARM_FAILED,
+            outcome=START_FAILED,
+        ),
+        # No readable switch: the inverter's own duration ends the flow.
+        trap(
+            "huawei",
+            "stop_service_raises",
+            broken("huawei_solar.stop_forcible_charge", Behaviour.RAISE),
+            "service only, and the stop service raises",
+            outcome=STUCK_ON,
+            errors_logged=(STOP_FAILED_LOG,),
+            bound=BOUND + TIMER_RESOLUTION,
+        ),
+        *(
+            trap(
+                "givenergy",
+                f"inverter_clock_{name}",
+                ha_dies(3600),
+                f"the inverter's clock is 5 min {name}; HA dies 1 h",
+                active=RESTARTED,
+                sim={"clock_offset_s": offset},
+            )
+            for name, offset in (("behind", -300.0), ("ahead", 300.0))
+        ),
+        trap(
+            "givenergy",
+            "slot_recurs_next_day",
+            ha_dies(26 * 3600),
+            "HA dies 26 h; the daily slot comes round again",
+            active=RESTARTED,
+        ),
+        trap(
+            "alpha_ess",
+            "same_duration_rearms_nothing",
+            async_nothing,
+            "only a changed duration re-arms the dispatch",
+        ),
+    ]
+
+
 FAULTS: Final = (
     *source_faults(),
     *meter_faults(),
-    *control_faults(),
+    *generic_only(control_faults()),
     *event_faults(),
     *supervision_faults(),
+    *every_profile_faults(),
+    *vendor_faults(),
 )
 
 
@@ -1006,10 +1205,18 @@ async def async_try_start(rig: Rig) -> str | None:
     return None
 
 
+def switched(rig: Rig) -> str | None:
+    """Return the enable helper's state; for a vendor, whether its inverter exports."""
+    if rig.inverter.key == "generic":
+        return state_of(rig.hass, ENABLE)
+    return "on" if rig.inverter.drive().on else "off"
+
+
 async def async_run_active(rig: Rig, fault: Fault) -> str | None:
     """Start a discharge, inject the fault, and let the bound pass."""
     assert await async_try_start(rig) is None
-    assert state_of(rig.hass, ENABLE) == "on"
+    if rig.inverter.key == "generic":
+        assert state_of(rig.hass, ENABLE) == "on"
     hit = dt_util.now()
     await fault.inject(rig)
     await rig.async_run_until(hit + fault.bound)
@@ -1069,22 +1276,97 @@ async def rig(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     config_entry: MockConfigEntry,
+    profile: str,
     fault: Fault,
 ) -> AsyncGenerator[Rig]:
     """Set the site up in London at the case's start time; mend it after the run."""
     await hass.config.async_set_time_zone("Europe/London")
     freezer.move_to(local(fault.start_at))
-    built = await async_setup_rig(hass, freezer, config_entry, **fault.site)
+    sim = partial(SIMS[profile], **fault.sim)
+    built = await async_setup_rig(hass, freezer, config_entry, sim=sim, **fault.site)
     yield built
     await async_heal(built)
 
 
+# The profiles the controller drives today. Every vendor's rows (its fake in
+# tests/vendors, the shared rows and its traps in vendor_faults) are written and wait
+# for the profile-driven controller (issue 9 items 2-3, "drive": CONF_PROFILE and
+# CONF_CONTROLS read, the profile's sequences run) and each vendor's profile data
+# (profiles/<vendor>.py): add a key here when both are on main.
+DRIVEN: Final = ("generic",)
+# The shared rows a vendor runs: those that drive its control surface (start, stop,
+# reconcile, its backstop). Source and meter rows do not depend on the inverter: they
+# run with the generic profile only, which keeps the matrix's run time bounded.
+SURFACE: Final = frozenset(
+    {
+        "inverter_stops_60s_late",
+        "inverter_ignores_commands",
+        "ha_dies_after_an_arm",
+        "ha_dies_after_a_start_at_2350",
+        "ha_dies_at_random",
+        "restart",
+        "reload",
+        "midnight",
+        "concurrent_calls",
+        "breaker_open",
+        "home_assistant_stops",
+    }
+)
+
+
+def applies(profile: str, fault: Fault) -> bool:
+    """Return whether a row runs for a profile."""
+    if fault.profiles is not None:
+        return profile in fault.profiles
+    return profile == "generic" or fault.id in SURFACE
+
+
+CASES: Final = [
+    (profile, fault)
+    for profile in DRIVEN
+    for fault in FAULTS
+    if applies(profile, fault)
+]
+
+
+def control_surface_faults() -> list[tuple[str, Fault]]:
+    """Return, per vendor, each writable control hanging, raising, or being ignored.
+
+    What the monitor shows for these depends on the vendor's stop ladder; the rows
+    check what must hold whatever it shows (test_control_surface_fault).
+    """
+    return [
+        (
+            key,
+            Fault(
+                id=f"{control.role}_{behaviour}",
+                profiles=frozenset({key}),
+                inject=broken_role(control.role.value, behaviour),
+                active=HEADROOM_END,
+                idle=HEADROOM_END,
+                summary=f"{key}: the {control.role} control {behaviour}s",
+            ),
+        )
+        for key in DRIVEN
+        if key != "generic"
+        for control in PROFILES[key].controls
+        if control.role not in (Role.DEVICE, Role.STATUS, Role.CLOCK)
+        for behaviour in (Behaviour.HANG, Behaviour.RAISE, Behaviour.IGNORE)
+    ]
+
+
+SURFACE_CASES: Final = control_surface_faults()
+
+
 @pytest.mark.parametrize("mode", list(MODES))
-@pytest.mark.parametrize("fault", FAULTS, ids=[fault.id for fault in FAULTS])
+@pytest.mark.parametrize(
+    ("profile", "fault"), CASES, ids=[f"{p}-{fault.id}" for p, fault in CASES]
+)
 async def test_fault(
     hass: HomeAssistant,
     rig: Rig,
     caplog: pytest.LogCaptureFixture,
+    profile: str,
     fault: Fault,
     mode: str,
 ) -> None:
@@ -1096,10 +1378,37 @@ async def test_fault(
         error_state=state_of(hass, ERROR),
         notices=frozenset(rig.seen_notices),
         start_error=refused,
-        enable=state_of(hass, ENABLE),
+        enable=switched(rig),
     )
     assert seen == outcome_of(fault, mode)
     assert rig.plant.running is False
     assert rig.plant.breach_kwh <= fault.breach_limit_kwh + 1e-9
     assert unexpected_errors(caplog, fault.errors_logged) == []
     assert dict(rig.entry.options) == options
+    assert rig.inverter.key == profile
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize(
+    ("profile", "fault"),
+    SURFACE_CASES,
+    ids=[f"{p}-{fault.id}" for p, fault in SURFACE_CASES],
+)
+async def test_control_surface_fault(
+    rig: Rig, profile: str, fault: Fault, mode: str
+) -> None:
+    """A vendor's control fails: no export beyond the allowance, and the flow ends.
+
+    It ends, or only the SOC floor the inverter holds can still be draining it.
+    """
+    await MODES[mode](rig, fault)
+    assert rig.plant.breach_kwh <= 1e-9
+    assert rig.plant.running is False or rig.plant.floor_soc is not None
+    assert rig.inverter.key == profile
+
+
+def test_every_vendor_has_a_fake_and_rows() -> None:
+    """Each profile has a simulated counterpart and its own trap rows."""
+    vendors = {key for fault in FAULTS for key in fault.profiles or ()}
+    assert vendors | GENERIC == set(SIMS)
+    assert set(DRIVEN) <= set(PROFILES)

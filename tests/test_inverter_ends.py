@@ -49,7 +49,7 @@ async def test_timer_that_rearms_only_on_a_change_keeps_running(
 ) -> None:
     """Re-arms change the value, so such a timer never runs out mid-discharge (#9)."""
     rig = await async_setup_rig(hass, freezer, config_entry, pv_kwh=4.1, export_kwh=0.6)
-    rig.plant.timer_on_change_only = True
+    rig.inverter.timer_on_change_only = True  # type: ignore[attr-defined]
     arms = record_calls(rig, DURATION, "set_value")
     await async_call(hass, "start_discharge", power_kw=3.0)
     await rig.async_run(40 * 60)

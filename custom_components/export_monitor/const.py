@@ -26,6 +26,11 @@ CONF_DISCHARGE_POWER_ENTITY: Final = "discharge_power_entity"
 CONF_CUTOFF_SOC_ENTITY: Final = "cutoff_soc_entity"
 CONF_DISCHARGE_DURATION_ENTITY: Final = "discharge_duration_entity"
 
+# Inverter profile (entry.options, minor version 2): the profile's key, and its
+# controls as {role: entity id} (a device id for the "device" role).
+CONF_PROFILE: Final = "profile"
+CONF_CONTROLS: Final = "controls"
+
 # Tunables (entry.options).
 CONF_SAFETY_MARGIN_KWH: Final = "safety_margin_kwh"
 CONF_MIN_SOC: Final = "min_soc"

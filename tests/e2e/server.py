@@ -158,13 +158,13 @@ def kill_leftover(pid_file: Path) -> None:
 
 
 @contextlib.contextmanager
-def running(base_dir: Path) -> Generator[Instance]:
-    """Run scripts/develop --detach in base_dir on a free port; stop it after."""
+def running(base_dir: Path, *args: str) -> Generator[Instance]:
+    """Run scripts/develop --detach (and args) in base_dir on a free port; stop it after."""
     port = free_port()
     env = os.environ | {"DEVELOP_DIR": str(base_dir), "DEVELOP_PORT": str(port)}
     pid_file = base_dir / "hass.pid"
     try:
-        develop(env, "--detach", timeout=START_TIMEOUT)
+        develop(env, "--detach", *args, timeout=START_TIMEOUT)
         base = f"http://127.0.0.1:{port}"
         yield Instance(base, env, int(pid_file.read_text()), log_in(base))
     finally:

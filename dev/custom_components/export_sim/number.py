@@ -1,0 +1,5 @@
+"""The simulated vendor's number entities (development only)."""
+
+from .entity import async_setup_platform
+
+__all__ = ["async_setup_platform"]

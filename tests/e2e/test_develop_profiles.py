@@ -1,0 +1,169 @@
+"""scripts/develop --profile NAME: the vendor's simulated integration drives the plant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+
+from sim.vendors import VENDORS
+from tests.e2e.server import Instance, running, wait_for
+
+BATTERY_POWER: Final = "sensor.sim_battery_power"
+EXPORT_TODAY: Final = "sensor.sim_export_energy_today"
+DEVICE: Final = "<the simulator's device>"
+# How each case starts a forced export: service calls (domain.service, data).
+type Calls = tuple[tuple[str, dict[str, Any]], ...]
+THROUGH_THE_MONITOR: Final[Calls] = (
+    ("export_monitor.start_discharge", {"power_kw": 2.0, "duration_minutes": 10}),
+)
+CASES: Final[dict[str, Calls]] = {
+    # The monitor's own service, through the profile's controls.
+    "generic": THROUGH_THE_MONITOR,
+    "alpha_ess": THROUGH_THE_MONITOR,
+    # The vendor's own entities and services, as its integration offers them.
+    "fox_ess": (
+        (
+            "number.set_value",
+            {"entity_id": "number.foxess_force_discharge_power", "value": 2.0},
+        ),
+        (
+            "select.select_option",
+            {"entity_id": "select.foxess_work_mode", "option": "Force Discharge"},
+        ),
+    ),
+    "huawei": (
+        (
+            "huawei_solar.forcible_discharge",
+            {"device_id": DEVICE, "duration": 10, "power": 2000},
+        ),
+    ),
+    "sigenergy": (
+        (
+            "switch.turn_on",
+            {"entity_id": "switch.sigen_plant_remote_ems_controlled_by_home_assistant"},
+        ),
+        (
+            "number.set_value",
+            {"entity_id": "number.sigen_plant_ess_max_discharging_limit", "value": 2},
+        ),
+        (
+            "select.select_option",
+            {
+                "entity_id": "select.sigen_plant_remote_ems_control_mode",
+                "option": "Command Discharging (PV First)",
+            },
+        ),
+    ),
+    "solax": (
+        (
+            "number.set_value",
+            {"entity_id": "number.solax_remotecontrol_active_power", "value": -2000},
+        ),
+        (
+            "select.select_option",
+            {
+                "entity_id": "select.solax_remotecontrol_power_control",
+                "option": "Enabled Battery Control",
+            },
+        ),
+        (
+            "number.set_value",
+            {
+                "entity_id": "number.solax_remotecontrol_autorepeat_duration",
+                "value": 600,
+            },
+        ),
+        ("button.press", {"entity_id": "button.solax_remotecontrol_trigger"}),
+    ),
+    "givenergy": (
+        # A slot over the whole day but its first minute (crossing midnight).
+        (
+            "select.select_option",
+            {
+                "entity_id": "select.givtcp_sim_discharge_start_time_slot_1",
+                "option": "00:01:00",
+            },
+        ),
+        (
+            "number.set_value",
+            {"entity_id": "number.givtcp_sim_battery_discharge_rate", "value": 2000},
+        ),
+        (
+            "select.select_option",
+            {"entity_id": "select.givtcp_sim_mode", "option": "Timed Export"},
+        ),
+    ),
+    "solaredge": (
+        (
+            "select.select_option",
+            {
+                "entity_id": "select.solaredge_i1_storage_control_mode",
+                "option": "Remote Control",
+            },
+        ),
+        (
+            "number.set_value",
+            {"entity_id": "number.solaredge_i1_storage_discharge_limit", "value": 2000},
+        ),
+        (
+            "select.select_option",
+            {
+                "entity_id": "select.solaredge_i1_storage_command_mode",
+                "option": "Discharge to Maximize Export",
+            },
+        ),
+    ),
+}
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def call(instance: Instance, service: str, data: dict[str, Any]) -> None:
+    """Call a service over the REST API (DEVICE: the simulator's device); it must succeed."""
+    if data.get("device_id") == DEVICE:
+        data = data | {"device_id": device_id(instance, VENDORS["huawei"].device_name)}
+    response = instance.api(
+        "POST", f"/api/services/{service.replace('.', '/')}", json=data
+    )
+    assert response.status_code == 200, f"{service}: {response.text}"
+
+
+def device_id(instance: Instance, name: str | None) -> str:
+    """Return the registry id of a device, by its name."""
+    template = {"template": f"{{{{ device_id('{name}') }}}}"}
+    return instance.api("POST", "/api/template", json=template).text.strip()
+
+
+def battery_w(instance: Instance) -> float:
+    """Return the simulated battery's power (W, discharge positive)."""
+    return float(instance.state(BATTERY_POWER).json()["state"])
+
+
+@pytest.mark.parametrize("profile", CASES)
+def test_profile_drives_the_simulated_vendor(tmp_path: Path, profile: str) -> None:
+    """The vendor's entities are served; a forced export through them moves the plant."""
+    with running(tmp_path, "--profile", profile) as instance:
+        for entity in VENDORS[profile].entities:
+            response = instance.state(entity.entity_id)
+            assert response.status_code == 200, entity.entity_id
+        wait_for(
+            "an idle battery",
+            lambda: instance.state(BATTERY_POWER).json()["state"],
+            lambda state: state not in ("unknown", "unavailable"),
+            timeout=30,
+        )
+        assert battery_w(instance) < 1000.0
+        exported = float(instance.state(EXPORT_TODAY).json()["state"])
+
+        for service, data in CASES[profile]:
+            call(instance, service, data)
+
+        wait_for("a 2 kW discharge", lambda: battery_w(instance), (1900.0).__le__, 30)
+        wait_for(
+            "the export counter to move",
+            lambda: float(instance.state(EXPORT_TODAY).json()["state"]),
+            exported.__lt__,
+            timeout=30,
+        )

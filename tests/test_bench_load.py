@@ -1,0 +1,236 @@
+"""The load bench's measurement (bench/load): figures from a recorded sample, its section, its config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bench.load.run import options, process_sample, unit_ids, write_config
+from bench.load.stats import (
+    END,
+    START,
+    analyse,
+    percentile,
+    render,
+    replace_section,
+    slope_per_min,
+    spread,
+)
+from dev.develop import Paths
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cycle(kind: str, write: float, off: float | None, reason: str) -> dict:
+    """Return one recorded cycle (times in seconds)."""
+    return {
+        "kind": kind,
+        "write_ts": write,
+        "first_call_ts": off,
+        "first_call": None if off is None else "input_boolean.turn_off",
+        "turn_off_ts": off,
+        "reason": reason,
+    }
+
+
+# Two units: three stops 1, 2 and 40 ms after their write, and one never called.
+RECORD = {
+    "began": 0.0,
+    "ended": 600.0,
+    "state_changes": {"sources": 30000, "monitors": 6000},
+    "recorder_backlog": [[0.0, 5], [10.0, 900], [20.0, 40]],
+    "lag_ms": [0.5, 1.0, 2.0, 150.0],
+    "slow_probes": [
+        {"ts": 1.0, "lag_ms": 150.0, "loop_cpu_ms": 25.0, "process_cpu_ms": 125.0}
+    ],
+    "units": [
+        {
+            "writes": 600,
+            "refusals": {"start_blocked_soc_at_min": 1},
+            "cycles": [
+                _cycle("soc_below_min", 100.0, 100.001, "soc_at_min"),
+                _cycle("soc_unavailable", 200.0, 200.002, "data_unsafe"),
+            ],
+        },
+        {
+            "writes": 600,
+            "refusals": {},
+            "cycles": [
+                _cycle("soc_below_min", 300.0, 300.040, "soc_at_min"),
+                _cycle("soc_unavailable", 400.0, None, "None"),
+            ],
+        },
+    ],
+}
+# RSS rising 1 MiB a minute until the warm-up ends, flat after; 6 s of CPU in 600 s.
+SAMPLES = [
+    {"t": t, "rss_mib": 100.0 + min(t, 120.0) / 60.0, "cpu_s": 10.0 + t / 100.0}
+    for t in range(0, 610, 10)
+]
+RESULT = {
+    "run": {
+        "command": "scripts/bench-load",
+        "entries": 2,
+        "duration_s": 600.0,
+        "seed": 1,
+        "commit": "abc",
+        "started_utc": "2026-11-30T11:00:00+00:00",
+    },
+    "machine": {
+        "cpus": 2,
+        "cpu_model": "cpu",
+        "memory_gib": 24,
+        "python": "3.13.0",
+        "home_assistant": "2026.2.3",
+        "load_before": [1, 1, 1],
+        "load_after": [2, 2, 2],
+    },
+    "figures": analyse(RECORD, SAMPLES),
+}
+
+
+@pytest.mark.parametrize(
+    ("values", "share", "expected"),
+    [
+        ([5.0], 50, 5.0),
+        ([1.0, 2.0, 3.0, 4.0], 50, 2.0),
+        ([float(v) for v in range(1, 101)], 99, 99.0),
+        ([float(v) for v in range(1, 101)], 100, 100.0),
+        ([3.0, 1.0, 2.0], 0, 1.0),
+    ],
+    ids=["one", "median-of-four", "p99-of-100", "p100", "p0"],
+)
+def test_percentile_is_the_nearest_rank(values, share, expected) -> None:
+    """The percentile is a value of the sample: the nearest rank, no interpolation."""
+    assert percentile(values, share) == expected
+
+
+def test_spread_of_nothing_is_empty() -> None:
+    """An empty sample has a count of 0 and no figures."""
+    assert spread([]) == {"n": 0, "p50": None, "p99": None, "max": None, "mean": None}
+
+
+@pytest.mark.parametrize(
+    ("points", "expected"),
+    [
+        ([(0.0, 1.0), (60.0, 3.0), (120.0, 5.0)], 2.0),
+        ([(0.0, 7.0), (600.0, 7.0)], 0.0),
+        ([(0.0, 1.0)], None),
+        ([(5.0, 1.0), (5.0, 2.0)], None),
+    ],
+    ids=["rising", "flat", "one-point", "one-time"],
+)
+def test_slope_is_per_minute(points, expected) -> None:
+    """The least-squares slope is per minute; one point or one instant has none."""
+    assert slope_per_min(points) == expected
+
+
+def test_figures_from_a_recorded_sample() -> None:
+    """Latency, misses, loop lag, memory and CPU come out of a record as defined."""
+    fig = RESULT["figures"]
+    stops = fig["stops"]
+    latency = stops["write_to_turn_off_ms"]
+    assert (latency["n"], latency["p50"], latency["max"]) == (3, 2.0, 40.0)
+    assert stops["by_kind_ms"]["soc_unavailable"]["n"] == 1
+    assert (stops["cycles"], stops["stopped"], stops["missed"]) == (4, 3, 1)
+    assert stops["reasons"] == {"soc_at_min": 2, "data_unsafe": 1, "None": 1}
+    assert stops["refusals"] == {"start_blocked_soc_at_min": 1}
+    assert fig["loop_lag_ms"]["max"] == 150.0
+    assert fig["recorder"] == {
+        "state_changes_per_s": {"monitors": 10.0, "sources": 50.0},
+        "backlog_first": 5,
+        "backlog_last": 40,
+        "backlog_max": 900,
+    }
+    assert fig["slow_probes"]["over_100_ms"] == 1
+    # 25 of 250 ms on the loop's thread, 125 in the process.
+    assert fig["slow_probes"]["loop_cpu_share_pct"] == 10.0
+    assert fig["slow_probes"]["process_cpu_share_pct"] == 50.0
+    # The 40 ms stop (300.000-300.040) is the only slow one; no oversleep then.
+    assert fig["slow_stops"] == {"over_10_ms": 1, "during_an_oversleep": 0}
+    memory = fig["memory"]
+    assert (memory["start_mib"], memory["end_mib"], memory["growth_mib"]) == (
+        100.0,
+        102.0,
+        2.0,
+    )
+    assert memory["slope_after_warmup_mib_per_min"] == 0.0
+    assert fig["cpu"]["share_of_one_core_pct"] == 1.0
+    assert fig["cpu"]["per_source_write_us"] == 5000.0
+    assert fig["targets"] == {
+        "p99_under_50_ms": True,
+        "no_stop_missed": False,
+        "loop_lag_max_at_most_100_ms": False,
+        "memory_flat": True,
+    }
+
+
+def test_section_replaces_only_its_own_part() -> None:
+    """The section goes between the markers; the text around them stays as it was."""
+    section = render(RESULT)
+    assert section.startswith(START)
+    assert section.endswith(END)
+    assert "| p99 source write → stop call < 50 ms | **met** |" in section
+    assert "| every stop made due was called | **missed** |" in section
+    text = f"# Results\n\nbefore\n\n{START}\nold\n{END}\n\nafter\n"
+    replaced = replace_section(text, section)
+    assert replaced == f"# Results\n\nbefore\n\n{section}\n\nafter\n"
+    assert replace_section(replaced, section) == replaced
+
+
+def test_section_is_appended_without_markers() -> None:
+    """A file without the markers gets the section at its end, the rest untouched."""
+    assert replace_section("# Results\n\ntext\n", "S") == "# Results\n\ntext\n\nS\n"
+
+
+def test_config_is_a_fresh_instance_of_ten_monitors(tmp_path: Path) -> None:
+    """The config folder links both integrations and declares every unit's helpers."""
+    paths = Paths(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "left-over").write_text("from an earlier run")
+    args = argparse.Namespace(
+        entries=10,
+        duration=600.0,
+        seed=1,
+        port=8127,
+        trace_memory=False,
+        no_recorder=False,
+    )
+    write_config(paths, args, tmp_path / "record.json")
+    config = paths.config
+    assert not (config / "left-over").exists()
+    assert (config / "custom_components" / "bench_load" / "manifest.json").exists()
+    assert (config / "custom_components" / "export_monitor" / "manifest.json").exists()
+    package = json.loads((config / "packages" / "bench.yaml").read_text())
+    assert package["http"] == {"server_host": "127.0.0.1", "server_port": 8127}
+    assert len(package["bench_load"]["units"]) == 10
+    assert len(package["input_boolean"]) == 10
+    assert len(package["input_number"]) == 30
+    last = unit_ids(9)
+    assert last["enable"] == "input_boolean.bl10_discharge"
+    assert options(last)["discharge_switch_entity"] == last["enable"]
+    assert options(last)["auto_discharge"] is False
+
+
+def test_process_sample_reads_rss_and_cpu() -> None:
+    """A process sample has a positive RSS and a CPU time (this test's own process)."""
+    sample = process_sample(os.getpid(), 0.0)
+    assert sample["rss_mib"] > 0
+    assert sample["cpu_s"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("probe_end", "during"),
+    [(300.1, 1), (300.5, 0)],
+    ids=["stall-overlaps-the-stop", "stall-after-the-stop"],
+)
+def test_a_slow_stop_is_matched_to_a_loop_stall(probe_end, during) -> None:
+    """A stop over 10 ms counts as stalled when a long oversleep overlaps it."""
+    probe = {"ts": probe_end, "lag_ms": 150.0, "loop_cpu_ms": 1, "process_cpu_ms": 2}
+    record = RECORD | {"slow_probes": [probe]}
+    figures = analyse(record, SAMPLES)["slow_stops"]
+    assert figures == {"over_10_ms": 1, "during_an_oversleep": during}
