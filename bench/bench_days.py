@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from freezegun import api as freezegun_api
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
@@ -9,6 +10,13 @@ import pytest
 from bench.day import async_run_scenario_day
 from bench.plugin import BENCH_KEY, day_ids
 from sim.scenarios import ScenarioDay
+
+
+# freezegun inspects the call stack on every clock read so that a few modules (threading,
+# pytest's reporting) see real time; a profile showed it as a sixth of a day's CPU, which is
+# not the integration's. Off in the benchmark: results are unchanged, pytest's own durations
+# become meaningless (the progress line shows CPU instead).
+freezegun_api.call_stack_inspection_limit = 0
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -82,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default bench/out)")  # fmt: skip
     p.add_argument("--workers", type=positive, default=1, help="worker processes (default 1)")  # fmt: skip
     p.add_argument("--hass-start", type=clock_time, default=DEFAULT_SPAN.start, help="local time Home Assistant starts (default 15:30)")  # fmt: skip
-    p.add_argument("--hass-end", type=end_time, default=DEFAULT_SPAN.end, help="local time it stops, or 'midnight' (default 19:10)")  # fmt: skip
+    p.add_argument("--hass-end", type=end_time, default=DEFAULT_SPAN.end, help="local time it stops, or 'midnight' (default 19:01)")  # fmt: skip
     p.add_argument("-k", dest="keyword", default=None, help="pytest -k expression over day ids (debugging)")  # fmt: skip
     p.add_argument("--merge", type=Path, default=None, help="build the results from the saved shards in this folder, without running (after an interrupted run)")  # fmt: skip
     p.add_argument("--shard", default=None, help=argparse.SUPPRESS)
@@ -192,7 +192,9 @@ def _worker_argv(argv: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str]) -> int:
     """Run the benchmark; return 0 when every day ran."""
     args = parser().parse_args(list(argv))
-    all_days = [any_scenario_day(name, i, args.seed) for name in args.scenarios for i in range(args.days)]  # fmt: skip
+    # Index-major: every worker, and an interrupted run, covers every scenario.
+    all_days = [any_scenario_day(name, i, args.seed) for i in range(args.days) for name in args.scenarios]  # fmt: skip
+    shown = [any_scenario_day(name, i, args.seed) for name in args.scenarios for i in range(args.days)]  # fmt: skip
     span = HassSpan(start=args.hass_start, end=args.hass_end)
     if args.raw is not None:
         run(_shard(all_days, args.shard), span, args.keyword, args.raw)
@@ -209,7 +211,7 @@ def main(argv: Sequence[str]) -> int:
         plugin = run(all_days, span, args.keyword)
         outcomes = plugin.outcomes
         failed = [node.partition("[")[2].rstrip("]") for node in plugin.failed]
-    order = {name: i for i, name in enumerate(day_ids(all_days))}
+    order = {name: i for i, name in enumerate(day_ids(shown))}
     outcomes.sort(key=lambda outcome: order.get(day_id(outcome), len(order)))
     info = RunInfo(
         command=shlex.join(["scripts/bench", *argv]),

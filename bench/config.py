@@ -35,7 +35,7 @@ class HassSpan:
     """The part of each day run inside Home Assistant (local clock; end None = midnight)."""
 
     start: time = time(15, 50)
-    end: time | None = time(19, 2)
+    end: time | None = time(19, 1)
     step_s: float = HASS_STEP_S
 
     def bounds(self, day: date, timezone: str) -> tuple[datetime, datetime | None]:

@@ -49,7 +49,7 @@ class BenchPlugin:
 
     def _progress(self, report: pytest.TestReport) -> str:
         """Return one progress line: the day, its wall time and both over-exports."""
-        line = f"{report.nodeid.partition('[')[2].rstrip(']')}: {report.duration:.1f} s"
+        line = f"{report.nodeid.partition('[')[2].rstrip(']')}"
         if report.failed or not self.outcomes:
             return f"{line} FAILED"
         last = self.outcomes[-1]
