@@ -11,7 +11,6 @@ from bench.day import async_run_scenario_day
 from bench.plugin import BENCH_KEY, day_ids
 from sim.scenarios import ScenarioDay
 
-
 # freezegun inspects the call stack on every clock read so that a few modules (threading,
 # pytest's reporting) see real time; a profile showed it as a sixth of a day's CPU, which is
 # not the integration's. Off in the benchmark: results are unchanged, pytest's own durations
