@@ -66,6 +66,11 @@ GENERIC_KEYS: Final = {
     "cutoff": "cutoff_soc_entity",
     "timer": "discharge_duration_entity",
 }
+# The service and its field that set an entity, by domain, for a vendor's set-up.
+SET_UP_SERVICES: Final = {
+    "select": ("select_option", "option"),
+    "number": ("set_value", "value"),
+}
 HELPER_SHAPED: Final = ("generic", "alpha_ess")
 # Stores a new config starts with (key, version, data), in Home Assistant's own
 # format; they are never touched again.
@@ -516,6 +521,19 @@ def entry_options(api: Api, args: argparse.Namespace) -> dict[str, Any]:
     return options | LIMITS | {"battery_capacity_kwh": day.config.battery.capacity_kwh}
 
 
+def set_up_vendor(api: Api, vendor: Vendor) -> None:
+    """Do the user's one-time set-up of the vendor (SolarEdge: Remote Control)."""
+    for entity_id, value in vendor.setup:
+        domain = entity_id.split(".", 1)[0]
+        service, field = SET_UP_SERVICES[domain]
+        api.call(
+            "POST",
+            f"/api/services/{domain}/{service}",
+            {"entity_id": entity_id, field: value},
+        )
+        print(f"develop: set up the vendor: {entity_id} = {value}", flush=True)
+
+
 def required_unknown(
     schema: list[dict[str, Any]], options: Mapping[str, Any]
 ) -> list[str]:
@@ -536,6 +554,7 @@ def ensure_entry(api: Api, args: argparse.Namespace, *, anew: bool = False) -> N
         return
     for entry in entries:
         api.call("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
+    set_up_vendor(api, VENDORS[args.profile])
     if missing := create_entry(api, entry_options(api, args), partial=True):
         print(
             f"develop: note: this config flow cannot set up profile {args.profile} "

@@ -12,10 +12,11 @@ DOCUMENTS: Final = sorted(
 )
 # A relative markdown link to a document or folder, without its #anchor.
 LINK: Final = re.compile(r"\]\((?!https?://|#)([^)#\s]+)(?:#[^)]*)?\)")
-# A test named as proof: `tests/test_x.py::test_name`, `test_x.py::test_name`, a file alone,
+# A test named as proof: `tests/test_x.py::test_name`, `tests/sub/test_x.py`,
+# `test_x.py::test_name`, a file alone,
 # or a further `::test_name` of the file named just before it.
 NAMED_TEST: Final = re.compile(
-    r"`((?:tests/)?(?:logic/)?test_\w+\.py)?(?:::(test_\w+))?`"
+    r"`((?:tests/)?(?:[a-z_]+/)?test_\w+\.py)?(?:::(test_\w+))?`"
 )
 
 

@@ -67,6 +67,7 @@ SOLAREDGE: Final = Vendor(
             flash=True,
         ),
     ),
+    setup=(("select.solaredge_i1_storage_control_mode", "Remote Control"),),
     polled=True,
     poll_s=300.0,
     refresh_s=1.0,

@@ -82,6 +82,8 @@ class Vendor:
     clock_skew_s: float = 0.0  # the inverter's clock minus Home Assistant's
     # The device its services target (a device in Home Assistant's registry).
     device_name: str | None = None
+    # The user's one-time set-up before a profile can use it: (entity id, value).
+    setup: tuple[tuple[str, str], ...] = ()
     traps: tuple[str, ...] = ()
 
     def entity(self, entity_id: str) -> SimEntity:

@@ -25,7 +25,10 @@ TODAY: Final = datetime(2026, 6, 10, 14, 0, tzinfo=TZ)
 def load_export_sim() -> ModuleType:
     """Import dev/custom_components/export_sim as a plain module."""
     path = ROOT / "dev" / "custom_components" / "export_sim" / "__init__.py"
-    spec = importlib.util.spec_from_file_location("export_sim_under_test", path)
+    # A package, so that its relative imports (.saving) resolve.
+    spec = importlib.util.spec_from_file_location(
+        "export_sim_under_test", path, submodule_search_locations=[str(path.parent)]
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)

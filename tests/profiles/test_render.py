@@ -451,3 +451,36 @@ def test_now_on_the_inverter_clock() -> None:
         now=NOW + timedelta(microseconds=900_000), clock_offset_s=-30.0
     )
     assert _render(write, values).data == {"time": "12:00:30"}
+
+
+@pytest.mark.parametrize(
+    ("value", "time"),
+    [(Value.NOW, "12:00:00"), (Value.END, "12:13:00")],
+    ids=["start", "end"],
+)
+def test_a_slot_select_gets_whole_minutes(value: Value, time: str) -> None:
+    """A time written to a select (GivTCP's slots) is rounded down to its minute."""
+    write = Write(op=Op.SET_TIME, role=Role.SLOT_START, value=value)
+    values = WriteValues(now=NOW + timedelta(seconds=37), timer_minutes=12.5)
+    call = _render(write, values)
+    assert call.service == "select_option"
+    assert call.data == {"option": time}
+
+
+@pytest.mark.parametrize(
+    ("state", "failure"),
+    [
+        ("2500", None),
+        ("0", None),
+        ("3300", "read back 3300.0, wanted 3200.0"),
+        ("-1", "read back -1.0, wanted 3200.0"),
+    ],
+    ids=["quantised_down", "zero", "higher", "negative"],
+)
+def test_a_power_read_back_lower_is_safe(state: str, failure: str | None) -> None:
+    """Less power than asked (a rate stored as % of capacity) confirms the write."""
+    write = Write(op=Op.SET_NUMBER, role=Role.POWER, value=Value.POWER_KW)
+    expect = _render(write).expect
+    assert expect is not None
+    assert expect.lower_is_safe
+    assert readback_failure(expect, state) == failure

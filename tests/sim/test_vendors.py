@@ -76,6 +76,11 @@ def test_surface_is_consistent(key: str) -> None:
             assert entity.minimum <= float(entity.initial) <= entity.maximum
     assert vendor.key == key
     assert vendor.traps
+    for entity_id, value in vendor.setup:
+        assert (
+            vendor.entity(entity_id).options == ()
+            or value in vendor.entity(entity_id).options
+        )
 
 
 @pytest.mark.parametrize("key", VENDOR_KEYS)

@@ -110,16 +110,7 @@ async def async_alone(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> No
     await hass.async_block_till_done()
 
 
-# Finding (reported): the renderer writes a slot time with seconds ("12:00:30"), while
-# GivTCP's slot selects offer whole minutes only; the start is refused. Strict: it turns
-# into a failure when fixed, and the mark must then go.
-SLOT_SECONDS: Final = pytest.mark.xfail(
-    strict=True, reason="render: slot times with seconds; GivTCP takes whole minutes"
-)
-STARTING: Final = [
-    pytest.param(profile, id=key, marks=SLOT_SECONDS if key == "givenergy" else ())
-    for key, profile in PROFILES.items()
-]
+STARTING: Final = [pytest.param(profile, id=key) for key, profile in PROFILES.items()]
 
 
 @pytest.fixture(params=STARTING)

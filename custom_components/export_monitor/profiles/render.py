@@ -27,6 +27,8 @@ _EPSILON: Final = 1e-9
 _TIMERS: Final = (Value.TIMER, Value.TIMER_S, Value.TIMER_MIN)
 _TIME_FORMAT: Final = "%H:%M:%S"
 _TIME_DOMAINS: Final = ("time", "input_datetime")
+# Time-slot selects (GivTCP) offer whole minutes only.
+_MINUTE_DOMAINS: Final = ("select", "input_select")
 
 
 class RenderError(ValueError):
@@ -65,6 +67,8 @@ class Expect:
     tolerance: float = 0.0
     at_most: float | None = None
     at_least: float | None = None
+    # Less than asked is safe (a power the inverter quantises down, e.g. % of capacity).
+    lower_is_safe: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -101,6 +105,8 @@ def render(
     value: Literal | None = None
     if write.value is not None:
         value = _entity_value(write.value, facts, values)
+        if write.op is Op.SET_TIME and domain in _MINUTE_DOMAINS:
+            value = _whole_minute(str(value))
         data[_value_key(write.op, domain)] = value
     expect = None
     if write.readback is not ReadBack.NONE:
@@ -134,6 +140,8 @@ def readback_failure(expect: Expect, state: str | None) -> str | None:
         )
     parsed = parse_number(state)
     actual = parsed if isinstance(parsed, float) else None
+    if expect.lower_is_safe and actual is not None and 0.0 <= actual <= expect.number:
+        return None
     return readback_problem(
         actual,
         expect.number,
@@ -250,6 +258,11 @@ def end_time(values: WriteValues) -> str:
     return on_inverter.strftime(_TIME_FORMAT)
 
 
+def _whole_minute(clock: str) -> str:
+    """Return an "HH:MM:SS" time rounded down to its minute: a slot starts or ends sooner."""
+    return f"{clock[:5]}:00"
+
+
 def _inverter_time(moment: datetime, values: WriteValues) -> datetime:
     """Return a moment on the inverter's clock."""
     return moment - timedelta(seconds=values.clock_offset_s)
@@ -276,6 +289,7 @@ def _expect(
         # floor read back lower would let the battery go further.
         at_most=number if write.value in _TIMERS else None,
         at_least=number if write.value is Value.CUTOFF else None,
+        lower_is_safe=write.value is Value.POWER_KW,
     )
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 import logging
 from pathlib import Path
@@ -40,11 +39,28 @@ from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from sim import Command, Plant, SetDuration, apply_command, scenario_day
+from sim import Command, Plant, SetDuration, apply_command
 from sim.bridge import reported_since, sensor_states
-from sim.clock import next_local_midnight
 from sim.scenarios import SCENARIO_NAMES
 from sim.vendors import VENDOR_KEYS, VendorError, VendorSim, vendor_sim
+
+from .saving import (
+    SAVE_FORMAT,
+    Saved,
+    build_plant,
+    restore_or_build,
+    restore_vendor,
+    seconds_to_midnight,
+)
+
+# The saved plant's rules, part of this component's surface (its tests use them).
+__all__ = [
+    "SAVE_FORMAT",
+    "Saved",
+    "SimulatedPlant",
+    "build_plant",
+    "restore_or_build",
+]
 
 DOMAIN: Final = "export_sim"
 LOGGER: Final = logging.getLogger(__package__)
@@ -61,7 +77,6 @@ CLOCK_ENTITY: Final = "sensor.sim_clock"
 TICK: Final = timedelta(seconds=1)
 SAVE_INTERVAL: Final = timedelta(minutes=1)
 SAVE_FILE: Final = ".export_sim.pickle"
-SAVE_FORMAT: Final = 1
 # A fast simulated day waits this far (simulated seconds) before its midnight.
 HOLD_BEFORE_MIDNIGHT_S: Final = 1.0
 
@@ -82,88 +97,6 @@ CONFIG_SCHEMA: Final = vol.Schema(
     },
     extra=vol.ALLOW_EXTRA,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Saved:
-    """A plant as saved at shutdown: its scenario, seed and Home Assistant's day then."""
-
-    scenario: str
-    seed: int
-    real_day: date
-    plant: Plant
-    # The simulated vendor integration (None in saves from before vendors).
-    vendor: VendorSim | None = None
-
-
-def seconds_to_midnight(plant: Plant) -> float:
-    """Return the simulated seconds until the plant's next local midnight."""
-    return (
-        next_local_midnight(plant.now_utc, plant.tz) - plant.now_utc
-    ).total_seconds()
-
-
-def catch_up(plant: Plant, clock: time) -> None:
-    """Step the plant to a local clock time of its day, unless it is there already."""
-    target = datetime.combine(plant.day, clock, tzinfo=plant.tz)
-    # Timestamps, not wall-clock subtraction, so a DST day counts its real length.
-    if (seconds := target.timestamp() - plant.now_utc.timestamp()) > 0:
-        plant.step(seconds)
-
-
-def build_plant(scenario: str, seed: int, timezone: str, clock: time) -> Plant:
-    """Return the scenario's first day stepped from midnight to a local clock time."""
-    plant = scenario_day(scenario, 0, seed, timezone).plant()
-    catch_up(plant, clock)
-    return plant
-
-
-def load_saved(path: Path) -> Saved | None:
-    """Return the plant saved at the last shutdown, or None when there is none usable."""
-    try:
-        # Our own file in the config folder: a development convenience, not an input.
-        saved = pickle.loads(path.read_bytes())  # noqa: S301
-    except FileNotFoundError:
-        return None
-    except (
-        OSError,
-        pickle.UnpicklingError,
-        AttributeError,
-        EOFError,
-        ImportError,
-        TypeError,
-        ValueError,
-    ) as err:
-        LOGGER.warning("Ignoring the saved plant in %s: %s", path, err)
-        return None
-    if not isinstance(saved, tuple) or len(saved) != 2 or saved[0] != SAVE_FORMAT:  # noqa: PLR2004
-        return None
-    return saved[1] if isinstance(saved[1], Saved) else None
-
-
-def restore_or_build(
-    path: Path, scenario: str, seed: int, timezone: str, now: datetime
-) -> tuple[Plant, bool]:
-    """Return the saved plant moved on to now (same scenario and seed), else a new one."""
-    saved = load_saved(path)
-    if saved is None or (saved.scenario, saved.seed) != (scenario, seed):
-        return build_plant(scenario, seed, timezone, now.time()), False
-    plant = saved.plant
-    if saved.real_day != now.date():
-        # Home Assistant's day ended while it was down: so does the simulated one.
-        plant.step(seconds_to_midnight(plant))
-    catch_up(plant, now.time())
-    return plant, True
-
-
-def restore_vendor(path: Path, profile: str, now: datetime, running: bool) -> VendorSim:
-    """Return the saved vendor integration after a restart, else a new one."""
-    saved = load_saved(path)
-    vendor = getattr(saved, "vendor", None)
-    if not isinstance(vendor, VendorSim) or vendor.vendor.key != profile:
-        return vendor_sim(profile, now)
-    vendor.restart(now, running)
-    return vendor
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
