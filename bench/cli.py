@@ -83,6 +83,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=positive, default=1, help="worker processes (default 1)")  # fmt: skip
     p.add_argument("--hass-start", type=clock_time, default=DEFAULT_SPAN.start, help="local time Home Assistant starts (default 15:30)")  # fmt: skip
     p.add_argument("--hass-end", type=end_time, default=DEFAULT_SPAN.end, help="local time it stops, or 'midnight' (default 19:01)")  # fmt: skip
+    p.add_argument("--describe-meter", action="store_true", help="give the monitor the export meter's true interval and resolution (default: left empty, as a user who does not know them)")  # fmt: skip
     p.add_argument("-k", dest="keyword", default=None, help="pytest -k expression over day ids (debugging)")  # fmt: skip
     p.add_argument("--merge", type=Path, default=None, help="build the results from the saved shards in this folder, without running (after an interrupted run)")  # fmt: skip
     p.add_argument("--shard", default=None, help=argparse.SUPPRESS)
@@ -195,7 +196,9 @@ def main(argv: Sequence[str]) -> int:
     # Index-major: every worker, and an interrupted run, covers every scenario.
     all_days = [any_scenario_day(name, i, args.seed) for i in range(args.days) for name in args.scenarios]  # fmt: skip
     shown = [any_scenario_day(name, i, args.seed) for name in args.scenarios for i in range(args.days)]  # fmt: skip
-    span = HassSpan(start=args.hass_start, end=args.hass_end)
+    span = HassSpan(
+        start=args.hass_start, end=args.hass_end, describe_meter=args.describe_meter
+    )
     if args.raw is not None:
         run(_shard(all_days, args.shard), span, args.keyword, args.raw)
         return 0

@@ -37,6 +37,8 @@ class HassSpan:
     start: time = time(15, 50)
     end: time | None = time(19, 1)
     step_s: float = HASS_STEP_S
+    # Give the monitor the export meter's true interval and resolution (the guide's step 3).
+    describe_meter: bool = False
 
     def bounds(self, day: date, timezone: str) -> tuple[datetime, datetime | None]:
         """Return the span's aware start and end (None: the day's local midnight)."""
@@ -78,16 +80,27 @@ def stale_after_seconds(interval_s: float) -> int:
 
 
 def bench_options(
-    published: Published, config: PlantConfig, cap_kwh: float | None = None
+    published: Published,
+    config: PlantConfig,
+    cap_kwh: float | None = None,
+    describe_meter: bool = False,
 ) -> dict[str, Any]:
     """Return the monitor's options: the simulated entities plus the benchmark's settings.
 
+    With describe_meter the export meter's interval and resolution are given (as a user
+    who knows them would, the guide's step 3).
+
     The stale threshold follows the production guide: above the slowest source's normal
-    interval (30 s for 5-10 s sources). The export meter's interval, resolution and delay
-    are left out, as a user who does not know them would: the monitor assumes 300 s and
-    0.1 kWh until it has learned them.
+    interval (30 s for 5-10 s sources). Without describe_meter the export meter's interval,
+    resolution and delay are left out, as a user who does not know them would: the monitor
+    assumes 300 s and 0.1 kWh until it has learned them.
     """
     cap = {} if cap_kwh is None else {"daily_export_cap_kwh": cap_kwh}
+    if describe_meter:
+        cap |= {
+            "export_meter_interval_seconds": round(config.meters.update_interval_s),
+            "export_meter_resolution_kwh": config.meters.energy_resolution_kwh,
+        }
     sources = {
         key: value
         for key, value in monitor_options(published).items()

@@ -11,7 +11,7 @@ import time
 from typing import Any, Final
 from unittest.mock import patch
 
-from freezegun.api import FrozenDateTimeFactory, real_perf_counter
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -66,6 +66,13 @@ MONITORED: Final = frozenset(
     SENSOR_ENTITIES[key]
     for key in (SOC, PV_TODAY, EXPORT_TODAY, GRID_POWER, BATTERY_POWER)
 )
+
+
+def wall_clock() -> float:
+    """Return real monotonic seconds: freezegun patches perf_counter, not clock_gettime."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
 # Why a stop became due: a source write in this step, or a timer (staleness, the clock).
 SOURCE_TRIGGER: Final = "source_write"
 TIMER_TRIGGER: Final = "timer"
@@ -146,6 +153,7 @@ class HassSession:
         self.plant = plant
         self.tracker = tracker
         self.entry: MockConfigEntry | None = None
+        self.describe_meter = False
         self.reported: dict[str, datetime] = {}
         self.reactions: list[Reaction] = []
         self.stop_reasons: list[str] = []
@@ -169,7 +177,9 @@ class HassSession:
             if not await async_setup_component(hass, domain, {domain: config}):
                 raise RuntimeError(f"could not set up the {domain} helpers")
         self._listen()
-        options = bench_options(published, plant.config, self.day.events.daily_cap_kwh)
+        options = bench_options(
+            published, plant.config, self.day.events.daily_cap_kwh, self.describe_meter
+        )
         self._stale_after_s = float(options["stale_after_seconds"])
         self.entry = MockConfigEntry(
             domain=DOMAIN, title=DEFAULT_TITLE, options=options
@@ -242,7 +252,7 @@ class HassSession:
                 next_tick_s += step_s
                 self._trigger = TIMER_TRIGGER
                 self._trigger_at = self._last_tick
-                self._trigger_wall = real_perf_counter()
+                self._trigger_wall = wall_clock()
                 self._last_tick = plant.now_utc
                 async_fire_time_changed(hass)
                 await async_settle(hass)
@@ -252,7 +262,7 @@ class HassSession:
         self._trigger = SOURCE_TRIGGER
         self._trigger_at = self.plant.now_utc
         start = time.process_time()
-        self._trigger_wall = real_perf_counter()
+        self._trigger_wall = wall_clock()
         self._write(states)
         await async_settle(self.hass)
         self.update_cpu_s.append(time.process_time() - start)
@@ -325,7 +335,7 @@ class HassSession:
             due=due,
             command=now,
             trigger=self._trigger,
-            wall_s=real_perf_counter() - self._trigger_wall,
+            wall_s=wall_clock() - self._trigger_wall,
         )
 
 
@@ -350,6 +360,7 @@ async def async_run_ours(
     )
     advance(plant, tracker, seconds_at(plant, span_start), PLANT_STEP_S * 10)
     session = HassSession(hass, freezer, day, plant, tracker)
+    session.describe_meter = span.describe_meter
     cpu_s: list[float] = []
     rule_cpu_s: list[float] = []
     with timed_supervision(cpu_s, rule_cpu_s):

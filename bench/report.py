@@ -100,6 +100,7 @@ def settings(span: HassSpan) -> dict[str, Any]:
         "hass_step_s": span.step_s,
         "hass_span": span.describe(),
         "stale_after_seconds": "max(30, 3 x the slowest source's interval) (guide)",
+        "export_meter_described": span.describe_meter,
     }
 
 
