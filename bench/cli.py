@@ -160,13 +160,14 @@ def run_sharded(
 
 def merge(folder: Path) -> tuple[list[DayOutcome], list[str]]:
     """Return the outcomes and failures saved by the workers in folder."""
-    outcomes: list[DayOutcome] = []
+    outcomes: dict[str, DayOutcome] = {}
     failed: list[str] = []
     for raw in sorted(folder.glob("shard*.pickle")):
         shard_outcomes, shard_failed = load_raw(raw)
-        outcomes += shard_outcomes
+        for outcome in shard_outcomes:
+            outcomes.setdefault(day_id(outcome), outcome)  # a day run twice counts once
         failed += shard_failed
-    return outcomes, failed
+    return list(outcomes.values()), [f for f in failed if f not in outcomes]
 
 
 def _shard(days: list[ScenarioDay], shard: str | None) -> list[ScenarioDay]:
