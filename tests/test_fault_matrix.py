@@ -1366,6 +1366,7 @@ async def test_fault(
     hass: HomeAssistant,
     rig: Rig,
     caplog: pytest.LogCaptureFixture,
+    record_property: Callable[[str, object], None],
     profile: str,
     fault: Fault,
     mode: str,
@@ -1373,6 +1374,7 @@ async def test_fault(
     """The fault ends the discharge (or refuses it) in time, within the allowance, told."""
     options = {**rig.entry.options, **fault.options_changed}
     refused = await MODES[mode](rig, fault)
+    record_property("breach_kwh", rig.plant.breach_kwh)
     seen = Outcome(
         stops=rig.reasons,
         error_state=state_of(hass, ERROR),
@@ -1395,13 +1397,18 @@ async def test_fault(
     ids=[f"{p}-{fault.id}" for p, fault in SURFACE_CASES],
 )
 async def test_control_surface_fault(
-    rig: Rig, profile: str, fault: Fault, mode: str
+    rig: Rig,
+    record_property: Callable[[str, object], None],
+    profile: str,
+    fault: Fault,
+    mode: str,
 ) -> None:
     """A vendor's control fails: no export beyond the allowance, and the flow ends.
 
     It ends, or only the SOC floor the inverter holds can still be draining it.
     """
     await MODES[mode](rig, fault)
+    record_property("breach_kwh", rig.plant.breach_kwh)
     assert rig.plant.breach_kwh <= 1e-9
     assert rig.plant.running is False or rig.plant.floor_soc is not None
     assert rig.inverter.key == profile
