@@ -121,6 +121,11 @@ def writes(calls: list[Event], service: str) -> list[tuple[str, float | None]]:
     ]
 
 
+def timer_writes(calls: list[Event]) -> list[tuple[str, float | None]]:
+    """Return the writes to the inverter's timer."""
+    return [write for write in writes(calls, "set_value") if write[0] == DURATION]
+
+
 def set_state(hass: HomeAssistant, entity_id: str, state: str) -> None:
     """Write a source's state, keeping its attributes."""
     hass.states.async_set(entity_id, state, hass.states.get(entity_id).attributes)
@@ -584,11 +589,10 @@ async def test_backstop_is_rearmed_while_running(
     assert writes(service_calls, "set_value")[-1] == (DURATION, armed)
     service_calls.clear()
     await async_exporting(hass, freezer, half - 5)
-    assert writes(service_calls, "set_value") == []
+    # The SOC floor may rise meanwhile (this SOC stands still while export rises).
+    assert timer_writes(service_calls) == []
     await async_exporting(hass, freezer, 5)
-    assert writes(service_calls, "set_value") == [
-        (DURATION, minutes) for minutes in rearmed
-    ]
+    assert timer_writes(service_calls) == [(DURATION, minutes) for minutes in rearmed]
     assert hass.states.get(DURATION).state == str(rearmed[-1])
 
 
@@ -1061,6 +1065,7 @@ async def test_pause_between_sessions_is_not_a_meter_interval(
         hass, freezer, stopped, interval=10, resolution=0.01, power_kw=3.0
     )
     assert reasons(stopped) == ["headroom_exhausted", "headroom_exhausted"]
-    # The inverter timer's bound (headroom less reserve at 1.5 x the power) ends
-    # both sessions with about 0.12 kWh left; the pause must not end it earlier.
-    assert second.headroom_shown_at_stop < 0.15
+    # The SOC floor ends both sessions once less than one SOC percent of energy
+    # (0.22 kWh, unmeasured) is left above the reserve: with this SOC standing still
+    # at 80 %, with about 0.27 kWh left. The pause must not end it earlier.
+    assert second.headroom_shown_at_stop < 0.3

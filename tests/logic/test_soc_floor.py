@@ -17,6 +17,7 @@ from custom_components.export_monitor.logic.soc_floor import (
     FloorWrites,
     delivered_kwh,
     floor_must_rise,
+    floor_reached,
     lower_floor_worth_writing,
     round_down,
     round_up,
@@ -332,16 +333,34 @@ def test_floor_must_rise() -> None:
 
 
 @pytest.mark.parametrize(
+    ("soc", "written", "expected"),
+    [
+        (60.0, 60.0, True),
+        (59.0, 60.0, True),
+        (61.0, 60.0, False),
+        (None, 60.0, False),
+        (20.0, 20.0, False),  # min SOC: the rule's own stop, not the floor's
+    ],
+    ids=["at", "below", "above", "no_soc", "at_min_soc"],
+)
+def test_floor_reached(soc: float | None, written: float, expected: bool) -> None:
+    """The battery rests at a floor above min SOC."""
+    assert floor_reached(soc=soc, written=written, min_soc=20.0) is expected
+
+
+@pytest.mark.parametrize(
     ("wanted", "soc", "minutes", "left", "expected"),
     [
         (59.0, 80.0, 5.0, None, True),
         (59.5, 80.0, 60.0, None, False),  # less than a step
         (59.0, 80.0, 4.0, None, False),  # too soon
-        (59.0, 62.0, 0.0, None, True),  # the SOC is about to reach it
+        (59.0, 63.0, 0.0, None, True),  # the SOC is about to reach it
         (59.0, 80.0, 60.0, RESERVED_WRITES, False),  # budget kept for the restore
         (59.0, 62.0, 0.0, RESERVED_WRITES, False),
-        (59.0, 80.0, 60.0, RESERVED_WRITES + 1, True),
+        (59.0, 80.0, 60.0, RESERVED_WRITES + 1, False),  # flash: only when urgent
+        (59.0, 62.0, 0.0, RESERVED_WRITES + 1, True),
         (61.0, 80.0, 60.0, None, False),  # a rise is not a lowering
+        (59.0, 80.0, None, None, True),  # not written since HA started
     ],
     ids=[
         "worth_it",
@@ -350,21 +369,22 @@ def test_floor_must_rise() -> None:
         "urgent",
         "budget_spent",
         "urgent_budget_spent",
-        "budget_left",
+        "flash_not_urgent",
+        "flash_urgent",
         "higher",
+        "never_written",
     ],
 )
 def test_lower_floor_worth_writing(
     wanted: float,
     soc: float,
-    minutes: float,
+    minutes: float | None,
     left: int | None,
     expected: bool,
 ) -> None:
     """At least a step, every few minutes unless urgent, within the flash budget."""
-    writes = FloorWrites(
-        written=60.0, written_at=NOW - timedelta(minutes=minutes), writes_left=left
-    )
+    written_at = None if minutes is None else NOW - timedelta(minutes=minutes)
+    writes = FloorWrites(written=60.0, written_at=written_at, writes_left=left)
     assert (
         lower_floor_worth_writing(writes, wanted=wanted, soc=soc, step=1.0, now=NOW)
         is expected
