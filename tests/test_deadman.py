@@ -47,6 +47,7 @@ from tests.resilience import (
     async_heal,
     async_setup_rig,
 )
+from tests.vendors.generic import GenericSim
 
 FAKES: Final = {
     CONF_DISCHARGE_SWITCH_ENTITY: FAKE_ENABLE,
@@ -304,7 +305,7 @@ async def test_min_soc_change_that_cannot_be_written_stops(
     """A cutoff write that fails leaves the inverter without its floor: stop (#18)."""
     follow_enable(hass, ENABLE)
     await async_start(hass)
-    Controls(hass).break_entity(CUTOFF, ControlBehaviour.RAISE)
+    Controls(hass, GenericSim(hass=hass)).break_entity(CUTOFF, ControlBehaviour.RAISE)
     await hass.services.async_call(
         "number",
         "set_value",

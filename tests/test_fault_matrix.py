@@ -565,6 +565,12 @@ REARM_FAILED: Final = Outcome(
     error_state="duration_set_failed",
     notices=frozenset({"duration_set_failed"}),
 )
+# The SOC floor cannot be moved mid-discharge: stop (the floor is its dead-man).
+FLOOR_FAILED: Final = Outcome(
+    stops=("actuator_unavailable",),
+    error_state="cutoff_soc_set_failed",
+    notices=frozenset({"cutoff_soc_set_failed"}),
+)
 NOT_OBEYING: Final = Outcome(
     stops=("inverter_not_obeying",),
     error_state="inverter_not_obeying",
@@ -646,21 +652,21 @@ def control_faults() -> list[Fault]:
             broken(CUTOFF, Behaviour.RAISE),
             "cutoff_soc_set_failed",
             f"{CUTOFF} raises",
-            HEADROOM_END,
+            FLOOR_FAILED,
         ),
         failed_setpoint(
             "cutoff_hangs",
             broken(CUTOFF, Behaviour.HANG),
             "cutoff_soc_set_failed",
             f"{CUTOFF} never answers",
-            HEADROOM_END,
+            FLOOR_FAILED,
         ),
         failed_setpoint(
             "cutoff_reads_back_wrong",
             broken(CUTOFF, Behaviour.WRONG),
             "cutoff_soc_set_failed",
             f"{CUTOFF} reads back another value",
-            HEADROOM_END,
+            FLOOR_FAILED,
         ),
         lost_control("cutoff_removed", CUTOFF),
         failed_setpoint(

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Final
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.export_monitor.const import CONF_DISCHARGE_DURATION_ENTITY
+from custom_components.export_monitor.const import (
+    CONF_BATTERY_POWER_ENTITY,
+    CONF_DISCHARGE_DURATION_ENTITY,
+)
 from custom_components.export_monitor.floor import floor_store_key
+from tests import resilience
 from tests.conftest import CUTOFF, ENABLE, base_options
 from tests.discharge import async_call
 from tests.resilience import (
@@ -26,41 +32,24 @@ from tests.resilience import (
     notices,
     state_of,
 )
+from tests.vendors.generic import GenericSim
 
 MIN_SOC: Final = 20.0
 
 
-@dataclass
-class FloorPlant(Plant):
-    """The simulated site with a battery that stops at the inverter's cutoff SOC.
-
-    The battery holds `true_capacity_kwh`, which may differ from what the monitor was
-    told. At the cutoff the inverter delivers nothing, and resumes once it is lowered.
-    """
-
-    true_capacity_kwh: float = 10.0
+@dataclass(kw_only=True)
+class TimerlessSim(GenericSim):
+    """The generic helpers on an inverter with no timer of its own: the cutoff alone."""
 
     def _timer_end(self) -> None:
-        """Return None: this inverter has no timer of its own."""
+        """Return None: nothing ends the discharge but the cutoff."""
 
-    def flow(self, seconds: float, allowance_kwh: float) -> None:
-        """Let energy flow, never below the cutoff, with the battery's true capacity."""
-        cutoff = float(self.hass.states.get(CUTOFF).state)
-        room_kwh = max(0.0, (self.soc - cutoff) / 100.0 * self.true_capacity_kwh)
-        if self.running and self.power_kw > 0:
-            seconds = min(seconds, room_kwh / self.power_kw * 3600.0)
-        if room_kwh <= 0.0:
-            self.power_kw = 0.0  # at the cutoff: the battery rests
-        before = self.soc
-        super().flow(seconds, allowance_kwh)
-        # The base plant holds 10 kWh: scale its SOC change to the true battery.
-        self.soc = before - (before - self.soc) * 10.0 / self.true_capacity_kwh
 
-    def run_alone(self, seconds: float, allowance_kwh: float) -> None:
-        """Let the inverter run on with nobody sending it anything."""
-        for _ in range(int(seconds / METER_STEP.total_seconds())):
-            self.follow_inverter()
-            self.flow(METER_STEP.total_seconds(), allowance_kwh)
+def run_alone(plant: Plant, seconds: float, allowance_kwh: float) -> None:
+    """Let the inverter run on with nobody sending it anything."""
+    for _ in range(int(seconds / METER_STEP.total_seconds())):
+        plant.follow_inverter()
+        plant.flow(METER_STEP.total_seconds(), allowance_kwh)
 
 
 def without_timer(**changes: Any) -> dict[str, Any]:
@@ -74,16 +63,20 @@ async def async_floor_rig(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     entry: MockConfigEntry,
-    true_capacity_kwh: float = 10.0,
     **site: Any,
-) -> tuple[Rig, FloorPlant]:
-    """Set up the rig on a site whose battery stops at the cutoff."""
-    rig = await async_setup_rig(hass, freezer, entry, **site)
-    plant = FloorPlant(hass, true_capacity_kwh=true_capacity_kwh, **site)
-    rig.plant = plant
-    plant.publish()
+) -> tuple[Rig, Plant]:
+    """Set up the rig on a site whose inverter only stops at its cutoff."""
+    rig = await async_setup_rig(hass, freezer, entry, sim=TimerlessSim, **site)
     await rig.async_run(30)
-    return rig, plant
+    return rig, rig.plant
+
+
+@pytest.fixture
+def true_capacity(request: pytest.FixtureRequest) -> Generator[float]:
+    """Give the simulated battery a capacity (10 kWh, as declared, by default)."""
+    capacity = float(getattr(request, "param", 10.0))
+    with patch.object(resilience, "KWH_PER_PERCENT", capacity / 100.0):
+        yield capacity
 
 
 def allowance(rig: Rig) -> float:
@@ -96,6 +89,7 @@ def allowance(rig: Rig) -> float:
     "true_capacity",
     [10.0, 20.0],
     ids=["as_declared", "twice_the_declared"],
+    indirect=True,
 )
 @pytest.mark.freeze_time("2026-06-15 12:00:00+01:00")
 async def test_home_assistant_dies_right_after_the_start_without_a_timer(
@@ -106,16 +100,11 @@ async def test_home_assistant_dies_right_after_the_start_without_a_timer(
 ) -> None:
     """No timer, no more commands: the inverter runs to the floor within the allowance."""
     rig, plant = await async_floor_rig(
-        hass,
-        freezer,
-        config_entry,
-        pv_kwh=4.1,
-        export_kwh=2.6,
-        true_capacity_kwh=true_capacity,
+        hass, freezer, config_entry, pv_kwh=4.1, export_kwh=2.6
     )
     await async_call(hass, "start_discharge", power_kw=3.0)
     assert hass.states.get("input_boolean.force_discharge").state == "on"
-    plant.run_alone(3 * 3600, allowance(rig))
+    run_alone(plant, 3 * 3600, allowance(rig))
     assert plant.soc > MIN_SOC
     assert plant.export_kwh <= allowance(rig)
     assert plant.breach_kwh == 0.0
@@ -170,7 +159,7 @@ async def test_floor_lowered_when_pv_raises_the_allowance(
     assert cutoff(hass) <= first - 6.0
     assert rig.reasons == ()
     # HA dies now: the battery still stops within the larger allowance.
-    plant.run_alone(3 * 3600, allowance(rig))
+    run_alone(plant, 3 * 3600, allowance(rig))
     assert plant.breach_kwh == 0.0
     await async_heal(rig)
 
@@ -182,20 +171,17 @@ def learned(hass_storage: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("options", [without_timer()])
 @pytest.mark.freeze_time("2026-06-15 12:00:00+01:00")
+@pytest.mark.parametrize("true_capacity", [20.0], indirect=True)
 async def test_a_battery_twice_the_declared_is_learned_and_kept_safe(
     hass: HomeAssistant,
+    true_capacity: float,
     freezer: FrozenDateTimeFactory,
     config_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
     """Declared 10 kWh, really 20: measured in the first discharge, the floor stays safe."""
     rig, plant = await async_floor_rig(
-        hass,
-        freezer,
-        config_entry,
-        pv_kwh=8.1,
-        export_kwh=2.6,
-        true_capacity_kwh=20.0,
+        hass, freezer, config_entry, pv_kwh=8.1, export_kwh=2.6
     )
     await async_call(hass, "start_discharge", power_kw=3.0)
     await rig.async_run(40 * 60)  # 2 kWh: 10 % of the true battery
@@ -206,7 +192,7 @@ async def test_a_battery_twice_the_declared_is_learned_and_kept_safe(
     assert cutoff(hass) == MIN_SOC
     # A second discharge, and Home Assistant dies right after its start.
     await async_call(hass, "start_discharge", power_kw=3.0)
-    plant.run_alone(3 * 3600, allowance(rig))
+    run_alone(plant, 3 * 3600, allowance(rig))
     assert plant.breach_kwh == 0.0
     assert plant.export_kwh <= allowance(rig)
     await async_heal(rig)
@@ -232,7 +218,7 @@ async def test_what_was_learned_survives_a_restart(
     await async_call(hass, "start_discharge", power_kw=3.0)
     # 1 kWh of headroom at 0.11 kWh per percent (not 0.22 unmeasured): 9 % below.
     assert cutoff(hass) == pytest.approx(plant.soc - 8.0, abs=1.0)
-    plant.run_alone(3 * 3600, allowance(rig))
+    run_alone(plant, 3 * 3600, allowance(rig))
     assert plant.breach_kwh == 0.0
     await async_heal(rig)
 
@@ -276,4 +262,31 @@ async def test_min_soc_that_cannot_be_restored_is_reported(
     assert cutoff(hass) == first
     assert state_of(hass, ERROR) == "cutoff_soc_set_failed"
     assert "cutoff_soc_set_failed" in notices(hass)
+    await async_heal(rig)
+
+
+@pytest.mark.parametrize("options", [without_timer(**{CONF_BATTERY_POWER_ENTITY: ""})])
+@pytest.mark.freeze_time("2026-06-15 12:00:00+01:00")
+async def test_without_battery_power_the_export_counter_is_measured(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A lower bound: stored, but the floor keeps assuming twice the declared capacity."""
+    rig, plant = await async_floor_rig(
+        hass, freezer, config_entry, pv_kwh=8.1, export_kwh=2.6
+    )
+    await async_call(hass, "start_discharge", power_kw=3.0)
+    await rig.async_run(20 * 60)  # 1 kWh: 10 % of the battery
+    assert learned(hass_storage)["battery_kwh"] is None
+    assert 0.1 <= learned(hass_storage)["export_kwh"] <= 0.13
+    await async_call(hass, "stop_discharge")
+    await rig.async_run(60)
+    await async_call(hass, "start_discharge", power_kw=3.0)
+    headroom = allowance(rig) - plant.export_kwh
+    # Still 0.22 kWh per percent assumed: no more than the headroom's worth below.
+    assert cutoff(hass) >= plant.soc - headroom / 0.22 - 1.0
+    run_alone(plant, 3 * 3600, allowance(rig))
+    assert plant.breach_kwh == 0.0
     await async_heal(rig)

@@ -394,17 +394,20 @@ class ExportMonitorController:
 
     def floor_now(
         self, view: MonitorView, headroom_kwh: float, power_kw: float, surplus_kw: float
-    ) -> float:
+    ) -> float | None:
         """Return the SOC floor that bounds the battery, should Home Assistant die now."""
         _, reserve = self.deadman_reserve(view, power_kw, surplus_kw)
         step = self.actuator.step(self.cutoff_entity)
-        return self.floor.wanted(view, headroom_kwh, reserve, step)
+        timer = self._option(CONF_DISCHARGE_DURATION_ENTITY) is not None
+        return self.floor.wanted(view, headroom_kwh, reserve, step, timer=timer)
 
     def _start_floor(self, view: MonitorView, plan: DischargePlan) -> float:
         """Return the SOC floor a start would write now."""
         surplus = max(0.0, export_power_kw(view.snapshot, view.settings) or 0.0)
         headroom = view.snapshot.headroom_kwh or 0.0
-        return self.floor_now(view, headroom, plan.power_kw, surplus)
+        floor = self.floor_now(view, headroom, plan.power_kw, surplus)
+        # Without a SOC there is no plan; were there one, no floor means no start.
+        return 100.0 if floor is None else floor
 
     async def async_start(self, request: StartRequest) -> None:
         """Start a supervised discharge, or raise a translated reason why not."""

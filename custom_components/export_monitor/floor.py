@@ -131,12 +131,17 @@ class ExportMonitorFloor:
         headroom_kwh: float,
         reserve_kwh: float,
         step: float | None,
-    ) -> float:
-        """Return the cutoff that lets the battery deliver no more than is safe now."""
+        *,
+        timer: bool,
+    ) -> float | None:
+        """Return the cutoff that lets the battery deliver no more than is safe now.
+
+        None without a SOC: nothing to write (supervision stops on unsafe data).
+        """
         soc = view.snapshot.value(Source.SOC)
         settings = view.settings
         if soc is None:
-            return 100.0  # never reached: a start or supervision without a SOC stops
+            return None
         return soc_floor(
             soc=soc,
             min_soc=settings.min_soc,
@@ -147,6 +152,8 @@ class ExportMonitorFloor:
             ),
             step=step,
             above_soc_imports=self.profile.cutoff_above_soc_imports,
+            # The inverter's own timer bounds the run, unless it exports on fallback.
+            timer_backed=timer and not self.profile.needs_soc_floor,
         )
 
     def due(

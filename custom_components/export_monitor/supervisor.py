@@ -313,6 +313,8 @@ class ExportMonitorSupervisor:
         )
         step = controller.actuator.step(controller.cutoff_entity)
         soc = view.snapshot.value(Source.SOC)
+        if wanted is None:
+            return False
         if not controller.floor.due(session.cutoff_soc, wanted, soc, step, view.now):
             written, min_soc = session.cutoff_soc, view.settings.min_soc
             return floor_reached(soc=soc, written=written, min_soc=min_soc)

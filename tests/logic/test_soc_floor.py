@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import math
+from typing import Any
 
 from hypothesis import given, strategies as st
 import pytest
@@ -118,30 +119,50 @@ def test_floor_never_lets_more_than_the_headroom_through(
     assert abs(floor / grain - round(floor / grain)) < 1e-6 or floor == 100.0
 
 
-@given(
-    soc=socs,
-    min_soc=socs,
-    headroom=st.floats(0.0, 100.0),
-    per_percent=st.floats(0.01, 2.0),
-    step=steps,
+cases = st.fixed_dictionaries(
+    {
+        "soc": socs,
+        "min_soc": socs,
+        "headroom_kwh": st.floats(0.0, 100.0),
+        "kwh_per_percent": st.floats(0.01, 2.0),
+        "step": steps,
+    }
 )
-def test_floor_never_above_the_soc_where_that_imports(
-    soc: float, min_soc: float, headroom: float, per_percent: float, step: float | None
-) -> None:
+
+
+def floor_of(case: dict[str, Any], **flags: bool) -> float:
+    """Return the floor of a drawn case, with no reserve."""
+    return soc_floor(**case, reserve_kwh=0.0, **flags)
+
+
+@given(case=cases)
+def test_floor_never_above_the_soc_where_that_imports(case: dict[str, Any]) -> None:
     """An inverter that charges up to a cutoff above the SOC never gets one."""
-    floor = soc_floor(
-        soc=soc,
-        min_soc=min_soc,
-        headroom_kwh=headroom,
-        reserve_kwh=0.0,
-        kwh_per_percent=per_percent,
-        step=step,
-        above_soc_imports=True,
-    )
+    floor = floor_of(case, above_soc_imports=True)
+    soc, per_percent = case["soc"], case["kwh_per_percent"]
     assert 0.0 <= floor <= soc + 1e-9
     # At most one step below what the headroom allows.
+    grain = case["step"] or 1.0
+    assert (soc - floor) * per_percent <= case[
+        "headroom_kwh"
+    ] + grain * per_percent + 1e-6
+
+
+@given(case=cases)
+def test_timer_backed_floor_leaves_a_step_and_keeps_min_soc(
+    case: dict[str, Any],
+) -> None:
+    """With the inverter's timer as the bound, at most one step more, never below min SOC."""
+    floor = floor_of(case, timer_backed=True)
+    soc, per_percent, step = case["soc"], case["kwh_per_percent"], case["step"]
     grain = step or 1.0
-    assert (soc - floor) * per_percent <= headroom + grain * per_percent + 1e-6
+    lowest = round_up(case["min_soc"], step)
+    assert (soc - floor) * per_percent <= case[
+        "headroom_kwh"
+    ] + 2 * grain * per_percent + 1e-6
+    assert floor >= min(lowest, round_up(soc, step)) - 1e-9
+    # Room for the timer to run in, unless min SOC is within two steps.
+    assert floor < soc or soc < lowest + 2 * grain
 
 
 @pytest.mark.parametrize(
