@@ -220,6 +220,7 @@ def test_process_sample_reads_rss_and_cpu() -> None:
     """A process sample has a positive RSS and a CPU time (this test's own process)."""
     sample = process_sample(os.getpid(), 0.0)
     assert sample["rss_mib"] > 0
+    assert sample["rss_anon_mib"] + sample["rss_file_mib"] <= sample["rss_mib"] + 0.01
     assert sample["cpu_s"] >= 0
 
 
