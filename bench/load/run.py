@@ -212,12 +212,11 @@ def process_sample(pid: int, began: float) -> dict[str, float]:
     cpu = (int(fields[11]) + int(fields[12])) / ticks
     # RssAnon: the heap (Python objects, SQLite's page cache); RssFile: mapped files.
     kib = {
-        name.rstrip(":"): int(value)
-        for name, value, *_ in (
-            line.split()
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        fields[0].rstrip(":"): int(fields[1])
+        for fields in map(
+            str.split, Path(f"/proc/{pid}/status").read_text().splitlines()
         )
-        if name in ("VmRSS:", "RssAnon:", "RssFile:")
+        if fields and fields[0] in ("VmRSS:", "RssAnon:", "RssFile:")
     }
     return {
         "t": round(time.monotonic() - began, 2),
