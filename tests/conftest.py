@@ -283,13 +283,14 @@ async def fake_integration(
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say how many fault-matrix runs this session made, when the matrix ran."""
-    marker = "test_fault_matrix.py::test_fault["
+    """Say how many fault-matrix runs this session made, and the export beyond the allowance."""
+    markers = ("test_fault_matrix.py::test_fault[", "::test_control_surface_fault[")
     reports = [
         report
         for outcome in ("passed", "failed")
         for report in terminalreporter.stats.get(outcome, [])
-        if getattr(report, "when", None) == "call" and marker in report.nodeid
+        if getattr(report, "when", None) == "call"
+        and any(marker in report.nodeid for marker in markers)
     ]
     if not reports:
         return
@@ -301,11 +302,21 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     cases = {tuple(run[:2]) for run in runs}
     modes = {run[2] for run in runs}
     passed = sum(1 for report in reports if report.passed)
+    breaches = {
+        report.nodeid.rpartition("[")[2].rstrip("]"): float(value)
+        for report in reports
+        for name, value in report.user_properties
+        if name == "breach_kwh"
+    }
+    beyond = {run: kwh for run, kwh in breaches.items() if kwh > 1e-9}
     terminalreporter.write_line(
         f"fault matrix: {len(cases)} cases ({len(profiles)} profiles:"
         f" {', '.join(profiles)}) x {len(modes)} modes = {len(runs)} runs"
-        f" ({passed} passed)"
+        f" ({passed} passed); beyond the allowance:"
+        f" {max(breaches.values(), default=0.0):.3f} kWh at most"
     )
+    for run, kwh in sorted(beyond.items()):
+        terminalreporter.write_line(f"  {run}: {kwh:.3f} kWh beyond the allowance")
 
 
 @pytest.fixture

@@ -139,6 +139,8 @@ class Plant:
     changes_only: bool = False
     # An inverter that ignores the power setpoint and discharges at this power instead.
     actual_power_kw: float | None = None
+    # An inverter that ignores its discharge cutoff (the SOC floor) as well.
+    ignores_floor: bool = False
     _off_since: datetime | None = None
     _on_seen: bool | None = None
     _day: date | None = None
@@ -160,7 +162,7 @@ class Plant:
             self.power_kw = self.actual_power_kw
         self.timer_ends = drive.ends or self.timer_ends
         self.fallback_kw = drive.fallback_kw
-        self.floor_soc = drive.floor_soc
+        self.floor_soc = None if self.ignores_floor else drive.floor_soc
 
     def _stops_late(self, on: bool) -> bool:
         """Return whether an 'off' is still waiting out the inverter's stop delay."""

@@ -220,6 +220,7 @@ def test_process_sample_reads_rss_and_cpu() -> None:
     """A process sample has a positive RSS and a CPU time (this test's own process)."""
     sample = process_sample(os.getpid(), 0.0)
     assert sample["rss_mib"] > 0
+    assert sample["rss_anon_mib"] + sample["rss_file_mib"] <= sample["rss_mib"] + 0.01
     assert sample["cpu_s"] >= 0
 
 
@@ -234,3 +235,13 @@ def test_a_slow_stop_is_matched_to_a_loop_stall(probe_end, during) -> None:
     record = RECORD | {"slow_probes": [probe]}
     figures = analyse(record, SAMPLES)["slow_stops"]
     assert figures == {"over_10_ms": 1, "during_an_oversleep": during}
+
+
+def test_reference_run_figures_and_section_match_its_record() -> None:
+    """The committed reference run: its figures come from its record, its section is in RESULTS.md."""
+    result = json.loads((ROOT / "bench" / "results" / "load.json").read_text())
+    assert analyse(result["record"], result["process_samples"]) == result["figures"]
+    assert render(result) in (ROOT / "bench" / "RESULTS.md").read_text()
+    assert result["run"]["entries"] == 10
+    assert result["run"]["duration_s"] == 600.0
+    assert result["figures"]["stops"]["stopped"] > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Generator
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant, callback
@@ -115,6 +115,11 @@ def discharge_events(hass: HomeAssistant) -> list[str]:
     hass.bus.async_listen(EVENT_DISCHARGE_STARTED, _record)
     hass.bus.async_listen(EVENT_DISCHARGE_STOPPED, _record)
     return names
+
+
+# SOC 80 %, 8.5 kWh of headroom, 10 kWh declared and not yet measured (2 x 1.1 x
+# 0.1 kWh per percent): the SOC floor 80 - 8.5 / 0.22 = 41.4, rounded up.
+START_FLOOR: Final = 42.0
 
 
 def writes(calls: list[Event]) -> list[tuple[str, str, float | None]]:
@@ -358,11 +363,11 @@ async def test_start_writes_power_cutoff_duration_then_enable(
     service_calls: list[Event],
     started: list[Event],
 ) -> None:
-    """A start writes power, cutoff (= min SOC), the duration backstop, then enables."""
+    """A start writes power, cutoff (the SOC floor), the duration backstop, then enables."""
     await async_start(hass)
     assert writes(service_calls) == [
         ("set_value", POWER, 3.0),
-        ("set_value", CUTOFF, 20.0),
+        ("set_value", CUTOFF, START_FLOOR),
         ("set_value", DURATION, 15.0),
         ("turn_on", ENABLE, None),
     ]
@@ -381,7 +386,7 @@ async def test_start_without_duration_entity(
     await async_start(hass)
     assert writes(service_calls) == [
         ("set_value", POWER, 3.0),
-        ("set_value", CUTOFF, 20.0),
+        ("set_value", CUTOFF, START_FLOOR),
         ("turn_on", ENABLE, None),
     ]
     assert [event.data for event in started] == [FIRST_START]
@@ -397,7 +402,10 @@ async def test_unchanged_setpoints_are_not_rewritten(
         "input_number", "set_value", {"entity_id": POWER, "value": 3}, blocking=True
     )
     await hass.services.async_call(
-        "input_number", "set_value", {"entity_id": CUTOFF, "value": 20}, blocking=True
+        "input_number",
+        "set_value",
+        {"entity_id": CUTOFF, "value": START_FLOOR},
+        blocking=True,
     )
     service_calls.clear()
     await async_start(hass)

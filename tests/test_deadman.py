@@ -47,6 +47,7 @@ from tests.resilience import (
     async_heal,
     async_setup_rig,
 )
+from tests.vendors.generic import GenericSim
 
 FAKES: Final = {
     CONF_DISCHARGE_SWITCH_ENTITY: FAKE_ENABLE,
@@ -275,21 +276,22 @@ async def test_min_soc_raised_mid_discharge_is_written_to_the_cutoff(
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Raising min SOC while discharging moves the inverter's own floor too (#18)."""
+    """Raising min SOC above the SOC floor moves the inverter's cutoff too (#18)."""
     follow_enable(hass, ENABLE)
     await async_start(hass)
-    assert hass.states.get(CUTOFF).state == "20.0"
+    # The SOC floor (80 % - 8.5 kWh / 0.22 kWh per percent, rounded up), not min SOC.
+    assert hass.states.get(CUTOFF).state == "42.0"
     await hass.services.async_call(
         "number",
         "set_value",
-        {ATTR_ENTITY_ID: MIN_SOC_NUMBER, "value": 35},
+        {ATTR_ENTITY_ID: MIN_SOC_NUMBER, "value": 60},
         blocking=True,
     )
     await async_advance(hass, freezer, 5)
-    assert hass.states.get(CUTOFF).state == "35.0"
+    assert hass.states.get(CUTOFF).state == "60.0"
     session = init_integration.runtime_data.controller.session
     assert session is not None
-    assert session.cutoff_soc == 35.0
+    assert session.cutoff_soc == 60.0
     assert hass.states.get(ENABLE).state == "on"
 
 
@@ -303,11 +305,11 @@ async def test_min_soc_change_that_cannot_be_written_stops(
     """A cutoff write that fails leaves the inverter without its floor: stop (#18)."""
     follow_enable(hass, ENABLE)
     await async_start(hass)
-    Controls(hass).break_entity(CUTOFF, ControlBehaviour.RAISE)
+    Controls(hass, GenericSim(hass=hass)).break_entity(CUTOFF, ControlBehaviour.RAISE)
     await hass.services.async_call(
         "number",
         "set_value",
-        {ATTR_ENTITY_ID: MIN_SOC_NUMBER, "value": 35},
+        {ATTR_ENTITY_ID: MIN_SOC_NUMBER, "value": 60},
         blocking=True,
     )
     await async_advance(hass, freezer, 5)

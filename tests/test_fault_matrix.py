@@ -37,6 +37,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapp
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
+from importlib.util import find_spec
 import logging
 import math
 import random
@@ -104,6 +105,8 @@ TIMER_RESOLUTION: Final = timedelta(minutes=1)
 # (one minute at least) must end within the headroom less the stop reserve, both at
 # 1.5 x the planned power (0.075 + 0.0875 kWh at 3 kW with a 60 s meter).
 SITE: Final = {"export_kwh": 3.43}
+VENDOR_SLACK: Final = timedelta(minutes=3)
+ZERO: Final = timedelta(0)
 # The day-end cases need headroom that outlasts the day.
 LATE_SITE: Final = {"export_kwh": 3.0}
 # The timer cases need a 2-minute first timer, so that it is re-armed (with 1 min).
@@ -112,6 +115,8 @@ REARM_SITE: Final = {"export_kwh": 3.36}
 # Profiles: every row runs with the generic helpers; each vendor's fake (tests/vendors)
 # runs the rows that do not break the generic helpers by entity id, and its own traps.
 GENERIC: Final = frozenset({"generic"})
+
+INTEGRATION: Final = "custom_components.export_monitor"
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 11:00:00+00:00", tick=True)
 
@@ -560,6 +565,12 @@ REARM_FAILED: Final = Outcome(
     error_state="duration_set_failed",
     notices=frozenset({"duration_set_failed"}),
 )
+# The SOC floor cannot be moved mid-discharge: stop (the floor is its dead-man).
+FLOOR_FAILED: Final = Outcome(
+    stops=("actuator_unavailable",),
+    error_state="cutoff_soc_set_failed",
+    notices=frozenset({"cutoff_soc_set_failed"}),
+)
 NOT_OBEYING: Final = Outcome(
     stops=("inverter_not_obeying",),
     error_state="inverter_not_obeying",
@@ -641,21 +652,21 @@ def control_faults() -> list[Fault]:
             broken(CUTOFF, Behaviour.RAISE),
             "cutoff_soc_set_failed",
             f"{CUTOFF} raises",
-            HEADROOM_END,
+            FLOOR_FAILED,
         ),
         failed_setpoint(
             "cutoff_hangs",
             broken(CUTOFF, Behaviour.HANG),
             "cutoff_soc_set_failed",
             f"{CUTOFF} never answers",
-            HEADROOM_END,
+            FLOOR_FAILED,
         ),
         failed_setpoint(
             "cutoff_reads_back_wrong",
             broken(CUTOFF, Behaviour.WRONG),
             "cutoff_soc_set_failed",
             f"{CUTOFF} reads back another value",
-            HEADROOM_END,
+            FLOOR_FAILED,
         ),
         lost_control("cutoff_removed", CUTOFF),
         failed_setpoint(
@@ -1212,6 +1223,15 @@ def switched(rig: Rig) -> str | None:
     return "on" if rig.inverter.drive().on else "off"
 
 
+def bound_of(rig: Rig, fault: Fault) -> timedelta:
+    """Return how long after the fault the flow must have ended, for the rig's profile.
+
+    A vendor's discharge is not shortened by the generic timer's reserve: with no
+    inverter timer it may run its whole headroom (0.17 kWh, about 3.4 min at 3 kW).
+    """
+    return fault.bound + (VENDOR_SLACK if rig.inverter.key != "generic" else ZERO)
+
+
 async def async_run_active(rig: Rig, fault: Fault) -> str | None:
     """Start a discharge, inject the fault, and let the bound pass."""
     assert await async_try_start(rig) is None
@@ -1219,7 +1239,7 @@ async def async_run_active(rig: Rig, fault: Fault) -> str | None:
         assert state_of(rig.hass, ENABLE) == "on"
     hit = dt_util.now()
     await fault.inject(rig)
-    await rig.async_run_until(hit + fault.bound)
+    await rig.async_run_until(hit + bound_of(rig, fault))
     return None
 
 
@@ -1227,7 +1247,7 @@ async def async_run_idle(rig: Rig, fault: Fault) -> str | None:
     """Inject the fault, try to start, and let the bound pass."""
     await fault.inject(rig)
     refused = await async_try_start(rig)
-    await rig.async_run(fault.bound.total_seconds())
+    await rig.async_run(bound_of(rig, fault).total_seconds())
     return refused
 
 
@@ -1288,12 +1308,20 @@ async def rig(
     await async_heal(built)
 
 
-# The profiles the controller drives today. Every vendor's rows (its fake in
-# tests/vendors, the shared rows and its traps in vendor_faults) are written and wait
-# for the profile-driven controller (issue 9 items 2-3, "drive": CONF_PROFILE and
-# CONF_CONTROLS read, the profile's sequences run) and each vendor's profile data
-# (profiles/<vendor>.py): add a key here when both are on main.
-DRIVEN: Final = ("generic",)
+# The profiles the matrix drives. A vendor's rows need the profile-driven controller
+# (issue 9 items 2-3, "drive": inverter.py runs the profile's sequences); Alpha ESS runs
+# as soon as it is on main (every row passed against drive's branch at 1115d45). The
+# others are written and left out, each for a missing piece of that controller
+# (reported): fox_ess, solax, huawei, givenergy and solaredge have no enable control,
+# and the set-up's reconcile still reads one (KeyError: Role.ENABLE); sigenergy's
+# remote-EMS switch stays on after a stop by its mode select, and the unexpected-discharge
+# check reads that switch (a stop every poll), no SOC floor below the headroom is written
+# yet (HA dies: up to 5.8 kWh beyond the allowance), and a failing mode select or a stop
+# 60 s late let 0.088 / 0.038 kWh beyond it. Add a key when its rows pass.
+DRIVEN: Final = (
+    "generic",
+    *(("alpha_ess",) if find_spec(f"{INTEGRATION}.inverter") is not None else ()),
+)
 # The shared rows a vendor runs: those that drive its control surface (start, stop,
 # reconcile, its backstop). Source and meter rows do not depend on the inverter: they
 # run with the generic profile only, which keeps the matrix's run time bounded.
@@ -1366,6 +1394,7 @@ async def test_fault(
     hass: HomeAssistant,
     rig: Rig,
     caplog: pytest.LogCaptureFixture,
+    record_property: Callable[[str, object], None],
     profile: str,
     fault: Fault,
     mode: str,
@@ -1373,6 +1402,7 @@ async def test_fault(
     """The fault ends the discharge (or refuses it) in time, within the allowance, told."""
     options = {**rig.entry.options, **fault.options_changed}
     refused = await MODES[mode](rig, fault)
+    record_property("breach_kwh", rig.plant.breach_kwh)
     seen = Outcome(
         stops=rig.reasons,
         error_state=state_of(hass, ERROR),
@@ -1395,13 +1425,18 @@ async def test_fault(
     ids=[f"{p}-{fault.id}" for p, fault in SURFACE_CASES],
 )
 async def test_control_surface_fault(
-    rig: Rig, profile: str, fault: Fault, mode: str
+    rig: Rig,
+    record_property: Callable[[str, object], None],
+    profile: str,
+    fault: Fault,
+    mode: str,
 ) -> None:
     """A vendor's control fails: no export beyond the allowance, and the flow ends.
 
     It ends, or only the SOC floor the inverter holds can still be draining it.
     """
     await MODES[mode](rig, fault)
+    record_property("breach_kwh", rig.plant.breach_kwh)
     assert rig.plant.breach_kwh <= 1e-9
     assert rig.plant.running is False or rig.plant.floor_soc is not None
     assert rig.inverter.key == profile

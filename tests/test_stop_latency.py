@@ -175,7 +175,11 @@ async def test_inverter_that_takes_60s_to_stop_is_not_obeying(
     hass_storage: dict[str, Any],
 ) -> None:
     """A 60 s stop is measured, kept across restarts and raised as not obeying (#12)."""
-    rig = await async_setup_rig(hass, freezer, config_entry, pv_kwh=4.1, export_kwh=2.6)
+    # The inverter ignores its cutoff too: the SOC floor would otherwise end the flow
+    # before the monitor's stop, and the slow stop would never show.
+    rig = await async_setup_rig(
+        hass, freezer, config_entry, pv_kwh=4.1, export_kwh=2.6, ignores_floor=True
+    )
     delay_stops(rig, 60)
     await async_without_timer(rig)
     await async_call(hass, "start_discharge", power_kw=3.0)

@@ -210,14 +210,19 @@ def process_sample(pid: int, began: float) -> dict[str, float]:
     ticks = os.sysconf("SC_CLK_TCK")
     # utime and stime: fields 14 and 15 of stat(5), 12 and 13 after the name.
     cpu = (int(fields[11]) + int(fields[12])) / ticks
-    rss_kib = next(
-        int(line.split()[1])
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-        if line.startswith("VmRSS:")
-    )
+    # RssAnon: the heap (Python objects, SQLite's page cache); RssFile: mapped files.
+    kib = {
+        fields[0].rstrip(":"): int(fields[1])
+        for fields in map(
+            str.split, Path(f"/proc/{pid}/status").read_text().splitlines()
+        )
+        if fields and fields[0] in ("VmRSS:", "RssAnon:", "RssFile:")
+    }
     return {
         "t": round(time.monotonic() - began, 2),
-        "rss_mib": round(rss_kib / 1024.0, 2),
+        "rss_mib": round(kib["VmRSS"] / 1024.0, 2),
+        "rss_anon_mib": round(kib["RssAnon"] / 1024.0, 2),
+        "rss_file_mib": round(kib["RssFile"] / 1024.0, 2),
         "cpu_s": round(cpu, 2),
         "load1": os.getloadavg()[0],
     }

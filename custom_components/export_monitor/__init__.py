@@ -85,6 +85,7 @@ async def async_setup_entry(
     # Listening to events before the reconcile: a discharge it stops is part of the record.
     history.async_start()
     await controller.notifier.async_load()
+    await controller.floor.async_load()
     supervisor = ExportMonitorSupervisor(hass, controller)
     detector = ExportMonitorBreachDetector(hass, controller)
     await detector.async_load()
@@ -96,6 +97,7 @@ async def async_setup_entry(
     # Before the supervisor: a breach, not the rule it implies, names the stop.
     detector.async_start()
     supervisor.async_start()
+    controller.floor.async_start()
     history.async_follow_snapshots()
     ExportMonitorEntityTracker(hass, entry, controller).async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

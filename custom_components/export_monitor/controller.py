@@ -28,6 +28,7 @@ from .const import (
     LOGGER,
 )
 from .coordinator import ExportMonitorCoordinator
+from .floor import ExportMonitorFloor
 from .logic.cadence import MeterCadence
 from .logic.deadman import (
     SHORTEST_TIMER_MINUTES,
@@ -107,6 +108,7 @@ class ExportMonitorController:
             hass, lambda ok: coordinator.async_record_action(success=ok)
         )
         self.notifier = ExportMonitorNotifier(hass, entry.entry_id, entry.title)
+        self.floor = ExportMonitorFloor(hass, entry, coordinator)
         self._store: Store[dict[str, Any]] = Store(
             hass, STORE_VERSION, session_store_key(entry.entry_id)
         )
@@ -319,6 +321,9 @@ class ExportMonitorController:
         headroom = view.snapshot.headroom_kwh or 0.0
         if not self.timer_fits(self._start_bound(view, plan)):
             return False  # the inverter's shortest timer would outlast the headroom
+        soc = view.snapshot.value(Source.SOC) or 0.0
+        if self._start_floor(view, plan) >= soc:
+            return False  # the SOC floor would let the battery deliver nothing
         return headroom > reserve_kwh(power, self.cadence, age, self.reaction_s)
 
     def timer_fits(self, bound: TimerBound) -> bool:
@@ -358,6 +363,19 @@ class ExportMonitorController:
         surplus_kw: float,
     ) -> TimerBound:
         """Return how long the inverter may run alone, should Home Assistant die now."""
+        power, reserve = self.deadman_reserve(view, power_kw, surplus_kw)
+        return timer_bound(
+            headroom_kwh=view.snapshot.headroom_kwh or 0.0,
+            reserve_kwh=reserve,
+            power_kw=power,
+            now=view.now,
+            plan=plan,
+        )
+
+    def deadman_reserve(
+        self, view: MonitorView, power_kw: float, surplus_kw: float
+    ) -> tuple[float, float]:
+        """Return the most the inverter may export alone (kW) and what it may do unseen."""
         snapshot = view.snapshot
         estimate = export_power_estimate_kw(
             power_kw, export_power_kw(snapshot, view.settings), self.cadence.rate_kw
@@ -367,13 +385,29 @@ class ExportMonitorController:
         age = reserve_age_seconds(snapshot.readings.get(Source.EXPORTED_TODAY))
         grid = export_power_kw(snapshot, view.settings)
         age = max(age, standing_seconds(self.cadence, view.now, grid))
-        return timer_bound(
-            headroom_kwh=snapshot.headroom_kwh or 0.0,
-            reserve_kwh=reserve_kwh(power, self.cadence, age, self.reaction_s),
-            power_kw=power,
-            now=view.now,
-            plan=plan,
-        )
+        return power, reserve_kwh(power, self.cadence, age, self.reaction_s)
+
+    @property
+    def cutoff_entity(self) -> str:
+        """Return the number entity holding the battery's discharge cutoff SOC."""
+        return str(self.entry.options[CONF_CUTOFF_SOC_ENTITY])
+
+    def floor_now(
+        self, view: MonitorView, headroom_kwh: float, power_kw: float, surplus_kw: float
+    ) -> float | None:
+        """Return the SOC floor that bounds the battery, should Home Assistant die now."""
+        _, reserve = self.deadman_reserve(view, power_kw, surplus_kw)
+        step = self.actuator.step(self.cutoff_entity)
+        timer = self._option(CONF_DISCHARGE_DURATION_ENTITY) is not None
+        return self.floor.wanted(view, headroom_kwh, reserve, step, timer=timer)
+
+    def _start_floor(self, view: MonitorView, plan: DischargePlan) -> float:
+        """Return the SOC floor a start would write now."""
+        surplus = max(0.0, export_power_kw(view.snapshot, view.settings) or 0.0)
+        headroom = view.snapshot.headroom_kwh or 0.0
+        floor = self.floor_now(view, headroom, plan.power_kw, surplus)
+        # Without a SOC there is no plan; were there one, no floor means no start.
+        return 100.0 if floor is None else floor
 
     async def async_start(self, request: StartRequest) -> None:
         """Start a supervised discharge, or raise a translated reason why not."""
@@ -464,7 +498,8 @@ class ExportMonitorController:
             power = await self.actuator.async_set_power_kw(
                 power_entity, plan.power_kw, ErrorState.DISCHARGE_POWER_SET_FAILED
             )
-        cutoff = await self.async_write_cutoff(plan.cutoff_soc)
+        # The SOC floor, not min SOC: should HA die, the battery stops within headroom.
+        cutoff = await self.async_write_cutoff(self._start_floor(view, plan))
         backstop = await self.async_arm_backstop(self._start_bound(view, plan))
         return Written(
             plan=plan,
@@ -474,16 +509,32 @@ class ExportMonitorController:
             backstop_minutes=backstop,
         )
 
-    async def async_write_cutoff(self, min_soc: float) -> float:
-        """Write the inverter's cutoff SOC unless it already reads `min_soc`."""
-        cutoff_entity = str(self.entry.options[CONF_CUTOFF_SOC_ENTITY])
+    async def async_write_cutoff(self, soc: float) -> float:
+        """Write the inverter's cutoff SOC unless it already reads `soc`."""
+        cutoff_entity = self.cutoff_entity
         cutoff = self.actuator.number_value(cutoff_entity)
-        if cutoff is not None and abs(cutoff - min_soc) <= SETPOINT_TOLERANCE:
+        if cutoff is not None and abs(cutoff - soc) <= SETPOINT_TOLERANCE:
             return cutoff
-        # A cutoff below min SOC would let the inverter, alone, go below it.
-        return await self.actuator.async_set_number(
-            cutoff_entity, min_soc, ErrorState.CUTOFF_SOC_SET_FAILED, at_least=min_soc
+        self.floor.note_write(dt_util.now())
+        self.floor.owned = (
+            abs(soc - self.coordinator.settings.min_soc) > SETPOINT_TOLERANCE
         )
+        # A cutoff below the one asked would let the inverter, alone, go further.
+        return await self.actuator.async_set_number(
+            cutoff_entity, soc, ErrorState.CUTOFF_SOC_SET_FAILED, at_least=soc
+        )
+
+    async def _async_restore_cutoff(self) -> None:
+        """Put the user's min SOC back on the cutoff once the discharge is off."""
+        if not self.floor.owned:
+            return  # the cutoff holds no floor of ours
+        try:
+            await self.async_write_cutoff(self.coordinator.settings.min_soc)
+        except ActuatorError as err:
+            # A floor left above min SOC is safe, but keeps the battery from the house.
+            LOGGER.warning("Could not put the cutoff back to min SOC: %s", err)
+            if self.fault is ErrorState.NONE:  # a fault that stopped it says more
+                self.set_fault(ErrorState.CUTOFF_SOC_SET_FAILED, _details(err))
 
     async def async_arm_backstop(self, bound: TimerBound) -> float | None:
         """Write the inverter-side timer; return the minutes read back (None: no entity)."""
@@ -560,6 +611,8 @@ class ExportMonitorController:
                 return
             self.pending_stop = StopReason.START_FAILED
             self._stop_failed(err)
+            return
+        await self._async_restore_cutoff()
 
     # -- stop ----------------------------------------------------------------------
 
@@ -609,6 +662,7 @@ class ExportMonitorController:
                 continue
             self._finish_stop(reason, sent_at)
             self._save_soon()
+            await self._async_restore_cutoff()
             return None
         self.pending_stop = self.pending_stop or reason
         if error is not None:
@@ -666,6 +720,7 @@ class ExportMonitorController:
                 return
             self._finish_stop(self.pending_stop or StopReason.USER, sent_at)
             self._save_soon()
+            await self._async_restore_cutoff()
 
     def _finish_stop(self, reason: StopReason, sent_at: datetime) -> None:
         """Forget the session, fire the stopped event, watch the power flow end."""
@@ -686,6 +741,10 @@ class ExportMonitorController:
                 ),
                 battery_before_kw=self.battery_before_start_kw,
             )
+        if self.session is not None:
+            # A session restored after a restart left its floor on the cutoff.
+            min_soc = self.coordinator.settings.min_soc
+            self.floor.owned |= self.session.cutoff_soc - min_soc > SETPOINT_TOLERANCE
         self.session = None
         self.cadence = self.cadence.end()
         self.pending_stop = None

@@ -23,7 +23,7 @@ from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError
 from .const import LOGGER, SUPERVISION_INTERVAL
-from .controller import SETPOINT_TOLERANCE, ExportMonitorController, StartRequest
+from .controller import ExportMonitorController, StartRequest
 from .logic.deadman import RearmAction, TimerBound, deadman_power_kw, rearm_action
 from .logic.errors import ErrorState
 from .logic.lag import ExportIntegral, follow_export, lagged_headroom
@@ -37,6 +37,7 @@ from .logic.latency import (
 )
 from .logic.readings import Reading, reserve_age_seconds
 from .logic.snapshot import Snapshot, Source, battery_discharge_kw, export_power_kw
+from .logic.soc_floor import floor_reached
 from .logic.status import MonitorView, is_fault
 from .logic.supervision import (
     AutoStartInputs,
@@ -229,12 +230,14 @@ class ExportMonitorSupervisor:
         reason = stop_reason(
             self._inputs(view), session, self.controller.cadence, view.settings.min_soc
         )
+        if reason is None and self._sync_cutoff(view, session):
+            # The battery rests at its floor: the headroom it allowed is used up.
+            reason = StopReason.HEADROOM_EXHAUSTED
         if reason is None:
             reason = self._check_obeying(view)
         if reason is not None:
             self._stop_for(reason, view)
             return
-        self._sync_cutoff(view, session)
         if (
             session.backstop_minutes is not None
             and backstop_due(session, view.now)
@@ -294,25 +297,39 @@ class ExportMonitorSupervisor:
         # An entity that reads off may be glitching: the off is always sent.
         self.controller.request_stop(reason, force=True)
 
-    def _sync_cutoff(self, view: MonitorView, session: Session) -> None:
-        """Write a changed min SOC to the inverter's cutoff, its own floor if HA dies."""
-        min_soc = view.settings.min_soc
-        if (
-            self._cutoff_writing
-            or abs(min_soc - session.cutoff_soc) <= SETPOINT_TOLERANCE
-        ):
-            return
-        self._cutoff_writing = True
-        self.controller.spawn(
-            self._async_write_cutoff(min_soc), "export_monitor write cutoff"
-        )
+    def _sync_cutoff(self, view: MonitorView, session: Session) -> bool:
+        """Keep the cutoff at the SOC floor: raised at once, lowered when worth a write.
 
-    async def _async_write_cutoff(self, min_soc: float) -> None:
+        Return whether the battery rests at a floor that is not to be lowered.
+        """
+        controller = self.controller
+        if self._cutoff_writing:
+            return False
+        wanted = controller.floor_now(
+            view,
+            self._inputs(view).headroom_kwh or 0.0,
+            session.power_kw,
+            max(0.0, controller.export_before_start_kw or 0.0),
+        )
+        step = controller.actuator.step(controller.cutoff_entity)
+        soc = view.snapshot.value(Source.SOC)
+        if wanted is None:
+            return False
+        if not controller.floor.due(session.cutoff_soc, wanted, soc, step, view.now):
+            written, min_soc = session.cutoff_soc, view.settings.min_soc
+            return floor_reached(soc=soc, written=written, min_soc=min_soc)
+        self._cutoff_writing = True
+        controller.spawn(
+            self._async_write_cutoff(wanted), "export_monitor write cutoff"
+        )
+        return False
+
+    async def _async_write_cutoff(self, floor: float) -> None:
         """Write the cutoff; without it the inverter's own floor is wrong, so stop."""
         controller = self.controller
         try:
             async with controller.lock:
-                cutoff = await controller.async_write_cutoff(min_soc)
+                cutoff = await controller.async_write_cutoff(floor)
         except ActuatorError as err:
             controller.set_fault(
                 ErrorState(str(err.translation_key)),

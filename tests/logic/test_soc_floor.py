@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import math
+from typing import Any
 
 from hypothesis import given, strategies as st
 import pytest
@@ -17,6 +18,7 @@ from custom_components.export_monitor.logic.soc_floor import (
     FloorWrites,
     delivered_kwh,
     floor_must_rise,
+    floor_reached,
     lower_floor_worth_writing,
     round_down,
     round_up,
@@ -117,30 +119,50 @@ def test_floor_never_lets_more_than_the_headroom_through(
     assert abs(floor / grain - round(floor / grain)) < 1e-6 or floor == 100.0
 
 
-@given(
-    soc=socs,
-    min_soc=socs,
-    headroom=st.floats(0.0, 100.0),
-    per_percent=st.floats(0.01, 2.0),
-    step=steps,
+cases = st.fixed_dictionaries(
+    {
+        "soc": socs,
+        "min_soc": socs,
+        "headroom_kwh": st.floats(0.0, 100.0),
+        "kwh_per_percent": st.floats(0.01, 2.0),
+        "step": steps,
+    }
 )
-def test_floor_never_above_the_soc_where_that_imports(
-    soc: float, min_soc: float, headroom: float, per_percent: float, step: float | None
-) -> None:
+
+
+def floor_of(case: dict[str, Any], **flags: bool) -> float:
+    """Return the floor of a drawn case, with no reserve."""
+    return soc_floor(**case, reserve_kwh=0.0, **flags)
+
+
+@given(case=cases)
+def test_floor_never_above_the_soc_where_that_imports(case: dict[str, Any]) -> None:
     """An inverter that charges up to a cutoff above the SOC never gets one."""
-    floor = soc_floor(
-        soc=soc,
-        min_soc=min_soc,
-        headroom_kwh=headroom,
-        reserve_kwh=0.0,
-        kwh_per_percent=per_percent,
-        step=step,
-        above_soc_imports=True,
-    )
+    floor = floor_of(case, above_soc_imports=True)
+    soc, per_percent = case["soc"], case["kwh_per_percent"]
     assert 0.0 <= floor <= soc + 1e-9
     # At most one step below what the headroom allows.
+    grain = case["step"] or 1.0
+    assert (soc - floor) * per_percent <= case[
+        "headroom_kwh"
+    ] + grain * per_percent + 1e-6
+
+
+@given(case=cases)
+def test_timer_backed_floor_leaves_a_step_and_keeps_min_soc(
+    case: dict[str, Any],
+) -> None:
+    """With the inverter's timer as the bound, at most one step more, never below min SOC."""
+    floor = floor_of(case, timer_backed=True)
+    soc, per_percent, step = case["soc"], case["kwh_per_percent"], case["step"]
     grain = step or 1.0
-    assert (soc - floor) * per_percent <= headroom + grain * per_percent + 1e-6
+    lowest = round_up(case["min_soc"], step)
+    assert (soc - floor) * per_percent <= case[
+        "headroom_kwh"
+    ] + 2 * grain * per_percent + 1e-6
+    assert floor >= min(lowest, round_up(soc, step)) - 1e-9
+    # Room for the timer to run in, unless min SOC is within two steps.
+    assert floor < soc or soc < lowest + 2 * grain
 
 
 @pytest.mark.parametrize(
@@ -332,16 +354,34 @@ def test_floor_must_rise() -> None:
 
 
 @pytest.mark.parametrize(
+    ("soc", "written", "expected"),
+    [
+        (60.0, 60.0, True),
+        (59.0, 60.0, True),
+        (61.0, 60.0, False),
+        (None, 60.0, False),
+        (20.0, 20.0, False),  # min SOC: the rule's own stop, not the floor's
+    ],
+    ids=["at", "below", "above", "no_soc", "at_min_soc"],
+)
+def test_floor_reached(soc: float | None, written: float, expected: bool) -> None:
+    """The battery rests at a floor above min SOC."""
+    assert floor_reached(soc=soc, written=written, min_soc=20.0) is expected
+
+
+@pytest.mark.parametrize(
     ("wanted", "soc", "minutes", "left", "expected"),
     [
         (59.0, 80.0, 5.0, None, True),
         (59.5, 80.0, 60.0, None, False),  # less than a step
         (59.0, 80.0, 4.0, None, False),  # too soon
-        (59.0, 62.0, 0.0, None, True),  # the SOC is about to reach it
+        (59.0, 63.0, 0.0, None, True),  # the SOC is about to reach it
         (59.0, 80.0, 60.0, RESERVED_WRITES, False),  # budget kept for the restore
         (59.0, 62.0, 0.0, RESERVED_WRITES, False),
-        (59.0, 80.0, 60.0, RESERVED_WRITES + 1, True),
+        (59.0, 80.0, 60.0, RESERVED_WRITES + 1, False),  # flash: only when urgent
+        (59.0, 62.0, 0.0, RESERVED_WRITES + 1, True),
         (61.0, 80.0, 60.0, None, False),  # a rise is not a lowering
+        (59.0, 80.0, None, None, True),  # not written since HA started
     ],
     ids=[
         "worth_it",
@@ -350,21 +390,22 @@ def test_floor_must_rise() -> None:
         "urgent",
         "budget_spent",
         "urgent_budget_spent",
-        "budget_left",
+        "flash_not_urgent",
+        "flash_urgent",
         "higher",
+        "never_written",
     ],
 )
 def test_lower_floor_worth_writing(
     wanted: float,
     soc: float,
-    minutes: float,
+    minutes: float | None,
     left: int | None,
     expected: bool,
 ) -> None:
     """At least a step, every few minutes unless urgent, within the flash budget."""
-    writes = FloorWrites(
-        written=60.0, written_at=NOW - timedelta(minutes=minutes), writes_left=left
-    )
+    written_at = None if minutes is None else NOW - timedelta(minutes=minutes)
+    writes = FloorWrites(written=60.0, written_at=written_at, writes_left=left)
     assert (
         lower_floor_worth_writing(writes, wanted=wanted, soc=soc, step=1.0, now=NOW)
         is expected

@@ -24,9 +24,10 @@ MAX_FACTOR: Final = 5.0
 # A measurement spans at least this SOC drop; the SOC reading may be this far off.
 MIN_SOC_DROP: Final = 5.0
 SOC_READ_ERROR: Final = 1.0
-# Lower the floor at most this often, unless the SOC is about to reach it.
+# Lower the floor at most this often, unless the SOC is about to reach it; a cutoff
+# that wears flash only then.
 LOWER_INTERVAL: Final = timedelta(minutes=5)
-URGENT_STEPS: Final = 2
+URGENT_STEPS: Final = 3
 # Flash writes kept back from the daily budget: the restore of min SOC at the stop.
 RESERVED_WRITES: Final = 2
 _EPSILON: Final = 1e-9
@@ -135,14 +136,20 @@ def soc_floor(
     kwh_per_percent: float,
     step: float | None,
     above_soc_imports: bool = False,
+    timer_backed: bool = False,
 ) -> float:
     """Return the cutoff that lets the battery deliver no more than headroom - reserve.
 
     Never below min SOC, rounded up to the step, and never above the SOC rounded up;
     on an inverter that imports to reach a cutoff above the SOC, never above the SOC.
+    When the inverter's own timer bounds the discharge, the floor is a second bound
+    and leaves at least one step (never below min SOC) for the timer to run in.
     """
     allowed = max(0.0, headroom_kwh - reserve_kwh)
     floor = round_up(max(min_soc, soc - allowed / kwh_per_percent), step)
+    if timer_backed:
+        room = round_down(soc, step) - _grain(step)
+        floor = max(min(floor, room), round_up(min_soc, step))
     ceiling = round_down(soc, step) if above_soc_imports else round_up(soc, step)
     return max(0.0, min(floor, ceiling, 100.0))
 
@@ -152,12 +159,19 @@ def floor_must_rise(written: float | None, wanted: float) -> bool:
     return written is None or written < wanted - _EPSILON
 
 
+def floor_reached(*, soc: float | None, written: float, min_soc: float) -> bool:
+    """Return whether the battery rests at a SOC floor above min SOC: headroom used up."""
+    return (
+        soc is not None and soc <= written + _EPSILON and written > min_soc + _EPSILON
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FloorWrites:
     """The cutoff as last written, and the flash writes left today."""
 
     written: float
-    written_at: datetime
+    written_at: datetime | None = None  # None: not written by this run of HA
     writes_left: int | None = None  # None: the cutoff does not wear flash
 
 
@@ -172,7 +186,8 @@ def lower_floor_worth_writing(
     """Return whether lowering the cutoff to `wanted` is worth a write now.
 
     Worth it when it gains at least one step, once every few minutes (at once when
-    the SOC is about to reach the cutoff), within the flash budget kept for stops.
+    the SOC is about to reach the cutoff). A cutoff that wears flash is lowered only
+    when the SOC is about to reach it, within the budget kept for the restore.
     """
     grain = _grain(step)
     if writes.written - wanted < grain - _EPSILON:
@@ -180,6 +195,10 @@ def lower_floor_worth_writing(
     if writes.writes_left is not None and writes.writes_left <= RESERVED_WRITES:
         return False
     if soc - writes.written <= URGENT_STEPS * grain + _EPSILON:
+        return True
+    if writes.writes_left is not None:
+        return False
+    if writes.written_at is None:
         return True
     waited = (now.astimezone(UTC) - writes.written_at.astimezone(UTC)).total_seconds()
     return waited >= LOWER_INTERVAL.total_seconds() - _EPSILON
