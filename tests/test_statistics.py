@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.history import get_significant_states
 from homeassistant.components.recorder.statistics import (
     async_list_statistic_ids,
     statistics_during_period,
@@ -73,3 +74,33 @@ async def test_the_compliance_sensors_keep_statistics(
         "sensor.export_monitor_export_allowance": [11.5],
         "sensor.export_monitor_compliant_days": [0.0],
     }
+
+
+async def test_data_age_is_not_written_to_the_database(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    inverter: None,
+) -> None:
+    """System health's data age (new with every source update) stays out of the recorder."""
+    start = local("2026-06-15T10:00:00")
+    freezer.move_to(start)
+    await async_setup_entry(hass, config_entry)
+    await async_jump(hass, freezer, start + timedelta(minutes=1))
+    await async_wait_recording_done(hass)
+    entity_id = "sensor.export_monitor_system_health"
+    assert "data_age_seconds" in hass.states.get(entity_id).attributes
+    recorded = await hass.async_add_executor_job(
+        get_significant_states,
+        hass,
+        dt_util.as_utc(start) - timedelta(minutes=1),
+        None,
+        [entity_id],
+        None,
+        True,
+        False,
+    )
+    assert recorded[entity_id]
+    for state in recorded[entity_id]:
+        assert "data_age_seconds" not in state.attributes
+        assert state.attributes["error_state"] == "none"

@@ -254,6 +254,8 @@ class ExportMonitorSensor(ExportMonitorEntity, SensorEntity):
     """A sensor showing one figure of the monitor's view."""
 
     entity_description: ExportMonitorSensorEntityDescription
+    # New with every source update: recorded, it would be a database row per update.
+    _unrecorded_attributes = frozenset({"data_age_seconds"})
 
     @property
     @override
