@@ -152,6 +152,7 @@ class ExportMonitorFloor:
             ),
             step=step,
             above_soc_imports=self.profile.cutoff_above_soc_imports,
+            raise_pct=self.profile.cutoff_raise_pct,
             # The inverter's own timer bounds the run, unless it exports on fallback.
             timer_backed=timer and not self.profile.needs_soc_floor,
         )

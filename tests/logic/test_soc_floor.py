@@ -6,7 +6,7 @@ from datetime import timedelta
 import math
 from typing import Any
 
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 import pytest
 
 from custom_components.export_monitor.logic.soc_floor import (
@@ -130,7 +130,7 @@ cases = st.fixed_dictionaries(
 )
 
 
-def floor_of(case: dict[str, Any], **flags: bool) -> float:
+def floor_of(case: dict[str, Any], **flags: float) -> float:
     """Return the floor of a drawn case, with no reserve."""
     return soc_floor(**case, reserve_kwh=0.0, **flags)
 
@@ -146,6 +146,33 @@ def test_floor_never_above_the_soc_where_that_imports(case: dict[str, Any]) -> N
     assert (soc - floor) * per_percent <= case[
         "headroom_kwh"
     ] + grain * per_percent + 1e-6
+
+
+@given(case=cases, raise_pct=st.floats(0.0, 2.0), truncated=st.floats(0.0, 1.0))
+@example(
+    case={
+        "soc": 100.0,
+        "min_soc": 0.0,
+        "headroom_kwh": 0.0,
+        "kwh_per_percent": 1.0,
+        "step": None,
+    },
+    raise_pct=1.0,
+    truncated=1.0,
+)
+def test_a_truncating_cutoff_still_holds(
+    case: dict[str, Any], raise_pct: float, truncated: float
+) -> None:
+    """Asked higher by what the inverter may truncate, what it keeps is still safe.
+
+    Except near a full battery: no cutoff can be asked above 100 %.
+    """
+    floor = floor_of(case, raise_pct=raise_pct)
+    kept = floor - truncated * raise_pct
+    soc, per_percent = case["soc"], case["kwh_per_percent"]
+    delivered = max(0.0, soc - kept) * per_percent
+    above_full = max(0.0, soc + raise_pct - 100.0) * per_percent
+    assert delivered <= case["headroom_kwh"] + above_full + 1e-6
 
 
 @given(case=cases)

@@ -137,20 +137,25 @@ def soc_floor(
     step: float | None,
     above_soc_imports: bool = False,
     timer_backed: bool = False,
+    raise_pct: float = 0.0,
 ) -> float:
     """Return the cutoff that lets the battery deliver no more than headroom - reserve.
 
     Never below min SOC, rounded up to the step, and never above the SOC rounded up;
     on an inverter that imports to reach a cutoff above the SOC, never above the SOC.
     When the inverter's own timer bounds the discharge, the floor is a second bound
-    and leaves at least one step (never below min SOC) for the timer to run in.
+    and leaves at least one step (never below min SOC) for the timer to run in. An
+    inverter that truncates the cutoff by up to `raise_pct` is asked that much higher.
     """
     allowed = max(0.0, headroom_kwh - reserve_kwh)
-    floor = round_up(max(min_soc, soc - allowed / kwh_per_percent), step)
+    lowest = max(min_soc, soc - allowed / kwh_per_percent)
+    floor = round_up(lowest + raise_pct, step)
     if timer_backed:
         room = round_down(soc, step) - _grain(step)
         floor = max(min(floor, room), round_up(min_soc, step))
-    ceiling = round_down(soc, step) if above_soc_imports else round_up(soc, step)
+    ceiling = (
+        round_down(soc, step) if above_soc_imports else round_up(soc + raise_pct, step)
+    )
     return max(0.0, min(floor, ceiling, 100.0))
 
 
