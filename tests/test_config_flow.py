@@ -69,6 +69,9 @@ from custom_components.export_monitor.const import (
     DEFAULT_TITLE,
     DOMAIN,
 )
+from custom_components.export_monitor.profiles.options import (
+    migrate_flat_options as stored,
+)
 
 TRANSLATIONS = Path(__file__).parents[1] / (
     "custom_components/export_monitor/translations/en.json"
@@ -396,9 +399,9 @@ async def test_user_flow_creates_entry(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == DEFAULT_TITLE
     assert result["data"] == {}
-    assert result["options"] == OPTIONS
+    assert result["options"] == stored(OPTIONS)
     assert result["result"].version == 1
-    assert result["result"].minor_version == 1
+    assert result["result"].minor_version == 2
     await hass.async_block_till_done()
     assert len(mock_setup_entry.mock_calls) == 1
 
@@ -413,9 +416,8 @@ async def test_user_flow_defaults(
     result = await _async_configure(hass, result, {})
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert (
-        result["options"]
-        == REQUIRED_SOURCES
+    assert result["options"] == stored(
+        REQUIRED_SOURCES
         | {
             CONF_GRID_POWER_EXPORT_NEGATIVE: DEFAULT_GRID_POWER_EXPORT_NEGATIVE,
             CONF_BATTERY_POWER_DISCHARGE_POSITIVE: DEFAULT_BATTERY_POWER_DISCHARGE_POSITIVE,
@@ -473,7 +475,7 @@ async def test_user_step_error_recovers(
     result = await _async_configure(hass, result, CONTROLS)
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == OPTIONS
+    assert result["options"] == stored(OPTIONS)
 
 
 @pytest.mark.parametrize(
@@ -535,7 +537,7 @@ async def test_controls_step_error_recovers(
     result = await _async_configure(hass, result, CONTROLS)
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == OPTIONS
+    assert result["options"] == stored(OPTIONS)
 
 
 @pytest.mark.parametrize(
@@ -557,7 +559,7 @@ async def test_power_setpoint_units_accepted(
     result = await _async_configure(hass, result, controls)
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == SOURCES | controls | LIMITS
+    assert result["options"] == stored(SOURCES | controls | LIMITS)
 
 
 @pytest.mark.parametrize(
@@ -626,7 +628,7 @@ async def test_limits_step_error_recovers(
 
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == OPTIONS
+    assert result["options"] == stored(OPTIONS)
 
 
 @pytest.mark.parametrize(
@@ -678,7 +680,7 @@ async def test_limits_schema_rejects_then_recovers(
 
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == OPTIONS
+    assert result["options"] == stored(OPTIONS)
 
 
 async def test_stale_after_is_stored_as_int(
@@ -731,7 +733,7 @@ async def test_second_monitor_with_other_export_meter(
     result = await _async_configure(hass, result, CONTROLS)
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == OPTIONS | sources
+    assert result["options"] == stored(OPTIONS | sources)
 
 
 async def test_options_flow_edits_every_option(
@@ -758,8 +760,8 @@ async def test_options_flow_edits_every_option(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     new_options = NEW_SOURCES | NEW_CONTROLS | NEW_LIMITS
-    assert result["data"] == new_options
-    assert loaded_entry.options == new_options
+    assert result["data"] == stored(new_options)
+    assert loaded_entry.options == stored(new_options)
     assert loaded_entry.data == {}
     assert len(mock_unload_entry.mock_calls) == 1
     assert len(mock_setup_entry.mock_calls) == 2
@@ -778,9 +780,8 @@ async def test_options_flow_clears_optional_fields(
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert (
-        loaded_entry.options
-        == REQUIRED_SOURCES
+    assert loaded_entry.options == stored(
+        REQUIRED_SOURCES
         | {
             CONF_GRID_POWER_EXPORT_NEGATIVE: DEFAULT_GRID_POWER_EXPORT_NEGATIVE,
             CONF_BATTERY_POWER_DISCHARGE_POSITIVE: DEFAULT_BATTERY_POWER_DISCHARGE_POSITIVE,
@@ -801,7 +802,9 @@ async def test_options_flow_keeps_unknown_options(
     result = await _async_options(hass, result, CONTROLS)
     result = await _async_options(hass, result, NEW_LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == SOURCES | CONTROLS | NEW_LIMITS | {"future_option": 7}
+    assert entry.options == stored(
+        SOURCES | CONTROLS | NEW_LIMITS | {"future_option": 7}
+    )
 
 
 @pytest.mark.parametrize(
@@ -830,7 +833,7 @@ async def test_options_sources_error_recovers(
     result = await _async_options(hass, result, CONTROLS)
     result = await _async_options(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == NEW_SOURCES | CONTROLS | LIMITS
+    assert loaded_entry.options == stored(NEW_SOURCES | CONTROLS | LIMITS)
 
 
 async def test_options_controls_error_recovers(
@@ -850,7 +853,7 @@ async def test_options_controls_error_recovers(
     result = await _async_options(hass, result, NEW_CONTROLS)
     result = await _async_options(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == SOURCES | NEW_CONTROLS | LIMITS
+    assert loaded_entry.options == stored(SOURCES | NEW_CONTROLS | LIMITS)
 
 
 @pytest.mark.parametrize(
@@ -874,7 +877,7 @@ async def test_options_refuse_a_duration_not_in_time_units(
     result = await _async_options(hass, result, CONTROLS | seconds)
     result = await _async_options(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == SOURCES | CONTROLS | seconds | LIMITS
+    assert loaded_entry.options == stored(SOURCES | CONTROLS | seconds | LIMITS)
 
 
 async def test_options_limits_error_recovers(
@@ -897,7 +900,7 @@ async def test_options_limits_error_recovers(
 
     result = await _async_options(hass, result, NEW_LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == SOURCES | CONTROLS | NEW_LIMITS
+    assert loaded_entry.options == stored(SOURCES | CONTROLS | NEW_LIMITS)
 
 
 async def test_options_duplicate_aborts(
@@ -909,7 +912,7 @@ async def test_options_duplicate_aborts(
     result = await _async_options(hass, result, NEW_SOURCES)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert loaded_entry.options == OPTIONS
+    assert loaded_entry.options == stored(OPTIONS)
 
 
 async def test_reconfigure_updates_and_reloads(
@@ -932,7 +935,7 @@ async def test_reconfigure_updates_and_reloads(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.options == NEW_SOURCES | NEW_CONTROLS | LIMITS
+    assert loaded_entry.options == stored(NEW_SOURCES | NEW_CONTROLS | LIMITS)
     assert loaded_entry.data == {}
     assert len(mock_unload_entry.mock_calls) == 1
     assert len(mock_setup_entry.mock_calls) == 2
@@ -948,7 +951,7 @@ async def test_reconfigure_keeping_own_sensors(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.options == SOURCES | NEW_CONTROLS | LIMITS
+    assert loaded_entry.options == stored(SOURCES | NEW_CONTROLS | LIMITS)
 
 
 async def test_reconfigure_errors_recover(
@@ -973,7 +976,7 @@ async def test_reconfigure_errors_recover(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.options == NEW_SOURCES | NEW_CONTROLS | LIMITS
+    assert loaded_entry.options == stored(NEW_SOURCES | NEW_CONTROLS | LIMITS)
 
 
 async def test_reconfigure_duplicate_aborts(
@@ -985,7 +988,7 @@ async def test_reconfigure_duplicate_aborts(
     result = await _async_configure(hass, result, NEW_SOURCES)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert loaded_entry.options == OPTIONS
+    assert loaded_entry.options == stored(OPTIONS)
 
 
 def _strings() -> dict[str, Any]:

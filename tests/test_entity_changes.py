@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 import logging
 from typing import Any
 
@@ -19,10 +19,6 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.export_monitor.const import (
     CONF_BATTERY_POWER_ENTITY,
-    CONF_CUTOFF_SOC_ENTITY,
-    CONF_DISCHARGE_DURATION_ENTITY,
-    CONF_DISCHARGE_POWER_ENTITY,
-    CONF_DISCHARGE_SWITCH_ENTITY,
     CONF_EXPORT_ENERGY_TODAY_ENTITY,
     CONF_GRID_POWER_ENTITY,
     CONF_PV_ENERGY_TODAY_ENTITY,
@@ -33,6 +29,7 @@ from custom_components.export_monitor.entity_tracking import (
     configured_entities,
     renamed_options,
 )
+from custom_components.export_monitor.profiles.options import migrate_flat_options
 from tests.conftest import (
     BATTERY,
     CUTOFF,
@@ -70,11 +67,9 @@ ENTITY_KEYS = {
     EXPORT: CONF_EXPORT_ENERGY_TODAY_ENTITY,
     GRID: CONF_GRID_POWER_ENTITY,
     BATTERY: CONF_BATTERY_POWER_ENTITY,
-    ENABLE: CONF_DISCHARGE_SWITCH_ENTITY,
-    POWER: CONF_DISCHARGE_POWER_ENTITY,
-    CUTOFF: CONF_CUTOFF_SOC_ENTITY,
-    DURATION: CONF_DISCHARGE_DURATION_ENTITY,
 }
+# The inverter's controls, by their role in the (migrated) options.
+CONTROL_ROLES = {ENABLE: "enable", POWER: "power", CUTOFF: "cutoff", DURATION: "timer"}
 # Every configured entity except the enable switch, whose loss also fails the stop.
 REMOVABLE = (SOC, PV, EXPORT, GRID, BATTERY, POWER, CUTOFF, DURATION)
 
@@ -185,14 +180,14 @@ async def switch_back_at_teardown(hass: HomeAssistant) -> AsyncGenerator[None]:
 
 def test_configured_entities_skip_unset_options() -> None:
     """Only options that name an entity count; empty optional ones are skipped."""
-    options = {**base_options(), CONF_GRID_POWER_ENTITY: None, "min_soc": 20}
+    options = {**stored_options(), CONF_GRID_POWER_ENTITY: None, "min_soc": 20}
     entities = {value for value in base_options().values() if isinstance(value, str)}
     assert configured_entities(options) == frozenset(entities) - {GRID}
 
 
 def test_renamed_options_touch_only_entity_options() -> None:
     """A rename changes the entity options naming the old id and nothing else."""
-    options = {**base_options(), "export_window_start": SOC}
+    options = {**stored_options(), "export_window_start": SOC}
     assert renamed_options(options, SOC, "sensor.new") == {
         **options,
         CONF_SOC_ENTITY: "sensor.new",
@@ -202,13 +197,36 @@ def test_renamed_options_touch_only_entity_options() -> None:
 # -- renames -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("entity_id", list(ENTITY_KEYS), ids=list(ENTITY_KEYS))
+def test_renamed_options_rename_a_control() -> None:
+    """A renamed control is renamed in the controls; the device id is never touched."""
+    options = stored_options()
+    options["controls"] = {**options["controls"], "device": ENABLE}
+    renamed_controls = renamed_options(options, ENABLE, "switch.new")["controls"]
+    assert renamed_controls == {**options["controls"], "enable": "switch.new"}
+
+
+def stored_options() -> dict[str, Any]:
+    """Return the test options as stored since minor version 2."""
+    return migrate_flat_options(base_options())
+
+
+def expected_after_rename(options: Mapping[str, Any], entity_id: str) -> dict[str, Any]:
+    """Return the options once `entity_id` is renamed: a source key or a control."""
+    if entity_id in ENTITY_KEYS:
+        return {**options, ENTITY_KEYS[entity_id]: renamed(entity_id)}
+    controls = {**options["controls"], CONTROL_ROLES[entity_id]: renamed(entity_id)}
+    return {**options, "controls": controls}
+
+
+@pytest.mark.parametrize(
+    "entity_id", [*ENTITY_KEYS, *CONTROL_ROLES], ids=[*ENTITY_KEYS, *CONTROL_ROLES]
+)
 async def test_rename_is_followed(
     hass: HomeAssistant, tracked: MockConfigEntry, entity_id: str
 ) -> None:
     """A renamed source or control is written into the options and the entry reloads."""
     before = tracked.runtime_data
-    expected = {**tracked.options, ENTITY_KEYS[entity_id]: renamed(entity_id)}
+    expected = expected_after_rename(tracked.options, entity_id)
     await async_rename(hass, entity_id, renamed(entity_id))
     assert dict(tracked.options) == expected
     assert tracked.state is ConfigEntryState.LOADED
@@ -246,7 +264,7 @@ async def test_rename_during_discharge_stops_cleanly(
     await async_rename(hass, ENABLE, renamed(ENABLE))
     assert reasons(stopped) == ["unload"]
     assert state_of(hass, renamed(ENABLE)) == "off"
-    assert tracked.options[CONF_DISCHARGE_SWITCH_ENTITY] == renamed(ENABLE)
+    assert tracked.options["controls"]["enable"] == renamed(ENABLE)
     assert (state_of(hass, STATUS), state_of(hass, ERROR)) == ("idle", "none")
     assert notices(hass) == set()
 
@@ -277,7 +295,7 @@ async def test_unrelated_registry_changes_are_ignored(
     registry.async_update_entity(SOC, name="Battery")
     await async_settle(hass)
     assert tracked.runtime_data is before
-    assert dict(tracked.options) == base_options()
+    assert dict(tracked.options) == stored_options()
     assert notices(hass) == set()
 
 
@@ -302,7 +320,7 @@ async def test_removal_stops_and_raises_repair(
         "title": "Export Monitor",
         "entity_id": entity_id,
     }
-    assert dict(tracked.options) == base_options()
+    assert dict(tracked.options) == stored_options()
 
 
 @pytest.mark.usefixtures("switch_back_at_teardown")

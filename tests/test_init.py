@@ -29,6 +29,7 @@ from custom_components.export_monitor.const import (
     DEFAULT_TITLE,
     DOMAIN,
 )
+from custom_components.export_monitor.profiles.options import migrate_flat_options
 from tests.conftest import (
     BATTERY,
     CUTOFF,
@@ -209,7 +210,7 @@ async def test_setup_retries_until_entities_exist(
 @pytest.mark.parametrize(
     ("version", "minor_version", "state"),
     [
-        (1, 2, ConfigEntryState.LOADED),
+        (1, 3, ConfigEntryState.LOADED),
         (2, 1, ConfigEntryState.MIGRATION_ERROR),
     ],
     ids=["newer_minor_version_loads", "future_version_refused"],
@@ -217,11 +218,11 @@ async def test_setup_retries_until_entities_exist(
 async def test_migrate_entry(
     hass: HomeAssistant, version: int, minor_version: int, state: ConfigEntryState
 ) -> None:
-    """Version 1 entries load as they are; a future version is refused, untouched."""
+    """A newer minor version loads as it is; a future version is refused, untouched."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=DEFAULT_TITLE,
-        options=base_options(),
+        options=migrate_flat_options(base_options()),
         version=version,
         minor_version=minor_version,
     )
@@ -232,7 +233,7 @@ async def test_migrate_entry(
 
     assert entry.state is state
     assert (entry.version, entry.minor_version) == (version, minor_version)
-    assert entry.options == base_options()
+    assert entry.options == migrate_flat_options(base_options())
 
 
 # An entry as version 0.1.0 stored it: 1.1, and only the option keys of the contract (with
@@ -261,11 +262,26 @@ ENTRY_OPTIONS_0_1_0: Final = {
     "export_window_end": "19:00:00",
     "auto_discharge": False,
 }
+# The same entry once migrated to 1.2: the controls as the generic profile's roles.
+ENTRY_OPTIONS_1_2: Final = {
+    key: value
+    for key, value in ENTRY_OPTIONS_0_1_0.items()
+    if not key.startswith(("discharge_switch", "discharge_power_entity"))
+    and key not in ("cutoff_soc_entity", "discharge_duration_entity")
+} | {
+    "profile": "generic",
+    "controls": {
+        "enable": ENABLE,
+        "power": POWER,
+        "cutoff": CUTOFF,
+        "timer": DURATION,
+    },
+}
 
 
 @pytest.mark.usefixtures("inverter")
 async def test_entry_written_by_0_1_0_keeps_working(hass: HomeAssistant) -> None:
-    """A 1.1 entry with only the original keys loads untouched and keeps its settings."""
+    """A 1.1 entry migrates to the generic profile, keeps every setting and discharges."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=DEFAULT_TITLE,
@@ -279,8 +295,9 @@ async def test_entry_written_by_0_1_0_keeps_working(hass: HomeAssistant) -> None
     await hass.async_block_till_done()
 
     assert entry.state is ConfigEntryState.LOADED
-    assert (entry.version, entry.minor_version) == (1, 1)
-    assert entry.options == ENTRY_OPTIONS_0_1_0
+    assert (entry.version, entry.minor_version) == (1, 2)
+    assert entry.options == ENTRY_OPTIONS_1_2
+    assert len(entry.options) == len(ENTRY_OPTIONS_0_1_0) - 4 + 2
     assert {
         entity_id: hass.states.get(entity_id).state
         for entity_id in (
@@ -296,6 +313,11 @@ async def test_entry_written_by_0_1_0_keeps_working(hass: HomeAssistant) -> None
         "switch.export_monitor_auto_discharge": "off",
     }
     assert hass.states.get("sensor.export_monitor_system_health").state == "healthy"
+    await async_start(hass)
+    assert hass.states.get(ENABLE).state == "on"
+    assert hass.states.get(POWER).state == "2.5"
+    assert hass.states.get(CUTOFF).state == "25.0"
+    assert hass.states.get("sensor.export_monitor_discharge_status").state == "active"
 
 
 async def test_service_device(

@@ -30,6 +30,7 @@ from custom_components.export_monitor.const import (
 )
 from custom_components.export_monitor.logic.persist import session_to_data
 from custom_components.export_monitor.logic.supervision import Session
+from custom_components.export_monitor.profiles.options import migrate_flat_options
 from tests.conftest import (
     ENABLE,
     EXPORT,
@@ -430,11 +431,10 @@ CHANGED: Final = {
     "number.export_monitor_discharge_power": "4.5",
     "switch.export_monitor_auto_discharge": "on",
 }
-CHANGED_OPTIONS: Final = {
-    **base_options(),
-    **dict(NUMBERS.values()),
-    CONF_AUTO_DISCHARGE: True,
-}
+# As stored: the entry migrated to minor version 2 at its first set-up.
+CHANGED_OPTIONS: Final = migrate_flat_options(
+    {**base_options(), **dict(NUMBERS.values()), CONF_AUTO_DISCHARGE: True}
+)
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,6 @@ from homeassistant.helpers.typing import ConfigType
 
 from .breach import ExportMonitorBreachDetector, breach_store_key
 from .const import (
-    CONF_CUTOFF_SOC_ENTITY,
-    CONF_DISCHARGE_POWER_ENTITY,
-    CONF_DISCHARGE_SWITCH_ENTITY,
     CONF_EXPORT_ENERGY_TODAY_ENTITY,
     CONF_PV_ENERGY_TODAY_ENTITY,
     CONF_SOC_ENTITY,
@@ -28,6 +25,8 @@ from .entity_tracking import ExportMonitorEntityTracker
 from .history import ExportMonitorHistory, history_store_key, today_store_key
 from .lifecycle import async_guard, async_release_guard, async_stop_before_setup
 from .models import ExportMonitorConfigEntry, ExportMonitorRuntimeData
+from .profiles.base import Role
+from .profiles.options import controls, migrate_flat_options, profile
 from .services import async_setup_services
 from .supervisor import ExportMonitorSupervisor
 
@@ -38,14 +37,13 @@ PLATFORMS: list[Platform] = [
     Platform.SWITCH,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-REQUIRED_ENTITIES = (
+REQUIRED_SOURCES = (
     CONF_SOC_ENTITY,
     CONF_PV_ENERGY_TODAY_ENTITY,
     CONF_EXPORT_ENERGY_TODAY_ENTITY,
-    CONF_DISCHARGE_SWITCH_ENTITY,
-    CONF_DISCHARGE_POWER_ENTITY,
-    CONF_CUTOFF_SOC_ENTITY,
 )
+# Minor version 2 keeps the inverter's controls as a profile and {role: entity id}.
+CURRENT_MINOR_VERSION = 2
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -61,9 +59,9 @@ async def async_setup_entry(
     # This entry's controller takes over from a guard left by an earlier attempt.
     async_release_guard(hass, entry.entry_id)
     missing = [
-        str(entry.options[key])
-        for key in REQUIRED_ENTITIES
-        if hass.states.get(str(entry.options[key])) is None
+        entity_id
+        for entity_id in _required_entities(entry)
+        if hass.states.get(entity_id) is None
     ]
     if missing:
         # Stop first: set-up may retry for a long time.
@@ -104,6 +102,19 @@ async def async_setup_entry(
     return True
 
 
+def _required_entities(entry: ExportMonitorConfigEntry) -> list[str]:
+    """Return the sources and the profile's required entity controls, in order."""
+    chosen = controls(entry.options)
+    required = [
+        chosen[control.role]
+        for control in profile(entry.options).controls
+        if control.required
+        and control.role is not Role.DEVICE
+        and control.role in chosen
+    ]
+    return [str(entry.options[key]) for key in REQUIRED_SOURCES] + required
+
+
 async def async_unload_entry(
     hass: HomeAssistant, entry: ExportMonitorConfigEntry
 ) -> bool:
@@ -130,6 +141,13 @@ async def async_migrate_entry(
     if entry.version > 1:
         LOGGER.error("Cannot downgrade %s from version %s", entry.title, entry.version)
         return False
+    if entry.minor_version < CURRENT_MINOR_VERSION:
+        hass.config_entries.async_update_entry(
+            entry,
+            options=migrate_flat_options(entry.options),
+            minor_version=CURRENT_MINOR_VERSION,
+        )
+        LOGGER.info("Migrated %s to the generic inverter profile", entry.title)
     return True
 
 

@@ -44,6 +44,7 @@ from .logic.readings import ReadingProblem, parse_number
 from .logic.units import Quantity, setpoint_power_scale, unit_scale
 from .logic.window import parse_time
 from .models import ExportMonitorConfigEntry
+from .profiles.options import flat_options, migrate_flat_options
 
 type _UnitCheck = Callable[[str | None], float | None]
 type _Validator = Callable[[HomeAssistant, Mapping[str, Any]], dict[str, str]]
@@ -224,7 +225,7 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a monitor in three steps: sources, controls, limits."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with nothing chosen."""
@@ -268,7 +269,7 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         ):
             return form
         return self.async_create_entry(
-            title=DEFAULT_TITLE, data={}, options=self._options
+            title=DEFAULT_TITLE, data={}, options=migrate_flat_options(self._options)
         )
 
     async def async_step_reconfigure(
@@ -276,7 +277,7 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the sensors of an existing monitor."""
         entry = self._get_reconfigure_entry()
-        self._options = self._options or dict(entry.options)
+        self._options = self._options or flat_options(entry.options)
         if form := _async_form_or_merge(
             self, "reconfigure", _SOURCES, self._options, user_input
         ):
@@ -293,7 +294,7 @@ class ExportMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         ):
             return form
         return self.async_update_reload_and_abort(
-            self._get_reconfigure_entry(), options=self._options
+            self._get_reconfigure_entry(), options=migrate_flat_options(self._options)
         )
 
 
@@ -302,7 +303,7 @@ class ExportMonitorOptionsFlow(OptionsFlowWithReload):
 
     def __init__(self, config_entry: ExportMonitorConfigEntry) -> None:
         """Start from the entry's current options."""
-        self._options = dict(config_entry.options)
+        self._options = flat_options(config_entry.options)
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -333,4 +334,4 @@ class ExportMonitorOptionsFlow(OptionsFlowWithReload):
             self, "limits", _LIMITS, self._options, user_input
         ):
             return form
-        return self.async_create_entry(data=self._options)
+        return self.async_create_entry(data=migrate_flat_options(self._options))

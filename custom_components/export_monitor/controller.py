@@ -17,16 +17,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError, ExportMonitorActuator
-from .const import (
-    CONF_CUTOFF_SOC_ENTITY,
-    CONF_DISCHARGE_DURATION_ENTITY,
-    CONF_DISCHARGE_POWER_ENTITY,
-    CONF_DISCHARGE_SWITCH_ENTITY,
-    DOMAIN,
-    EVENT_DISCHARGE_STARTED,
-    EVENT_DISCHARGE_STOPPED,
-    LOGGER,
-)
+from .const import DOMAIN, EVENT_DISCHARGE_STARTED, EVENT_DISCHARGE_STOPPED, LOGGER
 from .coordinator import ExportMonitorCoordinator
 from .floor import ExportMonitorFloor
 from .logic.cadence import MeterCadence
@@ -57,6 +48,8 @@ from .logic.supervision import (
 )
 from .models import ExportMonitorConfigEntry
 from .notifier import ExportMonitorNotifier
+from .profiles.base import Role
+from .profiles.options import controls
 
 STORE_VERSION: Final = 1
 STOP_RETRIES: Final = 3
@@ -146,15 +139,14 @@ class ExportMonitorController:
 
     # -- entities we drive ---------------------------------------------------
 
-    def _option(self, key: str) -> str | None:
-        """Return an entity option, None when not set."""
-        value = self.entry.options.get(key)
-        return str(value) if value else None
+    def _control(self, role: Role) -> str | None:
+        """Return the entity chosen for a role, None when not set."""
+        return controls(self.entry.options).get(role)
 
     @property
     def enable_entity(self) -> str:
         """Return the on/off entity that runs the forced discharge."""
-        return str(self.entry.options[CONF_DISCHARGE_SWITCH_ENTITY])
+        return controls(self.entry.options)[Role.ENABLE]
 
     @property
     def active(self) -> bool:
@@ -328,7 +320,7 @@ class ExportMonitorController:
 
     def timer_fits(self, bound: TimerBound) -> bool:
         """Return whether the inverter's timer can be (re-)armed within `bound`."""
-        duration_entity = self._option(CONF_DISCHARGE_DURATION_ENTITY)
+        duration_entity = self._control(Role.TIMER)
         if duration_entity is None:
             return True
         scale = duration_scale(self.actuator.unit(duration_entity))
@@ -390,7 +382,7 @@ class ExportMonitorController:
     @property
     def cutoff_entity(self) -> str:
         """Return the number entity holding the battery's discharge cutoff SOC."""
-        return str(self.entry.options[CONF_CUTOFF_SOC_ENTITY])
+        return self._control(Role.CUTOFF) or ""
 
     def floor_now(
         self, view: MonitorView, headroom_kwh: float, power_kw: float, surplus_kw: float
@@ -398,7 +390,7 @@ class ExportMonitorController:
         """Return the SOC floor that bounds the battery, should Home Assistant die now."""
         _, reserve = self.deadman_reserve(view, power_kw, surplus_kw)
         step = self.actuator.step(self.cutoff_entity)
-        timer = self._option(CONF_DISCHARGE_DURATION_ENTITY) is not None
+        timer = self._control(Role.TIMER) is not None
         return self.floor.wanted(view, headroom_kwh, reserve, step, timer=timer)
 
     def _start_floor(self, view: MonitorView, plan: DischargePlan) -> float:
@@ -492,7 +484,7 @@ class ExportMonitorController:
         self, plan: DischargePlan, view: MonitorView
     ) -> Written:
         """Write only the setpoints that differ; arm the inverter's own timer."""
-        power_entity = str(self.entry.options[CONF_DISCHARGE_POWER_ENTITY])
+        power_entity = controls(self.entry.options)[Role.POWER]
         power = self.actuator.power_kw(power_entity)
         if power is None or abs(power - plan.power_kw) > SETPOINT_TOLERANCE:
             power = await self.actuator.async_set_power_kw(
@@ -538,7 +530,7 @@ class ExportMonitorController:
 
     async def async_arm_backstop(self, bound: TimerBound) -> float | None:
         """Write the inverter-side timer; return the minutes read back (None: no entity)."""
-        duration_entity = self._option(CONF_DISCHARGE_DURATION_ENTITY)
+        duration_entity = self._control(Role.TIMER)
         if duration_entity is None:
             return None
         error = ErrorState.DURATION_SET_FAILED

@@ -11,10 +11,7 @@ from homeassistant.helpers.event import async_track_state_change_event
 
 from .const import (
     CONF_BATTERY_POWER_ENTITY,
-    CONF_CUTOFF_SOC_ENTITY,
-    CONF_DISCHARGE_DURATION_ENTITY,
-    CONF_DISCHARGE_POWER_ENTITY,
-    CONF_DISCHARGE_SWITCH_ENTITY,
+    CONF_CONTROLS,
     CONF_EXPORT_ENERGY_TODAY_ENTITY,
     CONF_FORECAST_TODAY_ENTITY,
     CONF_GRID_POWER_ENTITY,
@@ -26,8 +23,10 @@ from .controller import ExportMonitorController
 from .logic.errors import ErrorState
 from .logic.supervision import StopReason
 from .models import ExportMonitorConfigEntry
+from .profiles.base import Role
+from .profiles.options import controls
 
-# Every option that names another entity: sources first, then the inverter controls.
+# Every source option that names another entity (the controls follow apart).
 ENTITY_OPTIONS: Final = (
     CONF_SOC_ENTITY,
     CONF_PV_ENERGY_TODAY_ENTITY,
@@ -35,28 +34,34 @@ ENTITY_OPTIONS: Final = (
     CONF_GRID_POWER_ENTITY,
     CONF_BATTERY_POWER_ENTITY,
     CONF_FORECAST_TODAY_ENTITY,
-    CONF_DISCHARGE_SWITCH_ENTITY,
-    CONF_DISCHARGE_POWER_ENTITY,
-    CONF_CUTOFF_SOC_ENTITY,
-    CONF_DISCHARGE_DURATION_ENTITY,
 )
 
 
 def configured_entities(options: Mapping[str, Any]) -> frozenset[str]:
-    """Return the entity ids the options name."""
-    return frozenset(str(options[key]) for key in ENTITY_OPTIONS if options.get(key))
+    """Return the entity ids the options name: sources and the inverter's controls."""
+    sources = {str(options[key]) for key in ENTITY_OPTIONS if options.get(key)}
+    chosen = controls(options)
+    # The device role holds a device id, not an entity.
+    return frozenset(sources | {e for r, e in chosen.items() if r is not Role.DEVICE})
 
 
 def renamed_options(
     options: Mapping[str, Any], old_entity_id: str, new_entity_id: str
 ) -> dict[str, Any]:
     """Return the options with every reference to `old_entity_id` renamed."""
-    return {
+    renamed = {
         key: new_entity_id
         if key in ENTITY_OPTIONS and value == old_entity_id
         else value
         for key, value in options.items()
     }
+    renamed[CONF_CONTROLS] = {
+        role.value: new_entity_id
+        if entity_id == old_entity_id and role is not Role.DEVICE
+        else entity_id
+        for role, entity_id in controls(options).items()
+    }
+    return renamed
 
 
 class ExportMonitorEntityTracker:

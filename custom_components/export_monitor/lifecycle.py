@@ -23,12 +23,14 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
 from .actuator import ActuatorError, ExportMonitorActuator
-from .const import CONF_DISCHARGE_SWITCH_ENTITY, DOMAIN, EVENT_DISCHARGE_STOPPED, LOGGER
+from .const import DOMAIN, EVENT_DISCHARGE_STOPPED, LOGGER
 from .controller import STORE_VERSION, session_store_key
 from .logic.errors import ErrorState
 from .logic.supervision import StopReason
 from .models import ExportMonitorConfigEntry
 from .notifier import ExportMonitorNotifier, issue_id, notification_id
+from .profiles.base import Role
+from .profiles.options import controls
 from .supervisor import RESTART_NOTICE
 
 GUARD_RETRY_INTERVAL: Final = timedelta(seconds=30)
@@ -37,7 +39,7 @@ GUARDS: HassKey[dict[str, ExportMonitorGuard]] = HassKey(f"{DOMAIN}_guards")
 
 def _enable_entity(entry: ExportMonitorConfigEntry) -> str:
     """Return the entry's enable entity id."""
-    return str(entry.options[CONF_DISCHARGE_SWITCH_ENTITY])
+    return controls(entry.options)[Role.ENABLE]
 
 
 async def async_stop_before_setup(

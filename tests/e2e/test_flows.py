@@ -221,7 +221,7 @@ def test_config_flow(flow: FlowDialog, instance: Instance) -> None:
     assert saved["min_soc"] == 25
     assert saved["safety_margin_kwh"] == 0.6
     assert saved["export_energy_today_entity"] == SENSOR_ENTITIES[EXPORT_TODAY]
-    assert saved["discharge_duration_entity"] == DURATION_ENTITY
+    assert saved["controls"]["timer"] == DURATION_ENTITY
     wait_for(
         "the new entry to report healthy",
         lambda: instance.state(HEALTH).json().get("state"),
@@ -296,13 +296,13 @@ def test_reconfigure(flow: FlowDialog, instance: Instance) -> None:
         flow.dialog.get_by_text(TEXT["config"]["abort"]["reconfigure_successful"])
     ).to_be_visible()
     flow.shot("reconfigure_3_done")
-    assert options(instance)["discharge_duration_entity"] == HELPER
+    assert options(instance)["controls"]["timer"] == HELPER
 
 
 def test_repair(flow: FlowDialog, instance: Instance) -> None:
     """Deleting the helper the entry uses raises a repair that says what to do."""
     page = flow.page
-    assert options(instance)["discharge_duration_entity"] == HELPER
+    assert options(instance)["controls"]["timer"] == HELPER
     helpers = call_ws(page, {"type": "input_number/list"})
     (helper,) = (item for item in helpers if item["name"] == HELPER_NAME)
 

@@ -375,8 +375,8 @@ def test_expected_read_back(
     ("expect", "state", "failure"),
     [
         (Expect(entity_id="s.x", state="on"), "on", None),
-        (Expect(entity_id="s.x", state="on"), "off", "read back off, wanted on"),
-        (Expect(entity_id="s.x", state="on"), None, "read back nothing"),
+        (Expect(entity_id="s.x", state="on"), "off", "did not read back"),
+        (Expect(entity_id="s.x", state="on"), None, "did not read back"),
         (Expect(entity_id="n.x", number=3.0, tolerance=0.05), "3.04", None),
         (
             Expect(entity_id="n.x", number=3.0, tolerance=0.05),
@@ -386,6 +386,11 @@ def test_expected_read_back(
         (
             Expect(entity_id="n.x", number=3.0, tolerance=0.05),
             "unavailable",
+            "read back nothing, wanted 3.0",
+        ),
+        (
+            Expect(entity_id="n.x", number=3.0, tolerance=0.05),
+            None,
             "read back nothing, wanted 3.0",
         ),
         (
@@ -406,6 +411,7 @@ def test_expected_read_back(
         "within",
         "off_step",
         "unreadable",
+        "gone",
         "timer_longer",
         "floor_lower",
     ],

@@ -130,15 +130,9 @@ def _value_key(op: Op, domain: str) -> str:
 
 def readback_failure(expect: Expect, state: str | None) -> str | None:
     """Return why an entity's state does not confirm a write, None when it does."""
-    if state is None:
-        return "read back nothing"
     if expect.number is None:
-        return (
-            None
-            if state == expect.state
-            else f"read back {state}, wanted {expect.state}"
-        )
-    parsed = parse_number(state)
+        return None if state == expect.state else "did not read back"
+    parsed = None if state is None else parse_number(state)
     actual = parsed if isinstance(parsed, float) else None
     if expect.lower_is_safe and actual is not None and 0.0 <= actual <= expect.number:
         return None
