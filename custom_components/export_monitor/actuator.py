@@ -7,14 +7,22 @@ from collections.abc import Callable
 from typing import Any, Final, NoReturn
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_ON
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import (
+    Context,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util.async_ import create_eager_task
 
 from .const import ACTUATOR_TIMEOUT_SECONDS, DOMAIN, LOGGER
-from .logic.deadman import readback_problem
 from .logic.readings import parse_number
 from .logic.units import setpoint_power_scale
+from .profiles.base import ReadBack
+from .profiles.render import Call, Expect, readback_failure
 
 SWITCH_DOMAINS: Final = frozenset({"switch", "input_boolean"})
 NUMBER_DOMAINS: Final = frozenset({"number", "input_number"})
@@ -72,20 +80,76 @@ class ExportMonitorActuator:
         unit = None if state is None else state.attributes.get("unit_of_measurement")
         return setpoint_power_scale(unit)
 
+    async def async_apply(
+        self,
+        call: Call,
+        error_key: str,
+        *,
+        latency_s: float = 0.0,
+        extra: bool = False,
+    ) -> None:
+        """Send one call and confirm it by its read-back rule; raise when it fails.
+
+        A POLLED read-back waits (outside the lock, cancellable) up to `latency_s`
+        for the entity to show the value. An `extra` write (an off for safety's sake)
+        does not count as a success in the breaker: it must not hide the failures of
+        the writes that matter.
+        """
+        target = call.entity_id or f"{call.domain}.{call.service}"
+        await self._async_call(call, target, error_key)
+        if call.expect is not None:
+            problem = await self._async_confirm(call, call.expect, latency_s)
+            if problem is not None:
+                self._fail(target, error_key, problem)
+        if not extra:
+            self._record_outcome(True)
+
+    async def _async_confirm(
+        self, call: Call, expect: Expect, latency_s: float
+    ) -> str | None:
+        """Return why the entity does not show the write, waiting when it polls."""
+        problem = self._readback(expect)
+        if problem is None or call.readback is not ReadBack.POLLED or latency_s <= 0:
+            return problem
+        shown: asyncio.Future[None] = self._hass.loop.create_future()
+
+        @callback
+        def _on_state(_event: Event[EventStateChangedData]) -> None:
+            """Resolve once the entity shows what was written."""
+            if not shown.done() and self._readback(expect) is None:
+                shown.set_result(None)
+
+        unsub = async_track_state_change_event(
+            self._hass, [expect.entity_id], _on_state
+        )
+        try:
+            async with asyncio.timeout(latency_s):
+                await shown
+        except TimeoutError:
+            return f"{self._readback(expect)} within {latency_s:.0f} s"
+        finally:
+            unsub()
+        return None
+
+    def _readback(self, expect: Expect) -> str | None:
+        """Return why the entity's state does not confirm a write, None when it does."""
+        state = self._hass.states.get(expect.entity_id)
+        return readback_failure(expect, None if state is None else state.state)
+
     async def async_set_switch(
         self, entity_id: str, on: bool, error_key: str, *, extra: bool = False
     ) -> None:
-        """Turn an on/off entity on or off and verify it.
-
-        An `extra` write (an off for safety's sake) does not count as a success in
-        the breaker: it must not hide the failures of the writes that matter.
-        """
+        """Turn an on/off entity on or off and verify it at once."""
         service = "turn_on" if on else "turn_off"
-        await self._async_call(entity_id, service, {}, error_key)
-        if self.switch_is_on(entity_id) is not on:
-            self._fail(entity_id, error_key, "did not read back")
-        if not extra:
-            self._record_outcome(True)
+        call = Call(
+            domain=_domain(entity_id),
+            service=service,
+            entity_id=entity_id,
+            data={},
+            expect=Expect(entity_id=entity_id, state=STATE_ON if on else "off"),
+            readback=ReadBack.AT_ONCE,
+        )
+        await self.async_apply(call, error_key, extra=extra)
 
     async def async_set_number(
         self,
@@ -97,16 +161,25 @@ class ExportMonitorActuator:
         at_least: float | None = None,
     ) -> float:
         """Set a number entity, verify it reads back within half a step; return it."""
-        await self._async_call(entity_id, "set_value", {"value": value}, error_key)
-        actual = self.number_value(entity_id)
-        step = self.step(entity_id) or DEFAULT_STEP
-        problem = readback_problem(
-            actual, value, step, at_most=at_most, at_least=at_least
+        expect = Expect(
+            entity_id=entity_id,
+            number=value,
+            tolerance=(self.step(entity_id) or DEFAULT_STEP) / 2.0,
+            at_most=at_most,
+            at_least=at_least,
         )
-        if problem is not None or actual is None:
-            self._fail(entity_id, error_key, problem or "read back nothing")
-        self._record_outcome(True)
-        return actual
+        call = Call(
+            domain=_domain(entity_id),
+            service="set_value",
+            entity_id=entity_id,
+            data={"value": value},
+            expect=expect,
+            readback=ReadBack.AT_ONCE,
+        )
+        await self.async_apply(call, error_key)
+        # Confirmed just now, with no await since: it reads back a number.
+        actual = self.number_value(entity_id)
+        return value if actual is None else actual
 
     async def async_set_power_kw(
         self, entity_id: str, power_kw: float, error_key: str
@@ -132,20 +205,22 @@ class ExportMonitorActuator:
         step = None if state is None else state.attributes.get("step")
         return float(step) if isinstance(step, int | float) and step > 0 else None
 
-    async def _async_call(
-        self, entity_id: str, service: str, data: dict[str, float], error_key: str
-    ) -> None:
+    async def _async_call(self, request: Call, target: str, error_key: str) -> None:
         """Call one service with a timeout, our own context and the breaker."""
+        data = dict(request.data)
+        if request.entity_id is not None:
+            data[ATTR_ENTITY_ID] = request.entity_id
+        entity_id = target
         async with self._lock:
             call = create_eager_task(
                 self._hass.services.async_call(
-                    _domain(entity_id),
-                    service,
-                    {ATTR_ENTITY_ID: entity_id, **data},
+                    request.domain,
+                    request.service,
+                    data,
                     blocking=True,
                     context=Context(),
                 ),
-                name=f"export_monitor {service} {entity_id}",
+                name=f"export_monitor {request.service} {target}",
                 loop=self._hass.loop,
             )
             try:
