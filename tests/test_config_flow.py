@@ -11,27 +11,27 @@ from unittest.mock import AsyncMock, patch
 from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_USER, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.selector import DeviceSelector
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.export_monitor.config_schema import (
-    CONTROLS_SCHEMA,
     LIMITS_SCHEMA,
     SOURCES_SCHEMA,
+    controls_schema,
+    profile_schema,
 )
 from custom_components.export_monitor.const import (
     CONF_AUTO_DISCHARGE,
     CONF_BATTERY_CAPACITY_KWH,
     CONF_BATTERY_POWER_DISCHARGE_POSITIVE,
     CONF_BATTERY_POWER_ENTITY,
-    CONF_CUTOFF_SOC_ENTITY,
+    CONF_CONTROLS,
     CONF_DAILY_EXPORT_CAP_KWH,
-    CONF_DISCHARGE_DURATION_ENTITY,
-    CONF_DISCHARGE_POWER_ENTITY,
     CONF_DISCHARGE_POWER_KW,
-    CONF_DISCHARGE_SWITCH_ENTITY,
     CONF_EXPORT_ENERGY_TODAY_ENTITY,
     CONF_EXPORT_METER_DELAY_SECONDS,
     CONF_EXPORT_METER_INTERVAL_SECONDS,
@@ -45,6 +45,7 @@ from custom_components.export_monitor.const import (
     CONF_GRID_POWER_EXPORT_NEGATIVE,
     CONF_INVERTER_MAX_POWER_KW,
     CONF_MIN_SOC,
+    CONF_PROFILE,
     CONF_PV_ENERGY_TODAY_ENTITY,
     CONF_PV_PEAK_POWER_KW,
     CONF_RESUME_WHEN_SAFE,
@@ -69,9 +70,16 @@ from custom_components.export_monitor.const import (
     DEFAULT_TITLE,
     DOMAIN,
 )
-from custom_components.export_monitor.profiles.options import (
-    migrate_flat_options as stored,
+from custom_components.export_monitor.profiles import DEFAULT_PROFILE, PROFILES
+from custom_components.export_monitor.profiles.base import (
+    NUMBER_DOMAINS,
+    SENSOR_DOMAINS,
+    Control,
+    InverterProfile,
+    Role,
 )
+from custom_components.export_monitor.profiles.suggest import is_required
+from tests.profiles.sample import VENDOR_PROFILE
 
 TRANSLATIONS = Path(__file__).parents[1] / (
     "custom_components/export_monitor/translations/en.json"
@@ -92,16 +100,29 @@ REQUIRED_SOURCES: dict[str, Any] = {
     CONF_PV_ENERGY_TODAY_ENTITY: "sensor.pv_energy_today",
     CONF_EXPORT_ENERGY_TODAY_ENTITY: "sensor.export_energy_today",
 }
+ENABLE = Role.ENABLE.value
+POWER = Role.POWER.value
+CUTOFF = Role.CUTOFF.value
+TIMER = Role.TIMER.value
+DEVICE = Role.DEVICE.value
+GENERIC: dict[str, Any] = {CONF_PROFILE: DEFAULT_PROFILE}
+
+
+def _generic(controls: Mapping[str, str]) -> dict[str, Any]:
+    """Return the options that store the generic profile with these controls."""
+    return {CONF_PROFILE: DEFAULT_PROFILE, CONF_CONTROLS: dict(controls)}
+
+
 CONTROLS: dict[str, Any] = {
-    CONF_DISCHARGE_SWITCH_ENTITY: "input_boolean.force_discharge",
-    CONF_DISCHARGE_POWER_ENTITY: "input_number.discharge_power",
-    CONF_CUTOFF_SOC_ENTITY: "number.cutoff_soc",
-    CONF_DISCHARGE_DURATION_ENTITY: "input_number.discharge_duration",
+    ENABLE: "input_boolean.force_discharge",
+    POWER: "input_number.discharge_power",
+    CUTOFF: "number.cutoff_soc",
+    TIMER: "input_number.discharge_duration",
 }
 REQUIRED_CONTROLS: dict[str, Any] = {
-    CONF_DISCHARGE_SWITCH_ENTITY: "switch.inverter_force_discharge",
-    CONF_DISCHARGE_POWER_ENTITY: "number.discharge_power_watts",
-    CONF_CUTOFF_SOC_ENTITY: "input_number.cutoff_soc",
+    ENABLE: "switch.inverter_force_discharge",
+    POWER: "number.discharge_power_watts",
+    CUTOFF: "input_number.cutoff_soc",
 }
 LIMITS: dict[str, Any] = {
     CONF_SAFETY_MARGIN_KWH: 0.75,
@@ -137,7 +158,7 @@ DEFAULT_LIMITS: dict[str, Any] = {
     CONF_PV_PEAK_POWER_KW: DEFAULT_PV_PEAK_POWER_KW,
     CONF_EXPORT_METER_DELAY_SECONDS: DEFAULT_EXPORT_METER_DELAY_SECONDS,
 }
-OPTIONS: dict[str, Any] = SOURCES | CONTROLS | LIMITS
+OPTIONS: dict[str, Any] = SOURCES | _generic(CONTROLS) | LIMITS
 
 # Every option changed, for the options flow.
 NEW_SOURCES: dict[str, Any] = {
@@ -151,10 +172,10 @@ NEW_SOURCES: dict[str, Any] = {
     CONF_FORECAST_TODAY_ENTITY: "sensor.other_forecast",
 }
 NEW_CONTROLS: dict[str, Any] = {
-    CONF_DISCHARGE_SWITCH_ENTITY: "switch.inverter_force_discharge",
-    CONF_DISCHARGE_POWER_ENTITY: "number.discharge_power_watts",
-    CONF_CUTOFF_SOC_ENTITY: "input_number.cutoff_soc",
-    CONF_DISCHARGE_DURATION_ENTITY: "number.discharge_duration",
+    ENABLE: "switch.inverter_force_discharge",
+    POWER: "number.discharge_power_watts",
+    CUTOFF: "input_number.cutoff_soc",
+    TIMER: "number.discharge_duration",
 }
 NEW_LIMITS: dict[str, Any] = {
     CONF_SAFETY_MARGIN_KWH: 0.0,
@@ -186,6 +207,9 @@ ERROR_KEYS = {
     "min_soc_too_high",
     "invalid_duration_unit",
     "inverter_max_below_power",
+    "invalid_cutoff_unit",
+    "missing_option",
+    "device_not_found",
 }
 
 # entity_id: (state, attributes)
@@ -332,7 +356,12 @@ async def source_entities(hass: HomeAssistant) -> None:
 async def loaded_entry(hass: HomeAssistant) -> MockConfigEntry:
     """Add a fully configured, loaded entry."""
     entry = MockConfigEntry(
-        domain=DOMAIN, title=DEFAULT_TITLE, data={}, options=OPTIONS, version=1
+        domain=DOMAIN,
+        title=DEFAULT_TITLE,
+        data={},
+        options=OPTIONS,
+        version=1,
+        minor_version=2,
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -387,6 +416,12 @@ async def test_user_flow_creates_entry(
 
     result = await _async_configure(hass, result, SOURCES)
     assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "profile"
+    assert result["errors"] == {}
+    assert _suggested(result) == GENERIC
+
+    result = await _async_configure(hass, result, GENERIC)
+    assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "controls"
     assert result["errors"] == {}
 
@@ -399,7 +434,7 @@ async def test_user_flow_creates_entry(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == DEFAULT_TITLE
     assert result["data"] == {}
-    assert result["options"] == stored(OPTIONS)
+    assert result["options"] == OPTIONS
     assert result["result"].version == 1
     assert result["result"].minor_version == 2
     await hass.async_block_till_done()
@@ -412,17 +447,19 @@ async def test_user_flow_defaults(
     """Only the required fields: optional ones stay out, tunables take defaults."""
     result = await _async_start(hass)
     result = await _async_configure(hass, result, REQUIRED_SOURCES)
+    result = await _async_configure(hass, result, GENERIC)
     result = await _async_configure(hass, result, REQUIRED_CONTROLS)
     result = await _async_configure(hass, result, {})
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == stored(
-        REQUIRED_SOURCES
+    assert (
+        result["options"]
+        == REQUIRED_SOURCES
         | {
             CONF_GRID_POWER_EXPORT_NEGATIVE: DEFAULT_GRID_POWER_EXPORT_NEGATIVE,
             CONF_BATTERY_POWER_DISCHARGE_POSITIVE: DEFAULT_BATTERY_POWER_DISCHARGE_POSITIVE,
         }
-        | REQUIRED_CONTROLS
+        | _generic(REQUIRED_CONTROLS)
         | DEFAULT_LIMITS
     )
 
@@ -472,37 +509,38 @@ async def test_user_step_error_recovers(
     assert _suggested(result)[field] == entity_id
 
     result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, GENERIC)
     result = await _async_configure(hass, result, CONTROLS)
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == stored(OPTIONS)
+    assert result["options"] == OPTIONS
 
 
 @pytest.mark.parametrize(
     ("field", "entity_id", "error"),
     [
-        (CONF_DISCHARGE_SWITCH_ENTITY, "switch.missing", "entity_not_found"),
-        (CONF_DISCHARGE_POWER_ENTITY, "number.missing", "entity_not_found"),
+        (ENABLE, "switch.missing", "entity_not_found"),
+        (POWER, "number.missing", "entity_not_found"),
         (
-            CONF_DISCHARGE_POWER_ENTITY,
+            POWER,
             "number.discharge_power_unavailable",
             "not_numeric",
         ),
-        (CONF_DISCHARGE_POWER_ENTITY, "number.discharge_power_percent", "invalid_unit"),
-        (CONF_CUTOFF_SOC_ENTITY, "number.cutoff_soc_unavailable", "not_numeric"),
-        (CONF_DISCHARGE_DURATION_ENTITY, "input_number.missing", "entity_not_found"),
+        (POWER, "number.discharge_power_percent", "invalid_unit"),
+        (CUTOFF, "number.cutoff_soc_unavailable", "not_numeric"),
+        (TIMER, "input_number.missing", "entity_not_found"),
         (
-            CONF_DISCHARGE_DURATION_ENTITY,
+            TIMER,
             "number.discharge_duration_text",
             "not_numeric",
         ),
         (
-            CONF_DISCHARGE_DURATION_ENTITY,
+            TIMER,
             "number.discharge_duration_days",
             "invalid_duration_unit",
         ),
         (
-            CONF_DISCHARGE_DURATION_ENTITY,
+            TIMER,
             "number.discharge_duration_no_unit",
             "invalid_duration_unit",
         ),
@@ -529,6 +567,7 @@ async def test_controls_step_error_recovers(
     """A bad control is flagged on its field; fixing it finishes the flow."""
     result = await _async_start(hass)
     result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, GENERIC)
     result = await _async_configure(hass, result, CONTROLS | {field: entity_id})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "controls"
@@ -537,7 +576,7 @@ async def test_controls_step_error_recovers(
     result = await _async_configure(hass, result, CONTROLS)
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == stored(OPTIONS)
+    assert result["options"] == OPTIONS
 
 
 @pytest.mark.parametrize(
@@ -553,13 +592,14 @@ async def test_power_setpoint_units_accepted(
     hass: HomeAssistant, mock_setup_entry: AsyncMock, entity_id: str
 ) -> None:
     """The power setpoint may be in W, kW or have no unit."""
-    controls = CONTROLS | {CONF_DISCHARGE_POWER_ENTITY: entity_id}
+    controls = CONTROLS | {POWER: entity_id}
     result = await _async_start(hass)
     result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, GENERIC)
     result = await _async_configure(hass, result, controls)
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == stored(SOURCES | controls | LIMITS)
+    assert result["options"] == SOURCES | _generic(controls) | LIMITS
 
 
 @pytest.mark.parametrize(
@@ -620,6 +660,7 @@ async def test_limits_step_error_recovers(
     """Limits the schema lets through are checked; fixing them finishes."""
     result = await _async_start(hass)
     result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, GENERIC)
     result = await _async_configure(hass, result, CONTROLS)
     result = await _async_configure(hass, result, LIMITS | limits)
     assert result["type"] is FlowResultType.FORM
@@ -628,7 +669,7 @@ async def test_limits_step_error_recovers(
 
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == stored(OPTIONS)
+    assert result["options"] == OPTIONS
 
 
 @pytest.mark.parametrize(
@@ -674,13 +715,14 @@ async def test_limits_schema_rejects_then_recovers(
     """Out-of-range numbers are refused by the form; valid ones then finish."""
     result = await _async_start(hass)
     result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, GENERIC)
     result = await _async_configure(hass, result, CONTROLS)
     with pytest.raises(InvalidData):
         await _async_configure(hass, result, LIMITS | limits)
 
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == stored(OPTIONS)
+    assert result["options"] == OPTIONS
 
 
 async def test_stale_after_is_stored_as_int(
@@ -689,6 +731,7 @@ async def test_stale_after_is_stored_as_int(
     """The number box gives a float; the option is a whole number of seconds."""
     result = await _async_start(hass)
     result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, GENERIC)
     result = await _async_configure(hass, result, CONTROLS)
     result = await _async_configure(
         hass, result, LIMITS | {CONF_STALE_AFTER_SECONDS: 45.0}
@@ -717,6 +760,7 @@ async def test_ignored_entry_does_not_block(
     )
     result = await _async_start(hass)
     result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, GENERIC)
     result = await _async_configure(hass, result, CONTROLS)
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -730,10 +774,11 @@ async def test_second_monitor_with_other_export_meter(
     sources = SOURCES | {CONF_EXPORT_ENERGY_TODAY_ENTITY: "sensor.other_export_energy"}
     result = await _async_start(hass)
     result = await _async_configure(hass, result, sources)
+    result = await _async_configure(hass, result, GENERIC)
     result = await _async_configure(hass, result, CONTROLS)
     result = await _async_configure(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"] == stored(OPTIONS | sources)
+    assert result["options"] == OPTIONS | sources
 
 
 async def test_options_flow_edits_every_option(
@@ -749,6 +794,10 @@ async def test_options_flow_edits_every_option(
     assert _suggested(result) == SOURCES
 
     result = await _async_options(hass, result, NEW_SOURCES)
+    assert result["step_id"] == "profile"
+    assert _suggested(result) == GENERIC
+
+    result = await _async_options(hass, result, GENERIC)
     assert result["step_id"] == "controls"
     assert _suggested(result) == CONTROLS
 
@@ -759,9 +808,9 @@ async def test_options_flow_edits_every_option(
     result = await _async_options(hass, result, NEW_LIMITS)
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    new_options = NEW_SOURCES | NEW_CONTROLS | NEW_LIMITS
-    assert result["data"] == stored(new_options)
-    assert loaded_entry.options == stored(new_options)
+    new_options = NEW_SOURCES | _generic(NEW_CONTROLS) | NEW_LIMITS
+    assert result["data"] == new_options
+    assert loaded_entry.options == new_options
     assert loaded_entry.data == {}
     assert len(mock_unload_entry.mock_calls) == 1
     assert len(mock_setup_entry.mock_calls) == 2
@@ -773,6 +822,7 @@ async def test_options_flow_clears_optional_fields(
     """Optional fields left empty are removed; everything else is kept."""
     result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
     result = await _async_options(hass, result, REQUIRED_SOURCES)
+    result = await _async_options(hass, result, GENERIC)
     result = await _async_options(hass, result, REQUIRED_CONTROLS)
     limits = LIMITS.copy()
     del limits[CONF_DAILY_EXPORT_CAP_KWH]
@@ -780,13 +830,14 @@ async def test_options_flow_clears_optional_fields(
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == stored(
-        REQUIRED_SOURCES
+    assert (
+        loaded_entry.options
+        == REQUIRED_SOURCES
         | {
             CONF_GRID_POWER_EXPORT_NEGATIVE: DEFAULT_GRID_POWER_EXPORT_NEGATIVE,
             CONF_BATTERY_POWER_DISCHARGE_POSITIVE: DEFAULT_BATTERY_POWER_DISCHARGE_POSITIVE,
         }
-        | REQUIRED_CONTROLS
+        | _generic(REQUIRED_CONTROLS)
         | limits
     )
 
@@ -795,16 +846,19 @@ async def test_options_flow_keeps_unknown_options(
     hass: HomeAssistant, mock_setup_entry: AsyncMock
 ) -> None:
     """Options that no step shows are carried over unchanged."""
-    entry = MockConfigEntry(domain=DOMAIN, options=OPTIONS | {"future_option": 7})
+    entry = MockConfigEntry(
+        domain=DOMAIN, options=OPTIONS | {"future_option": 7}, minor_version=2
+    )
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await _async_options(hass, result, SOURCES)
+    result = await _async_options(hass, result, GENERIC)
     result = await _async_options(hass, result, CONTROLS)
     result = await _async_options(hass, result, NEW_LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == stored(
-        SOURCES | CONTROLS | NEW_LIMITS | {"future_option": 7}
-    )
+    assert entry.options == SOURCES | _generic(CONTROLS) | NEW_LIMITS | {
+        "future_option": 7
+    }
 
 
 @pytest.mark.parametrize(
@@ -830,10 +884,11 @@ async def test_options_sources_error_recovers(
     assert result["errors"] == {field: error}
 
     result = await _async_options(hass, result, NEW_SOURCES)
+    result = await _async_options(hass, result, GENERIC)
     result = await _async_options(hass, result, CONTROLS)
     result = await _async_options(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == stored(NEW_SOURCES | CONTROLS | LIMITS)
+    assert loaded_entry.options == NEW_SOURCES | _generic(CONTROLS) | LIMITS
 
 
 async def test_options_controls_error_recovers(
@@ -842,18 +897,19 @@ async def test_options_controls_error_recovers(
     """A bad control in the options is flagged on its field and can be fixed."""
     result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
     result = await _async_options(hass, result, SOURCES)
+    result = await _async_options(hass, result, GENERIC)
     result = await _async_options(
         hass,
         result,
-        CONTROLS | {CONF_DISCHARGE_POWER_ENTITY: "number.discharge_power_percent"},
+        CONTROLS | {POWER: "number.discharge_power_percent"},
     )
     assert result["step_id"] == "controls"
-    assert result["errors"] == {CONF_DISCHARGE_POWER_ENTITY: "invalid_unit"}
+    assert result["errors"] == {POWER: "invalid_unit"}
 
     result = await _async_options(hass, result, NEW_CONTROLS)
     result = await _async_options(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == stored(SOURCES | NEW_CONTROLS | LIMITS)
+    assert loaded_entry.options == SOURCES | _generic(NEW_CONTROLS) | LIMITS
 
 
 @pytest.mark.parametrize(
@@ -867,17 +923,16 @@ async def test_options_refuse_a_duration_not_in_time_units(
     """The options refuse a duration entity that is not in s, min or h (#14)."""
     result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
     result = await _async_options(hass, result, SOURCES)
-    result = await _async_options(
-        hass, result, CONTROLS | {CONF_DISCHARGE_DURATION_ENTITY: entity_id}
-    )
+    result = await _async_options(hass, result, GENERIC)
+    result = await _async_options(hass, result, CONTROLS | {TIMER: entity_id})
     assert result["step_id"] == "controls"
-    assert result["errors"] == {CONF_DISCHARGE_DURATION_ENTITY: "invalid_duration_unit"}
+    assert result["errors"] == {TIMER: "invalid_duration_unit"}
 
-    seconds = {CONF_DISCHARGE_DURATION_ENTITY: "number.discharge_duration_seconds"}
+    seconds = {TIMER: "number.discharge_duration_seconds"}
     result = await _async_options(hass, result, CONTROLS | seconds)
     result = await _async_options(hass, result, LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == stored(SOURCES | CONTROLS | seconds | LIMITS)
+    assert loaded_entry.options == SOURCES | _generic(CONTROLS | seconds) | LIMITS
 
 
 async def test_options_limits_error_recovers(
@@ -886,6 +941,7 @@ async def test_options_limits_error_recovers(
     """Bad limits in the options are flagged on their fields and can be fixed."""
     result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
     result = await _async_options(hass, result, SOURCES)
+    result = await _async_options(hass, result, GENERIC)
     result = await _async_options(hass, result, CONTROLS)
     result = await _async_options(
         hass,
@@ -900,7 +956,7 @@ async def test_options_limits_error_recovers(
 
     result = await _async_options(hass, result, NEW_LIMITS)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == stored(SOURCES | CONTROLS | NEW_LIMITS)
+    assert loaded_entry.options == SOURCES | _generic(CONTROLS) | NEW_LIMITS
 
 
 async def test_options_duplicate_aborts(
@@ -912,7 +968,7 @@ async def test_options_duplicate_aborts(
     result = await _async_options(hass, result, NEW_SOURCES)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert loaded_entry.options == stored(OPTIONS)
+    assert loaded_entry.options == OPTIONS
 
 
 async def test_reconfigure_updates_and_reloads(
@@ -928,6 +984,10 @@ async def test_reconfigure_updates_and_reloads(
     assert _suggested(result) == SOURCES
 
     result = await _async_configure(hass, result, NEW_SOURCES)
+    assert result["step_id"] == "reconfigure_profile"
+    assert _suggested(result) == GENERIC
+
+    result = await _async_configure(hass, result, GENERIC)
     assert result["step_id"] == "reconfigure_controls"
     assert _suggested(result) == CONTROLS
 
@@ -935,7 +995,7 @@ async def test_reconfigure_updates_and_reloads(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.options == stored(NEW_SOURCES | NEW_CONTROLS | LIMITS)
+    assert loaded_entry.options == NEW_SOURCES | _generic(NEW_CONTROLS) | LIMITS
     assert loaded_entry.data == {}
     assert len(mock_unload_entry.mock_calls) == 1
     assert len(mock_setup_entry.mock_calls) == 2
@@ -947,11 +1007,12 @@ async def test_reconfigure_keeping_own_sensors(
     """Reconfiguring with the entry's own SOC and export sensors is not a duplicate."""
     result = await loaded_entry.start_reconfigure_flow(hass)
     result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, GENERIC)
     result = await _async_configure(hass, result, NEW_CONTROLS)
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.options == stored(SOURCES | NEW_CONTROLS | LIMITS)
+    assert loaded_entry.options == SOURCES | _generic(NEW_CONTROLS) | LIMITS
 
 
 async def test_reconfigure_errors_recover(
@@ -966,17 +1027,18 @@ async def test_reconfigure_errors_recover(
     assert result["errors"] == {CONF_SOC_ENTITY: "invalid_unit"}
 
     result = await _async_configure(hass, result, NEW_SOURCES)
+    result = await _async_configure(hass, result, GENERIC)
     result = await _async_configure(
-        hass, result, NEW_CONTROLS | {CONF_CUTOFF_SOC_ENTITY: "number.missing"}
+        hass, result, NEW_CONTROLS | {CUTOFF: "number.missing"}
     )
     assert result["step_id"] == "reconfigure_controls"
-    assert result["errors"] == {CONF_CUTOFF_SOC_ENTITY: "entity_not_found"}
+    assert result["errors"] == {CUTOFF: "entity_not_found"}
 
     result = await _async_configure(hass, result, NEW_CONTROLS)
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.options == stored(NEW_SOURCES | NEW_CONTROLS | LIMITS)
+    assert loaded_entry.options == NEW_SOURCES | _generic(NEW_CONTROLS) | LIMITS
 
 
 async def test_reconfigure_duplicate_aborts(
@@ -988,7 +1050,7 @@ async def test_reconfigure_duplicate_aborts(
     result = await _async_configure(hass, result, NEW_SOURCES)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert loaded_entry.options == stored(OPTIONS)
+    assert loaded_entry.options == OPTIONS
 
 
 def _strings() -> dict[str, Any]:
@@ -997,39 +1059,82 @@ def _strings() -> dict[str, Any]:
     return strings
 
 
+def _fields(schema: vol.Schema) -> set[str]:
+    """Return the field names of a form schema."""
+    return {marker.schema for marker in schema.schema}
+
+
+ROLE_FIELDS = {role.value for role in Role}
+
+
 @pytest.mark.parametrize(
-    ("section", "step_id", "schema"),
+    ("section", "step_id", "fields"),
     [
-        ("config", "user", SOURCES_SCHEMA),
-        ("config", "controls", CONTROLS_SCHEMA),
-        ("config", "limits", LIMITS_SCHEMA),
-        ("config", "reconfigure", SOURCES_SCHEMA),
-        ("config", "reconfigure_controls", CONTROLS_SCHEMA),
-        ("options", "init", SOURCES_SCHEMA),
-        ("options", "controls", CONTROLS_SCHEMA),
-        ("options", "limits", LIMITS_SCHEMA),
+        ("config", "user", _fields(SOURCES_SCHEMA)),
+        ("config", "profile", _fields(profile_schema())),
+        ("config", "controls", ROLE_FIELDS),
+        ("config", "controls_floor", ROLE_FIELDS),
+        ("config", "limits", _fields(LIMITS_SCHEMA)),
+        ("config", "reconfigure", _fields(SOURCES_SCHEMA)),
+        ("config", "reconfigure_profile", _fields(profile_schema())),
+        ("config", "reconfigure_controls", ROLE_FIELDS),
+        ("config", "reconfigure_controls_floor", ROLE_FIELDS),
+        ("options", "init", _fields(SOURCES_SCHEMA)),
+        ("options", "profile", _fields(profile_schema())),
+        ("options", "controls", ROLE_FIELDS),
+        ("options", "controls_floor", ROLE_FIELDS),
+        ("options", "limits", _fields(LIMITS_SCHEMA)),
     ],
     ids=[
         "user",
+        "profile",
         "controls",
+        "controls_floor",
         "limits",
         "reconfigure",
+        "reconfigure_profile",
         "reconfigure_controls",
+        "reconfigure_controls_floor",
         "options_init",
+        "options_profile",
         "options_controls",
+        "options_controls_floor",
         "options_limits",
     ],
 )
 def test_every_field_is_translated(
-    section: str, step_id: str, schema: vol.Schema
+    section: str, step_id: str, fields: set[str]
 ) -> None:
     """Each step has a title, a description, a label and a help text per field."""
     step = _strings()[section]["step"][step_id]
-    fields = {marker.schema for marker in schema.schema}
     assert step["title"]
     assert step["description"]
     assert set(step["data"]) == fields
     assert set(step["data_description"]) == fields
+
+
+@pytest.mark.parametrize(
+    ("section", "step_id"),
+    [
+        ("config", "controls"),
+        ("config", "reconfigure_controls"),
+        ("options", "controls"),
+    ],
+    ids=["config", "reconfigure", "options"],
+)
+def test_floor_form_says_why_the_cutoff_is_required(section: str, step_id: str) -> None:
+    """The controls form of a profile needing the SOC floor explains it further."""
+    steps = _strings()[section]["step"]
+    plain = steps[step_id]["description"]
+    floor = steps[f"{step_id}_floor"]["description"]
+    assert floor != plain
+    assert len(floor) > len(plain)
+
+
+@pytest.mark.parametrize("key", PROFILES, ids=PROFILES.keys())
+def test_every_profile_has_a_name(key: str) -> None:
+    """The profile list shows a translated name for every profile."""
+    assert _strings()["selector"]["profile"]["options"][key]
 
 
 @pytest.mark.parametrize(
@@ -1045,3 +1150,352 @@ def test_every_error_and_abort_is_translated(section: str, aborts: set[str]) -> 
     strings = _strings()[section]
     assert set(strings["error"]) == ERROR_KEYS
     assert set(strings["abort"]) == aborts
+
+
+# -- profiles: choose one, get its controls suggested from the registry -------------
+
+VENDOR = {CONF_PROFILE: VENDOR_PROFILE.key}
+
+
+def _domain(control: Control) -> str:
+    """Return the domain a test entity of the control lives in."""
+    return (control.domains or (SENSOR_DOMAINS[0],))[0]
+
+
+def _state(control: Control) -> tuple[str, dict[str, Any]]:
+    """Return a usable state and attributes for an entity serving the control."""
+    domain = _domain(control)
+    by_domain: dict[str, tuple[str, dict[str, Any]]] = {
+        "select": ("00:00:00", {"options": ["00:00:00", *control.options]}),
+        "input_select": ("00:00:00", {"options": ["00:00:00", *control.options]}),
+        "switch": ("off", {}),
+        "input_boolean": ("off", {}),
+        "time": ("12:00:00", {}),
+        "input_datetime": ("12:00:00", {}),
+    }
+    by_role: dict[Role, tuple[str, dict[str, Any]]] = {
+        Role.POWER: ("3000", {"unit_of_measurement": "W"}),
+        Role.TIMER: ("60", {"unit_of_measurement": "min"}),
+        Role.REPEAT: ("600", {"unit_of_measurement": "s"}),
+        Role.CUTOFF: ("10", {"unit_of_measurement": "%"}),
+    }
+    number = by_role.get(control.role, ("1", {}))
+    return number if domain in NUMBER_DOMAINS else by_domain.get(domain, ("ok", {}))
+
+
+def _vendor_device(hass: HomeAssistant, integration: str) -> dr.DeviceEntry:
+    """Return the integration's one device, with a config entry of its own."""
+    entry = MockConfigEntry(domain=integration)
+    entry.add_to_hass(hass)
+    return dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(integration, "inverter")}
+    )
+
+
+def _add_vendor_entity(
+    hass: HomeAssistant, control: Control, device: dr.DeviceEntry
+) -> str:
+    """Add the integration's entity for a control, on its device; return its id."""
+    entity = er.async_get(hass).async_get_or_create(
+        _domain(control),
+        str(control.integration),
+        f"serial_{control.suffix}",
+        suggested_object_id=f"inverter_{control.suffix}",
+        device_id=device.id,
+    )
+    hass.states.async_set(entity.entity_id, *_state(control))
+    return entity.entity_id
+
+
+def _add_vendor_entities(
+    hass: HomeAssistant, profile: InverterProfile
+) -> dict[str, str]:
+    """Add the integration's entities of the profile; return what the flow suggests."""
+    integrations = {c.integration for c in profile.controls if c.integration}
+    devices = {name: _vendor_device(hass, name) for name in sorted(integrations)}
+    found = {
+        c.role.value: _add_vendor_entity(hass, c, devices[str(c.integration)])
+        for c in profile.controls
+        if c.integration and c.suffix and c.role is not Role.DEVICE
+    }
+    # The device role: its integration's device, found by suffix or by the entities.
+    device = profile.control(Role.DEVICE)
+    return found | (
+        {DEVICE: devices[str(device.integration)].id}
+        if device is not None and device.integration
+        else {}
+    )
+
+
+def _add_manual_entities(
+    hass: HomeAssistant, profile: InverterProfile
+) -> dict[str, str]:
+    """Add an entity for each required entity control the registry cannot suggest."""
+    manual = {
+        c.role.value: f"{_domain(c)}.manual_{c.role}"
+        for c in profile.controls
+        if not (c.integration and c.suffix)
+        and c.role is not Role.DEVICE
+        and is_required(profile, c)
+    }
+    for control in profile.controls:
+        entity_id = manual.get(control.role.value)
+        hass.states.async_set(entity_id or "sensor.unused", *_state(control))
+    return manual
+
+
+@pytest.fixture
+def vendor_profile() -> Generator[InverterProfile]:
+    """Register a vendor profile besides the real ones."""
+    with patch.dict(PROFILES, {VENDOR_PROFILE.key: VENDOR_PROFILE}):
+        yield VENDOR_PROFILE
+
+
+async def _async_vendor_controls_form(hass: HomeAssistant) -> ConfigFlowResult:
+    """Run a user flow up to the vendor profile's controls form."""
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, SOURCES)
+    return await _async_configure(hass, result, VENDOR)
+
+
+def test_profile_step_offers_every_profile() -> None:
+    """The profile form lists every profile, with translated names."""
+    selector = profile_schema().schema[CONF_PROFILE]
+    assert selector.config["options"] == list(PROFILES)
+    assert selector.config["translation_key"] == CONF_PROFILE
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+async def test_every_profile_sets_up_from_its_integration(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, profile: InverterProfile
+) -> None:
+    """Each profile's controls are suggested from its integration and stored by role."""
+    suggested = _add_vendor_entities(hass, profile)
+    manual = _add_manual_entities(hass, profile)
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, {CONF_PROFILE: profile.key})
+    step_id = "controls_floor" if profile.needs_soc_floor else "controls"
+    assert result["step_id"] == step_id
+    assert _suggested(result) == suggested
+
+    result = await _async_configure(hass, result, suggested | manual)
+    assert (result["step_id"], result["errors"]) == ("limits", {})
+    result = await _async_configure(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"][CONF_PROFILE] == profile.key
+    assert result["options"][CONF_CONTROLS] == suggested | manual
+
+
+async def test_vendor_profile_suggested_and_floor_required(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, vendor_profile: InverterProfile
+) -> None:
+    """The registry's integration picks the profile; with no backstop the cutoff is required."""
+    controls = _add_vendor_entities(hass, vendor_profile)
+    result = await _async_start(hass)
+    result = await _async_configure(hass, result, SOURCES)
+    assert result["step_id"] == "profile"
+    assert _suggested(result) == VENDOR
+
+    result = await _async_configure(hass, result, VENDOR)
+    assert result["step_id"] == "controls_floor"
+    assert _suggested(result) == controls
+    without_cutoff = {k: v for k, v in controls.items() if k != CUTOFF}
+    with pytest.raises(InvalidData):
+        await _async_configure(hass, result, without_cutoff)
+
+    result = await _async_configure(hass, result, controls)
+    result = await _async_configure(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"] == SOURCES | VENDOR | {CONF_CONTROLS: controls} | LIMITS
+
+
+@pytest.mark.parametrize(
+    ("role", "value", "state", "error", "missing"),
+    [
+        (
+            Role.MODE,
+            "select.old_firmware_mode",
+            ("Self Use", {"options": ["Self Use", "Feed-in First"]}),
+            "missing_option",
+            "Force Discharge",
+        ),
+        (Role.DEVICE, "no_such_device", None, "device_not_found", ""),
+        (
+            Role.CUTOFF,
+            "number.cutoff_in_kwh",
+            ("2", {"unit_of_measurement": "kWh"}),
+            "invalid_cutoff_unit",
+            "",
+        ),
+        (Role.STATUS, "sensor.missing_status", None, "entity_not_found", ""),
+        (
+            Role.REPEAT,
+            "number.repeat_in_days",
+            ("1", {"unit_of_measurement": "d"}),
+            "invalid_duration_unit",
+            "",
+        ),
+    ],
+    ids=[
+        "select_lacks_option",
+        "device_missing",
+        "cutoff_in_kwh",
+        "status_missing",
+        "repeat_in_days",
+    ],
+)
+async def test_vendor_controls_error_recovers(
+    hass: HomeAssistant,
+    mock_setup_entry: AsyncMock,
+    vendor_profile: InverterProfile,
+    role: Role,
+    value: str,
+    state: tuple[str, dict[str, Any]] | None,
+    error: str,
+    missing: str,
+) -> None:
+    """A control that cannot serve its role is flagged with a translated error and fixed."""
+    controls = _add_vendor_entities(hass, vendor_profile)
+    if state is not None:
+        hass.states.async_set(value, *state)
+    result = await _async_vendor_controls_form(hass)
+    result = await _async_configure(hass, result, controls | {role: value})
+    assert result["step_id"] == "controls_floor"
+    assert result["errors"] == {role: error}
+    assert result["description_placeholders"] == {"missing": missing}
+    assert _suggested(result)[role] == value
+
+    result = await _async_configure(hass, result, controls)
+    result = await _async_configure(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_control_of_a_wrong_domain_is_refused(
+    hass: HomeAssistant, vendor_profile: InverterProfile
+) -> None:
+    """The form refuses an entity outside the control's domains."""
+    controls = _add_vendor_entities(hass, vendor_profile)
+    result = await _async_vendor_controls_form(hass)
+    with pytest.raises(InvalidData):
+        await _async_configure(hass, result, controls | {POWER: "sensor.battery_soc"})
+
+
+async def test_options_change_profile_keeps_every_other_option(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, vendor_profile: InverterProfile
+) -> None:
+    """Changing the profile asks for its controls; bad input loses nothing."""
+    controls = _add_vendor_entities(hass, vendor_profile)
+    hass.states.async_set("number.cutoff_in_kwh", "2", {"unit_of_measurement": "kWh"})
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    result = await _async_options(hass, result, SOURCES)
+    assert _suggested(result) == GENERIC
+    result = await _async_options(hass, result, VENDOR)
+    assert result["step_id"] == "controls_floor"
+    assert _suggested(result) == controls
+
+    result = await _async_options(
+        hass, result, controls | {CUTOFF: "number.cutoff_in_kwh"}
+    )
+    assert result["errors"] == {CUTOFF: "invalid_cutoff_unit"}
+    result = await _async_options(hass, result, controls)
+    assert result["step_id"] == "limits"
+    assert _suggested(result) == LIMITS
+    result = await _async_options(hass, result, LIMITS)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_entry.options == SOURCES | VENDOR | {CONF_CONTROLS: controls} | LIMITS
+
+
+async def test_reconfigure_changes_profile(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, vendor_profile: InverterProfile
+) -> None:
+    """Reconfigure can change the profile; the limits are kept."""
+    controls = _add_vendor_entities(hass, vendor_profile)
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    result = await _async_configure(hass, result, SOURCES)
+    result = await _async_configure(hass, result, VENDOR)
+    assert result["step_id"] == "reconfigure_controls_floor"
+    assert _suggested(result) == controls
+
+    result = await _async_configure(hass, result, controls)
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert loaded_entry.options == SOURCES | VENDOR | {CONF_CONTROLS: controls} | LIMITS
+
+
+async def test_options_back_to_generic_keeps_fitting_entities(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, vendor_profile: InverterProfile
+) -> None:
+    """From a vendor profile back to generic, a role's old entity is suggested."""
+    controls = _add_vendor_entities(hass, vendor_profile)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        options=SOURCES | VENDOR | {CONF_CONTROLS: controls} | LIMITS,
+        minor_version=2,
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await _async_options(hass, result, SOURCES)
+    assert _suggested(result) == VENDOR
+    result = await _async_options(hass, result, GENERIC)
+    assert result["step_id"] == "controls"
+    assert _suggested(result) == {POWER: controls[POWER], CUTOFF: controls[CUTOFF]}
+
+
+async def test_retired_profile_falls_back_to_the_default(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    """An entry naming a profile that no longer exists is offered the default."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        options=OPTIONS | {CONF_PROFILE: "retired"},
+        minor_version=2,
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await _async_options(hass, result, SOURCES)
+    assert _suggested(result) == GENERIC
+    result = await _async_options(hass, result, GENERIC)
+    assert _suggested(result) == CONTROLS
+    result = await _async_options(hass, result, CONTROLS)
+    result = await _async_options(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == OPTIONS
+
+
+def test_device_control_without_integration_selects_any_device() -> None:
+    """A device control that names no integration offers every device."""
+    profile = InverterProfile(
+        key="any_device",
+        controls=(Control(role=Role.DEVICE, domains=()),),
+        start=(),
+        stop_ladder=(),
+    )
+    selector = controls_schema(profile).schema[vol.Required(DEVICE)]
+    assert isinstance(selector, DeviceSelector)
+    assert "integration" not in selector.config
+
+
+async def test_options_flow_moves_flat_controls_to_roles(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    """Controls still under version 1.1's flat keys are shown by role and stored so."""
+    flat = {
+        "discharge_switch_entity": CONTROLS[ENABLE],
+        "discharge_power_entity": CONTROLS[POWER],
+        "cutoff_soc_entity": CONTROLS[CUTOFF],
+        "discharge_duration_entity": CONTROLS[TIMER],
+    }
+    entry = MockConfigEntry(domain=DOMAIN, options=SOURCES | flat | LIMITS)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await _async_options(hass, result, SOURCES)
+    assert _suggested(result) == GENERIC
+    result = await _async_options(hass, result, GENERIC)
+    assert _suggested(result) == CONTROLS
+
+    result = await _async_options(hass, result, NEW_CONTROLS)
+    result = await _async_options(hass, result, LIMITS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == OPTIONS | {CONF_CONTROLS: NEW_CONTROLS}

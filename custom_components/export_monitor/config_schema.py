@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from homeassistant.components.input_boolean import DOMAIN as INPUT_BOOLEAN_DOMAIN
-from homeassistant.components.input_number import DOMAIN as INPUT_NUMBER_DOMAIN
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import (
     PERCENTAGE,
@@ -16,11 +14,16 @@ from homeassistant.const import (
 )
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    DeviceSelector,
+    DeviceSelectorConfig,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
     TimeSelector,
 )
 import voluptuous as vol
@@ -30,12 +33,8 @@ from .const import (
     CONF_BATTERY_CAPACITY_KWH,
     CONF_BATTERY_POWER_DISCHARGE_POSITIVE,
     CONF_BATTERY_POWER_ENTITY,
-    CONF_CUTOFF_SOC_ENTITY,
     CONF_DAILY_EXPORT_CAP_KWH,
-    CONF_DISCHARGE_DURATION_ENTITY,
-    CONF_DISCHARGE_POWER_ENTITY,
     CONF_DISCHARGE_POWER_KW,
-    CONF_DISCHARGE_SWITCH_ENTITY,
     CONF_EXPORT_ENERGY_TODAY_ENTITY,
     CONF_EXPORT_METER_DELAY_SECONDS,
     CONF_EXPORT_METER_INTERVAL_SECONDS,
@@ -49,6 +48,7 @@ from .const import (
     CONF_GRID_POWER_EXPORT_NEGATIVE,
     CONF_INVERTER_MAX_POWER_KW,
     CONF_MIN_SOC,
+    CONF_PROFILE,
     CONF_PV_ENERGY_TODAY_ENTITY,
     CONF_PV_PEAK_POWER_KW,
     CONF_RESUME_WHEN_SAFE,
@@ -72,6 +72,9 @@ from .const import (
     DEFAULT_STALE_AFTER_SECONDS,
     MIN_STALE_AFTER_SECONDS,
 )
+from .profiles import DEFAULT_PROFILE, PROFILES
+from .profiles.base import Control, InverterProfile, Role
+from .profiles.suggest import is_required
 
 # Upper bounds of the number boxes: generous, only to catch typing slips.
 _MAX_ENERGY_KWH: Final = 1000.0
@@ -103,12 +106,6 @@ def _number(low: float, high: float, step: float, unit: str) -> NumberSelector:
     )
 
 
-_SWITCH: Final = EntitySelector(
-    EntitySelectorConfig(domain=[Platform.SWITCH, INPUT_BOOLEAN_DOMAIN])
-)
-_SETPOINT: Final = EntitySelector(
-    EntitySelectorConfig(domain=[Platform.NUMBER, INPUT_NUMBER_DOMAIN])
-)
 # Forecast sensors often carry no device class, so any sensor may be chosen.
 _FORECAST: Final = EntitySelector(EntitySelectorConfig(domain=Platform.SENSOR))
 _CONFIDENCE: Final = NumberSelector(
@@ -136,14 +133,43 @@ SOURCES_SCHEMA: Final = vol.Schema(
     }
 )
 
-CONTROLS_SCHEMA: Final = vol.Schema(
-    {
-        vol.Required(CONF_DISCHARGE_SWITCH_ENTITY): _SWITCH,
-        vol.Required(CONF_DISCHARGE_POWER_ENTITY): _SETPOINT,
-        vol.Required(CONF_CUTOFF_SOC_ENTITY): _SETPOINT,
-        vol.Optional(CONF_DISCHARGE_DURATION_ENTITY): _SETPOINT,
-    }
-)
+
+def profile_schema() -> vol.Schema:
+    """Return the profile form: every registered profile, by translated name."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_PROFILE, default=DEFAULT_PROFILE): SelectSelector(
+                SelectSelectorConfig(
+                    options=list(PROFILES),
+                    translation_key=CONF_PROFILE,
+                    mode=SelectSelectorMode.LIST,
+                )
+            ),
+        }
+    )
+
+
+def _control_selector(control: Control) -> DeviceSelector | EntitySelector:
+    """Select a control's entity among its domains, or its integration's device."""
+    if control.role is Role.DEVICE:
+        config = DeviceSelectorConfig()
+        if control.integration is not None:
+            config["integration"] = control.integration
+        return DeviceSelector(config)
+    return EntitySelector(EntitySelectorConfig(domain=list(control.domains)))
+
+
+def controls_schema(profile: InverterProfile) -> vol.Schema:
+    """Return a profile's controls form: one selector per control, keyed by role."""
+    return vol.Schema(
+        {
+            (vol.Required if is_required(profile, control) else vol.Optional)(
+                control.role.value
+            ): _control_selector(control)
+            for control in profile.controls
+        }
+    )
+
 
 LIMITS_SCHEMA: Final = vol.Schema(
     {

@@ -153,6 +153,21 @@ def call_ws(page: Page, message: dict[str, Any]) -> Any:
     return page.evaluate(f"message => {FRONTEND}.hass.callWS(message)", message)
 
 
+def _generic_profile_and_controls(flow: FlowDialog) -> None:
+    """Keep the suggested generic profile, then pick its four controls."""
+    flow.expect_step(title("config", "profile"))
+    flow.shot("config_3_profile")
+    flow.submit()
+
+    flow.expect_step(title("config", "controls"))
+    flow.pick(label("config", "controls", "enable"), ENABLE_ENTITY)
+    flow.pick(label("config", "controls", "power"), POWER_ENTITY)
+    flow.pick(label("config", "controls", "cutoff"), CUTOFF_ENTITY)
+    flow.pick(label("config", "controls", "timer"), DURATION_ENTITY)
+    flow.shot("config_3_controls")
+    flow.submit()
+
+
 def test_config_flow(flow: FlowDialog, instance: Instance) -> None:
     """Every step of the config flow, each with an error fixed, makes a working entry."""
     deleted = instance.api(
@@ -193,13 +208,7 @@ def test_config_flow(flow: FlowDialog, instance: Instance) -> None:
     )
     flow.submit()
 
-    flow.expect_step(title("config", "controls"))
-    flow.pick(label("config", "controls", "discharge_switch_entity"), ENABLE_ENTITY)
-    flow.pick(label("config", "controls", "discharge_power_entity"), POWER_ENTITY)
-    flow.pick(label("config", "controls", "cutoff_soc_entity"), CUTOFF_ENTITY)
-    flow.pick(label("config", "controls", "discharge_duration_entity"), DURATION_ENTITY)
-    flow.shot("config_3_controls")
-    flow.submit()
+    _generic_profile_and_controls(flow)
 
     flow.expect_step(title("config", "limits"))
     min_soc = label("config", "limits", "min_soc")
@@ -231,12 +240,14 @@ def test_config_flow(flow: FlowDialog, instance: Instance) -> None:
 
 
 def test_options_flow(flow: FlowDialog, instance: Instance) -> None:
-    """Configure walks the three steps; a changed margin is saved and shown."""
+    """Configure walks the four steps; a changed margin is saved and shown."""
     page = flow.page
 
     entry_row(page, instance).get_by_role("button", name="Configure").click()
     flow.expect_step(title("options", "init"))
     flow.shot("options_1_sources")
+    flow.submit()
+    flow.expect_step(title("options", "profile"))
     flow.submit()
     flow.expect_step(title("options", "controls"))
     flow.submit()
@@ -285,10 +296,10 @@ def test_reconfigure(flow: FlowDialog, instance: Instance) -> None:
     flow.expect_step(title("config", "reconfigure"))
     flow.shot("reconfigure_1_sources")
     flow.submit()
+    flow.expect_step(title("config", "reconfigure_profile"))
+    flow.submit()
     flow.expect_step(title("config", "reconfigure_controls"))
-    flow.pick(
-        label("config", "reconfigure_controls", "discharge_duration_entity"), HELPER
-    )
+    flow.pick(label("config", "reconfigure_controls", "timer"), HELPER)
     flow.shot("reconfigure_2_controls")
     flow.submit()
 
