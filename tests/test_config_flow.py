@@ -18,6 +18,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
+from custom_components.export_monitor import profiles
 from custom_components.export_monitor.config_schema import (
     LIMITS_SCHEMA,
     SOURCES_SCHEMA,
@@ -307,6 +308,13 @@ HELPERS: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+
+@pytest.fixture(autouse=True)
+def offer_every_profile() -> Generator[None]:
+    """Offer every profile in the setup: the flow must work for any profile once offered."""
+    with patch.object(profiles, "OFFERED", frozenset(PROFILES) | {VENDOR_PROFILE.key}):
+        yield
 
 
 @pytest.fixture(autouse=True)

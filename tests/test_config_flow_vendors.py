@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
+from custom_components.export_monitor import profiles
 from custom_components.export_monitor.const import (
     CONF_CONTROLS,
     CONF_EXPORT_ENERGY_TODAY_ENTITY,
@@ -35,6 +36,13 @@ SOURCES: Final[dict[str, tuple[str, str, dict[str, Any]]]] = {
         {"unit_of_measurement": "kWh"},
     ),
 }
+
+
+@pytest.fixture(autouse=True)
+def offer_every_profile() -> Generator[None]:
+    """Offer every profile in the setup: the flow must work for any profile once offered."""
+    with patch.object(profiles, "OFFERED", frozenset(PROFILES)):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -59,9 +59,10 @@ from custom_components.export_monitor import (
     controller as controller_module,
     coordinator as coordinator_module,
 )
-from custom_components.export_monitor.const import CONF_SAFETY_MARGIN_KWH
+from custom_components.export_monitor.config_schema import profile_schema
+from custom_components.export_monitor.const import CONF_PROFILE, CONF_SAFETY_MARGIN_KWH
 from custom_components.export_monitor.controller import ExportMonitorController
-from custom_components.export_monitor.profiles import PROFILES
+from custom_components.export_monitor.profiles import OFFERED, PROFILES
 from custom_components.export_monitor.profiles.base import Role
 from tests.conftest import (
     CUTOFF,
@@ -1384,6 +1385,14 @@ def control_surface_faults() -> list[tuple[str, Fault]]:
 
 
 SURFACE_CASES: Final = control_surface_faults()
+
+
+def test_the_setup_offers_only_proven_profiles() -> None:
+    """A profile is offered in the setup only once this matrix runs it through the monitor."""
+    assert set(DRIVEN) >= OFFERED
+    offered = profile_schema().schema[CONF_PROFILE].config["options"]
+    assert offered == [key for key in PROFILES if key in OFFERED]
+    assert "generic" in offered
 
 
 @pytest.mark.parametrize("mode", list(MODES))

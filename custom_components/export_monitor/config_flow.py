@@ -37,7 +37,7 @@ from .const import (
     DOMAIN,
 )
 from .models import ExportMonitorConfigEntry
-from .profiles import DEFAULT_PROFILE, PROFILES
+from .profiles import DEFAULT_PROFILE, PROFILES, offered_profiles
 from .profiles.options import FLAT_KEYS, controls
 from .profiles.suggest import (
     RegistryRow,
@@ -140,7 +140,7 @@ def _async_profile_form_or_merge(
         options[CONF_PROFILE] = user_input[CONF_PROFILE]
         return None
     key = _profile_key(options) or suggest_profile(
-        PROFILES, _async_registry_rows(flow.hass), DEFAULT_PROFILE
+        offered_profiles(), _async_registry_rows(flow.hass), DEFAULT_PROFILE
     )
     return _form(flow, step_id, profile_schema(), {CONF_PROFILE: key}, {})
 

@@ -72,7 +72,7 @@ from .const import (
     DEFAULT_STALE_AFTER_SECONDS,
     MIN_STALE_AFTER_SECONDS,
 )
-from .profiles import DEFAULT_PROFILE, PROFILES
+from .profiles import DEFAULT_PROFILE, offered_profiles
 from .profiles.base import Control, InverterProfile, Role
 from .profiles.suggest import is_required
 
@@ -135,12 +135,12 @@ SOURCES_SCHEMA: Final = vol.Schema(
 
 
 def profile_schema() -> vol.Schema:
-    """Return the profile form: every registered profile, by translated name."""
+    """Return the profile form: every profile the setup offers, by translated name."""
     return vol.Schema(
         {
             vol.Required(CONF_PROFILE, default=DEFAULT_PROFILE): SelectSelector(
                 SelectSelectorConfig(
-                    options=list(PROFILES),
+                    options=list(offered_profiles()),
                     translation_key=CONF_PROFILE,
                     mode=SelectSelectorMode.LIST,
                 )

@@ -30,3 +30,13 @@ PROFILES: Final[Mapping[str, InverterProfile]] = {
         SOLAREDGE,
     )
 }
+
+# The profiles the setup offers: only those the fault matrix runs through the monitor
+# (tests/test_fault_matrix.py::test_the_setup_offers_only_proven_profiles). The others
+# are data, proven against their simulated vendors, that wait for that proof.
+OFFERED: frozenset[str] = frozenset({GENERIC.key})
+
+
+def offered_profiles() -> Mapping[str, InverterProfile]:
+    """Return the profiles the setup offers, in registry order."""
+    return {key: profile for key, profile in PROFILES.items() if key in OFFERED}
