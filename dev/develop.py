@@ -547,6 +547,17 @@ def required_unknown(
     ]
 
 
+def not_offered(schema: list[dict[str, Any]], options: Mapping[str, Any]) -> list[str]:
+    """Return the select fields of a flow step whose answer is not among its options."""
+    refused = []
+    for field in schema:
+        offered = field.get("selector", {}).get("select", {}).get("options")
+        answer = options.get(field["name"])
+        if offered is not None and answer is not None and answer not in offered:
+            refused.append(f"{field['name']} other than {answer}")
+    return refused
+
+
 def ensure_entry(api: Api, args: argparse.Namespace, *, anew: bool = False) -> None:
     """Create the export_monitor entry through the real config flow, unless it exists."""
     entries = api.call("GET", "/api/config/config_entries/entry?domain=export_monitor")
@@ -584,7 +595,9 @@ def create_entry(
         if step.get("errors"):
             raise DevelopError(f"config flow step {step['step_id']}: {step['errors']}")
         fields = {field["name"] for field in step["data_schema"]}
-        if partial and (missing := required_unknown(step["data_schema"], options)):
+        missing = required_unknown(step["data_schema"], options)
+        missing += not_offered(step["data_schema"], options)
+        if partial and missing:
             api.call("DELETE", f"/api/config/config_entries/flow/{step['flow_id']}")
             return missing
         step = api.call(
