@@ -20,6 +20,7 @@ from .actuator import ActuatorError, ExportMonitorActuator
 from .const import DOMAIN, EVENT_DISCHARGE_STARTED, EVENT_DISCHARGE_STOPPED, LOGGER
 from .coordinator import ExportMonitorCoordinator
 from .floor import ExportMonitorFloor
+from .inverter import ExportMonitorInverter
 from .logic.cadence import MeterCadence
 from .logic.deadman import (
     SHORTEST_TIMER_MINUTES,
@@ -49,13 +50,14 @@ from .logic.supervision import (
 from .models import ExportMonitorConfigEntry
 from .notifier import ExportMonitorNotifier
 from .profiles.base import Role
-from .profiles.options import controls
+from .profiles.options import controls, profile
+from .profiles.render import WriteValues
 
 STORE_VERSION: Final = 1
+SETPOINT_TOLERANCE: Final = 0.001
 STOP_RETRIES: Final = 3
 STOP_BACKOFF_SECONDS: Final = 1.0
 STOP_RETRY_INTERVAL: Final = timedelta(seconds=30)
-SETPOINT_TOLERANCE: Final = 0.001
 LATENCY_KEY: Final = "worst_stop_latency_s"
 # How long an unload or Home Assistant's stop waits for the session to be written.
 SAVE_WAIT_SECONDS: Final = 10.0
@@ -99,6 +101,12 @@ class ExportMonitorController:
         self.coordinator = coordinator
         self.actuator = ExportMonitorActuator(
             hass, lambda ok: coordinator.async_record_action(success=ok)
+        )
+        self.inverter = ExportMonitorInverter(
+            hass,
+            profile(entry.options),
+            lambda: controls(self.entry.options),
+            self.actuator,
         )
         self.notifier = ExportMonitorNotifier(hass, entry.entry_id, entry.title)
         self.floor = ExportMonitorFloor(hass, entry, coordinator)
@@ -457,11 +465,7 @@ class ExportMonitorController:
             view.snapshot, view.settings
         )
         try:
-            written = await self._async_write_setpoints(plan, view)
-            self._abort_if_closing()
-            await self.actuator.async_set_switch(
-                self.enable_entity, True, ErrorState.DISCHARGE_START_FAILED
-            )
+            written = await self._async_write_start(plan, view)
             self._abort_if_closing()
         except StartAbortedError:
             await self._async_ensure_off()
@@ -480,41 +484,73 @@ class ExportMonitorController:
                 translation_domain=DOMAIN, translation_key="discharge_start_aborted"
             )
 
-    async def _async_write_setpoints(
+    async def _async_write_start(
         self, plan: DischargePlan, view: MonitorView
     ) -> Written:
-        """Write only the setpoints that differ; arm the inverter's own timer."""
-        power_entity = controls(self.entry.options)[Role.POWER]
-        power = self.actuator.power_kw(power_entity)
-        if power is None or abs(power - plan.power_kw) > SETPOINT_TOLERANCE:
-            power = await self.actuator.async_set_power_kw(
-                power_entity, plan.power_kw, ErrorState.DISCHARGE_POWER_SET_FAILED
-            )
+        """Run the profile's start: setpoints that differ, its timer, activation last."""
+        bound = self._start_bound(view, plan)
         # The SOC floor, not min SOC: should HA die, the battery stops within headroom.
-        cutoff = await self.async_write_cutoff(self._start_floor(view, plan))
-        backstop = await self.async_arm_backstop(self._start_bound(view, plan))
+        floor = self._start_floor(view, plan)
+        self._note_cutoff(floor)
+        values = self.write_values(
+            power_kw=plan.power_kw,
+            cutoff_soc=floor,
+            timer_minutes=bound.minutes,
+            now=view.now,
+        )
+        await self.inverter.async_start(values, self._abort_if_closing)
+        power_entity = self._control(Role.POWER)
+        power = None if power_entity is None else self.actuator.power_kw(power_entity)
         return Written(
             plan=plan,
             # The reserve and the checks use the larger of the plan and the setting.
-            power_kw=max(plan.power_kw, power),
-            cutoff_soc=cutoff,
-            backstop_minutes=backstop,
+            power_kw=max(plan.power_kw, power or plan.power_kw),
+            cutoff_soc=_or(self.inverter.number(Role.CUTOFF), floor),
+            backstop_minutes=self._timer_minutes(),
         )
 
-    async def async_write_cutoff(self, soc: float) -> float:
-        """Write the inverter's cutoff SOC unless it already reads `soc`."""
-        cutoff_entity = self.cutoff_entity
-        cutoff = self.actuator.number_value(cutoff_entity)
+    def write_values(
+        self,
+        *,
+        power_kw: float = 0.0,
+        cutoff_soc: float = 100.0,
+        timer_minutes: float = 0.0,
+        now: datetime | None = None,
+    ) -> WriteValues:
+        """Return the values a profile's writes are filled in from."""
+        return WriteValues(
+            now=now or dt_util.now(),
+            power_kw=power_kw,
+            cutoff_soc=cutoff_soc,
+            timer_minutes=timer_minutes,
+        )
+
+    def _timer_minutes(self) -> float | None:
+        """Return the inverter-side timer as it reads, in minutes (None: no entity)."""
+        timer_entity = self._control(Role.TIMER)
+        value = self.inverter.number(Role.TIMER)
+        if timer_entity is None or value is None:
+            return None
+        return value * (duration_scale(self.actuator.unit(timer_entity)) or 1.0)
+
+    def _note_cutoff(self, soc: float) -> bool:
+        """Record a cutoff write of the floor; False when the cutoff already reads it."""
+        cutoff = self.actuator.number_value(self.cutoff_entity)
         if cutoff is not None and abs(cutoff - soc) <= SETPOINT_TOLERANCE:
-            return cutoff
+            return False
         self.floor.note_write(dt_util.now())
         self.floor.owned = (
             abs(soc - self.coordinator.settings.min_soc) > SETPOINT_TOLERANCE
         )
-        # A cutoff below the one asked would let the inverter, alone, go further.
-        return await self.actuator.async_set_number(
-            cutoff_entity, soc, ErrorState.CUTOFF_SOC_SET_FAILED, at_least=soc
-        )
+        return True
+
+    async def async_write_cutoff(self, soc: float) -> float:
+        """Write the inverter's cutoff SOC unless it already reads `soc`."""
+        if self._note_cutoff(soc):
+            # A cutoff below the one asked would let the inverter, alone, go further:
+            # it is rounded up to the entity's step and must read back at least that.
+            await self.inverter.async_set_cutoff(self.write_values(cutoff_soc=soc))
+        return _or(self.inverter.number(Role.CUTOFF), soc)
 
     async def _async_restore_cutoff(self) -> None:
         """Put the user's min SOC back on the cutoff once the discharge is off."""
@@ -530,21 +566,11 @@ class ExportMonitorController:
 
     async def async_arm_backstop(self, bound: TimerBound) -> float | None:
         """Write the inverter-side timer; return the minutes read back (None: no entity)."""
-        duration_entity = self._control(Role.TIMER)
-        if duration_entity is None:
-            return None
-        error = ErrorState.DURATION_SET_FAILED
-        scale = duration_scale(self.actuator.unit(duration_entity))
-        if scale is None:
-            raise _actuator_error(error, duration_entity, "unit is not s, min or h")
-        value = self._timer_value(duration_entity, bound, scale)
-        if value is None:
-            raise _actuator_error(error, duration_entity, "less than one minute left")
         # A timer read back longer than asked would outlast the headroom.
-        actual = await self.actuator.async_set_number(
-            duration_entity, value, error, at_most=value
+        await self.inverter.async_keepalive(
+            self.write_values(timer_minutes=bound.minutes)
         )
-        return actual * scale
+        return self._timer_minutes()
 
     def _begin_session(
         self, written: Written, request: StartRequest, view: MonitorView
@@ -662,10 +688,8 @@ class ExportMonitorController:
         return error
 
     async def _async_turn_off(self, *, extra: bool = False) -> None:
-        """Turn the enable entity off and verify it; always sent, even when it reads off."""
-        await self.actuator.async_set_switch(
-            self.enable_entity, False, ErrorState.DISCHARGE_STOP_FAILED, extra=extra
-        )
+        """Send the normal stop and verify it; always sent, even when it reads off."""
+        await self.inverter.async_stop(self.write_values(), 0, extra=extra)
 
     def _stop_failed(self, error: ActuatorError) -> None:
         """Raise the alarm and keep retrying the stop at a bounded rate."""
@@ -679,19 +703,19 @@ class ExportMonitorController:
             self.entry.async_on_unload(self._cancel_retry)
 
     async def _async_shorten_timer(self) -> None:
-        """Cut the inverter's own timer to its shortest: a second way to stop."""
+        """Step the stop ladder's fallbacks (the shortest timer first): a second way."""
         session = self.session
         if session is None:
             return
         if timer_seconds_left(session, dt_util.now()) <= SHORTEST_TIMER_MINUTES * 60.0:
             return  # writing would re-arm the timer for longer than it has left
-        shortest = TimerBound(
-            minutes=SHORTEST_TIMER_MINUTES, limit=StopReason.HEADROOM_EXHAUSTED
-        )
-        try:
-            await self.async_arm_backstop(shortest)
-        except ActuatorError as err:
-            LOGGER.debug("Could not shorten the inverter's timer either: %s", err)
+        values = self.write_values(timer_minutes=SHORTEST_TIMER_MINUTES)
+        # The profile's fallbacks, in order (generic: the shortest timer, then power 0).
+        for rung in range(1, self.inverter.rungs):
+            try:
+                await self.inverter.async_stop(values, rung)
+            except ActuatorError as err:
+                LOGGER.debug("Stop fallback %s failed as well: %s", rung, err)
 
     @callback
     def _cancel_retry(self) -> None:
@@ -853,13 +877,9 @@ class Written:
     backstop_minutes: float | None
 
 
-def _actuator_error(key: ErrorState, entity_id: str, detail: str) -> ActuatorError:
-    """Return a translated actuator error that no service call raised."""
-    return ActuatorError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"entity_id": entity_id, "detail": detail},
-    )
+def _or(value: float | None, default: float) -> float:
+    """Return a value read, or the default when nothing was read."""
+    return default if value is None else value
 
 
 class StartAbortedError(HomeAssistantError):

@@ -1,0 +1,220 @@
+"""The inverter as its profile drives it: start, power, keep-alive, the stop ladder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import date
+from typing import Final
+
+from homeassistant.core import HomeAssistant
+
+from .actuator import ActuatorError, ExportMonitorActuator
+from .const import DOMAIN
+from .logic.errors import ErrorState
+from .logic.readings import parse_number
+from .profiles.base import InverterProfile, Op, Role, Value, Write
+from .profiles.render import (
+    Call,
+    EntityFacts,
+    RenderError,
+    WriteValues,
+    readback_failure,
+    render,
+)
+
+# The error a failed write raises, by the role it writes (activation otherwise).
+_ROLE_ERRORS: Final = {
+    Role.POWER: ErrorState.DISCHARGE_POWER_SET_FAILED,
+    Role.CUTOFF: ErrorState.CUTOFF_SOC_SET_FAILED,
+    Role.TIMER: ErrorState.DURATION_SET_FAILED,
+}
+_UNREADABLE: Final = ("unavailable", "unknown")
+
+
+class ExportMonitorInverter:
+    """Runs a profile's sequences on the entities chosen for its roles."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        profile: InverterProfile,
+        controls: Callable[[], Mapping[Role, str]],
+        actuator: ExportMonitorActuator,
+    ) -> None:
+        """Bind a profile to its controls (read live: a rename follows) and the writes."""
+        self._hass = hass
+        self.profile = profile
+        self._controls = controls
+        self.actuator = actuator
+        # Flash-wearing writes sent today (local day), against the profile's budget.
+        self.flash_writes = 0
+        self._flash_day: date | None = None
+
+    @property
+    def controls(self) -> Mapping[Role, str]:
+        """Return the entity (or device) chosen for each role, as configured now."""
+        return self._controls()
+
+    def is_running(self) -> bool | None:
+        """Return whether a forced export runs; None when nothing readable says so."""
+        running = self.profile.running
+        entity_id = None if running is None else self.controls.get(running.role)
+        state = None if entity_id is None else self._hass.states.get(entity_id)
+        if running is None or state is None or state.state in _UNREADABLE:
+            return None
+        if running.prefix:
+            return state.state.startswith(running.on_states)
+        return state.state in running.on_states
+
+    def entity(self, role: Role) -> str | None:
+        """Return the entity chosen for a role, None when none is."""
+        return self.controls.get(role)
+
+    def number(self, role: Role) -> float | None:
+        """Return a role's numeric state, None when it has none."""
+        entity_id = self.controls.get(role)
+        state = None if entity_id is None else self._hass.states.get(entity_id)
+        parsed = None if state is None else parse_number(state.state)
+        return parsed if isinstance(parsed, float) else None
+
+    async def async_start(
+        self, values: WriteValues, before_each: Callable[[], None] | None = None
+    ) -> None:
+        """Write the start sequence: parameters that differ, activation last.
+
+        `before_each` runs before every write and may raise to abort the start.
+        """
+        await self._async_run(
+            self.profile.start, values, skip_unchanged=True, before_each=before_each
+        )
+
+    async def async_set_power(self, values: WriteValues) -> None:
+        """Change the power of a running export."""
+        await self._async_run(self.profile.set_power, values, skip_unchanged=True)
+
+    async def async_keepalive(self, values: WriteValues) -> None:
+        """Re-arm the inverter-side timer (the backstop)."""
+        await self._async_run(self.profile.keepalive, values)
+
+    async def async_set_cutoff(self, values: WriteValues) -> None:
+        """Write the SOC floor, unless it already reads it."""
+        await self._async_run(self.profile.set_cutoff, values, skip_unchanged=True)
+
+    async def async_reconcile(self, values: WriteValues) -> None:
+        """End whatever may run after a restart, as the profile says."""
+        await self._async_run(
+            self.profile.reconcile, values, error=ErrorState.DISCHARGE_STOP_FAILED
+        )
+
+    @property
+    def rungs(self) -> int:
+        """Return how many rungs the stop ladder has."""
+        return len(self.profile.stop_ladder)
+
+    async def async_stop(
+        self, values: WriteValues, rung: int = 0, *, extra: bool = False
+    ) -> None:
+        """Step the stop ladder: rung 0 is the normal stop, later ones fallbacks."""
+        sequence = self.profile.stop_ladder[min(rung, self.rungs - 1)]
+        await self._async_run(
+            sequence, values, error=ErrorState.DISCHARGE_STOP_FAILED, extra=extra
+        )
+
+    async def _async_run(
+        self,
+        sequence: tuple[Write, ...],
+        values: WriteValues,
+        *,
+        error: ErrorState | None = None,
+        skip_unchanged: bool = False,
+        extra: bool = False,
+        before_each: Callable[[], None] | None = None,
+    ) -> None:
+        """Render and send each write in order; the first failure raises."""
+        values = replace(values, rearm=self.profile.backstop.rearm)
+        for write in sequence:
+            if before_each is not None:
+                before_each()
+            key = error or _error_for(write)
+            call = self._render(write, values, key)
+            if call is None or (skip_unchanged and self._shows(write, call)):
+                continue
+            self._count_flash(write, call, values, key)
+            await self.actuator.async_apply(
+                call,
+                key,
+                latency_s=self.profile.readback_latency_s,
+                extra=extra,
+            )
+
+    def _render(
+        self, write: Write, values: WriteValues, key: ErrorState
+    ) -> Call | None:
+        """Render a write from the entities' current facts; a refusal is a failure."""
+        try:
+            return render(write, self.controls, self._facts(), values)
+        except RenderError as err:
+            target = self.controls.get(write.role) if write.role else write.service
+            raise _error(key, str(target), str(err)) from err
+
+    def _facts(self) -> dict[str, EntityFacts]:
+        """Return state, unit and step of every control entity."""
+        facts: dict[str, EntityFacts] = {}
+        for entity_id in self.controls.values():
+            state = self._hass.states.get(entity_id)
+            if state is None:
+                continue
+            unit = state.attributes.get("unit_of_measurement")
+            step = state.attributes.get("step")
+            facts[entity_id] = EntityFacts(
+                state=state.state,
+                unit=unit if isinstance(unit, str) else None,
+                step=float(step)
+                if isinstance(step, int | float) and step > 0
+                else None,
+            )
+        return facts
+
+    def _shows(self, write: Write, call: Call) -> bool:
+        """Return whether a parameter already shows the value: no write is needed."""
+        if write.op is not Op.SET_NUMBER or write.value is Value.TIMER:
+            return False  # activation always goes out; a timer write re-arms
+        expect = call.expect
+        if expect is None:
+            return False
+        state = self._hass.states.get(expect.entity_id)
+        return readback_failure(expect, None if state is None else state.state) is None
+
+    def _count_flash(
+        self, write: Write, call: Call, values: WriteValues, key: ErrorState
+    ) -> None:
+        """Count a flash-wearing write; refuse one beyond the profile's daily budget."""
+        control = None if write.role is None else self.profile.control(write.role)
+        if control is None or not control.flash:
+            return
+        today = values.now.date()
+        if self._flash_day != today:
+            self._flash_day, self.flash_writes = today, 0
+        budget = self.profile.write_budget_per_day
+        if budget is not None and self.flash_writes >= budget:
+            # Refused, not sent: the caller stops instead, and says why.
+            detail = f"today's budget of {budget} flash writes is spent"
+            raise _error(key, str(call.entity_id), detail)
+        self.flash_writes += 1
+
+
+def _error_for(write: Write) -> ErrorState:
+    """Return the error a failed write of a start raises."""
+    if write.role is None:
+        return ErrorState.DISCHARGE_START_FAILED
+    return _ROLE_ERRORS.get(write.role, ErrorState.DISCHARGE_START_FAILED)
+
+
+def _error(key: ErrorState, entity_id: str, detail: str) -> ActuatorError:
+    """Return a translated actuator error that no service call raised."""
+    return ActuatorError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"entity_id": entity_id, "detail": detail},
+    )
