@@ -178,6 +178,11 @@ async def test_generic_power_cutoff_and_keepalive(hass: HomeAssistant) -> None:
     assert inverter.is_running() is False
     numbers = async_mock_service(hass, "input_number", "set_value")
     await inverter.async_set_power(_values(power_kw=3.0))  # already 3 kW: skipped
+    assert numbers == []
+    with pytest.raises(ActuatorError):
+        # 3 kW read back is more than 2 kW: a lower power is written, not skipped.
+        await inverter.async_set_power(_values(power_kw=2.0))
+    numbers.clear()
     await inverter.async_set_cutoff(_values(cutoff_soc=19.2))  # 20 % is above
     with pytest.raises(ActuatorError) as err:
         await inverter.async_keepalive(_values(timer_minutes=10))

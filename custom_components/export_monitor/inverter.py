@@ -184,7 +184,9 @@ class ExportMonitorInverter:
         if expect is None:
             return False
         state = self._hass.states.get(expect.entity_id)
-        return readback_failure(expect, None if state is None else state.state) is None
+        # Only the very value is "shown": a lower power still needs the write.
+        exact = replace(expect, lower_is_safe=False)
+        return readback_failure(exact, None if state is None else state.state) is None
 
     def _count_flash(
         self, write: Write, call: Call, values: WriteValues, key: ErrorState
