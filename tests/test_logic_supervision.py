@@ -181,6 +181,17 @@ STOPS: dict[str, tuple[dict[str, Any], dict[str, Any], StopReason | None]] = {
     "no_headroom_figure": ({"headroom_kwh": None}, {}, StopReason.DATA_UNSAFE),
     "no_soc": ({"soc": None}, {}, StopReason.DATA_UNSAFE),
     "enable_unknown": ({"enable_is_on": None}, {}, StopReason.ACTUATOR_UNAVAILABLE),
+    # A service-only inverter has no running state to read: the power flow decides.
+    "service_only_unreadable": (
+        {"enable_is_on": None, "running_readable": False},
+        {},
+        None,
+    ),
+    "service_only_unreadable_still_checked": (
+        {"enable_is_on": None, "running_readable": False, "soc": MIN_SOC},
+        {},
+        StopReason.SOC_AT_MIN,
+    ),
     "breaker_open": (
         {"breaker_can_attempt": False},
         {},

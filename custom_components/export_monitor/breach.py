@@ -201,6 +201,6 @@ class ExportMonitorBreachDetector:
         controller = self.controller
         if controller.pending_stop is not None:
             return  # the slow stop retry already owns an unconfirmed stop
-        enable_on = controller.actuator.switch_is_on(controller.enable_entity)
+        enable_on = controller.inverter.is_running()
         if controller.active or enable_on is not False:
             controller.request_stop(StopReason.ALLOWANCE_EXCEEDED, force=True)

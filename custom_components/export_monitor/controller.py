@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 import random
 from typing import Any, Final, NoReturn
 
-from homeassistant.const import STATE_ON, STATE_UNKNOWN
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_track_time_interval
@@ -153,8 +152,8 @@ class ExportMonitorController:
 
     @property
     def enable_entity(self) -> str:
-        """Return the on/off entity that runs the forced discharge."""
-        return controls(self.entry.options)[Role.ENABLE]
+        """Return the control that runs the forced discharge, as the user knows it."""
+        return self.inverter.shown_entity
 
     @property
     def active(self) -> bool:
@@ -177,8 +176,7 @@ class ExportMonitorController:
             return False
         if self.starting or self.stopping:
             return False
-        state = self.hass.states.get(self.enable_entity)
-        return state is not None and state.state in (STATE_ON, STATE_UNKNOWN)
+        return self.inverter.maybe_running()
 
     # -- status ----------------------------------------------------------------
 
@@ -623,7 +621,7 @@ class ExportMonitorController:
         try:
             await self._async_turn_off(extra=True)
         except ActuatorError as err:
-            if self.actuator.switch_is_on(self.enable_entity) is False:
+            if self.inverter.is_running() is False:
                 # It reads off: should it turn on later, the watcher stops it.
                 LOGGER.debug("Undo of a failed start not confirmed: %s", err)
                 return
@@ -660,7 +658,7 @@ class ExportMonitorController:
         self, reason: StopReason, *, force: bool
     ) -> ActuatorError | None:
         """Stop with the lock held: retry with backoff, then keep trying slowly."""
-        enable_off = self.actuator.switch_is_on(self.enable_entity) is False
+        enable_off = self.inverter.is_running() is False
         if not force and not self.active and enable_off:
             # Nothing runs: the off still goes out, once, and a failure is no alarm.
             try:

@@ -13,7 +13,7 @@ from .actuator import ActuatorError, ExportMonitorActuator
 from .const import DOMAIN
 from .logic.errors import ErrorState
 from .logic.readings import parse_number
-from .profiles.base import InverterProfile, Op, Role, Value, Write
+from .profiles.base import InverterProfile, Op, PowerMeaning, Role, Value, Write
 from .profiles.render import (
     Call,
     EntityFacts,
@@ -66,6 +66,34 @@ class ExportMonitorInverter:
         if running.prefix:
             return state.state.startswith(running.on_states)
         return state.state in running.on_states
+
+    @property
+    def readable(self) -> bool:
+        """Return whether the profile can read whether an export runs."""
+        return self.profile.running is not None
+
+    @property
+    def running_entity(self) -> str | None:
+        """Return the entity whose state says whether an export runs."""
+        running = self.profile.running
+        return None if running is None else self.controls.get(running.role)
+
+    @property
+    def shown_entity(self) -> str:
+        """Return the control that names the inverter to the user."""
+        controls = self.controls
+        for role in (Role.ENABLE, Role.MODE):
+            if role in controls:
+                return controls[role]
+        return self.running_entity or next(iter(controls.values()), self.profile.key)
+
+    def maybe_running(self) -> bool:
+        """Return whether an export may run by what the inverter shows (unknown: may)."""
+        entity_id = self.running_entity
+        state = None if entity_id is None else self._hass.states.get(entity_id)
+        return self.is_running() is True or (
+            state is not None and state.state == "unknown"
+        )
 
     def entity(self, role: Role) -> str | None:
         """Return the entity chosen for a role, None when none is."""
@@ -132,7 +160,11 @@ class ExportMonitorInverter:
         before_each: Callable[[], None] | None = None,
     ) -> None:
         """Render and send each write in order; the first failure raises."""
-        values = replace(values, rearm=self.profile.backstop.rearm)
+        values = replace(
+            values,
+            rearm=self.profile.backstop.rearm,
+            power_reads_lower=self.profile.power_meaning is PowerMeaning.RATE_CAP,
+        )
         for write in sequence:
             if before_each is not None:
                 before_each()

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from homeassistant.components import persistent_notification
-from homeassistant.const import STATE_ON, STATE_UNKNOWN
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -20,26 +19,38 @@ from homeassistant.helpers.event import (
     async_track_time_interval,
 )
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .actuator import ActuatorError, ExportMonitorActuator
 from .const import DOMAIN, EVENT_DISCHARGE_STOPPED, LOGGER
 from .controller import STORE_VERSION, session_store_key
+from .inverter import ExportMonitorInverter
 from .logic.errors import ErrorState
 from .logic.supervision import StopReason
 from .models import ExportMonitorConfigEntry
 from .notifier import ExportMonitorNotifier, issue_id, notification_id
-from .profiles.base import Role
-from .profiles.options import controls
+from .profiles.options import controls, profile
+from .profiles.render import WriteValues
 from .supervisor import RESTART_NOTICE
 
 GUARD_RETRY_INTERVAL: Final = timedelta(seconds=30)
 GUARDS: HassKey[dict[str, ExportMonitorGuard]] = HassKey(f"{DOMAIN}_guards")
 
 
-def _enable_entity(entry: ExportMonitorConfigEntry) -> str:
-    """Return the entry's enable entity id."""
-    return controls(entry.options)[Role.ENABLE]
+def _inverter(
+    hass: HomeAssistant, entry: ExportMonitorConfigEntry
+) -> ExportMonitorInverter:
+    """Return the entry's inverter, writing with no breaker (nothing is loaded)."""
+    actuator = ExportMonitorActuator(hass, lambda _ok: None)
+    return ExportMonitorInverter(
+        hass, profile(entry.options), lambda: controls(entry.options), actuator
+    )
+
+
+async def _async_normal_stop(inverter: ExportMonitorInverter) -> None:
+    """Send the profile's normal stop (rung 0) and verify it."""
+    await inverter.async_stop(WriteValues(now=dt_util.now()))
 
 
 async def async_stop_before_setup(
@@ -50,22 +61,21 @@ async def async_stop_before_setup(
     Runs when set-up cannot go on (a source is missing): a discharge that ran
     through a restart must not wait for the slowest integration to load.
     """
-    enable = _enable_entity(entry)
+    inverter = _inverter(hass, entry)
     store: Store[dict[str, Any]] = Store(
         hass, STORE_VERSION, session_store_key(entry.entry_id)
     )
     stored = await _async_stored_session(store)
-    state = hass.states.get(enable)
-    if state is None:
+    running = inverter.running_entity
+    if running is not None and hass.states.get(running) is None:
         # The inverter's integration is not up yet: turn it off once it appears.
         async_guard(hass, entry, retry=False)
         return
-    found_on = state.state in (STATE_ON, STATE_UNKNOWN)
+    found_on = inverter.maybe_running()
     if not stored and not found_on:
         return
-    actuator = ExportMonitorActuator(hass, lambda _ok: None)
     try:
-        await actuator.async_set_switch(enable, False, ErrorState.DISCHARGE_STOP_FAILED)
+        await _async_normal_stop(inverter)
     except ActuatorError as err:
         # The next set-up attempt tries again.
         LOGGER.warning("Could not stop the discharge found at start-up: %s", err)
@@ -82,7 +92,7 @@ async def async_stop_before_setup(
         )
         notifier = ExportMonitorNotifier(hass, entry.entry_id, entry.title)
         await notifier.async_load()
-        notifier.async_raise(RESTART_NOTICE, {"entity_id": enable})
+        notifier.async_raise(RESTART_NOTICE, {"entity_id": inverter.shown_entity})
 
 
 async def _async_stored_session(store: Store[dict[str, Any]]) -> bool:
@@ -123,9 +133,9 @@ class ExportMonitorGuard:
         """Bind to the entry's enable entity; `retry` keeps trying every 30 s."""
         self._hass = hass
         self._entry_id = entry.entry_id
-        self._enable = _enable_entity(entry)
+        self._inverter = _inverter(hass, entry)
+        self._enable = self._inverter.running_entity or self._inverter.shown_entity
         self._retry = retry
-        self._actuator = ExportMonitorActuator(hass, lambda _ok: None)
         self._unsubs: list[CALLBACK_TYPE] = []
 
     @callback
@@ -155,7 +165,7 @@ class ExportMonitorGuard:
         new_state = event.data["new_state"]
         if new_state is None:
             return
-        if self._retry and new_state.state not in (STATE_ON, STATE_UNKNOWN):
+        if self._retry and not self._inverter.maybe_running():
             return
         if not self._retry:
             self.async_cancel()  # one shot: the entity has appeared
@@ -168,9 +178,7 @@ class ExportMonitorGuard:
     async def _async_turn_off(self) -> None:
         """Send the off; done once confirmed (or after one try when not retrying)."""
         try:
-            await self._actuator.async_set_switch(
-                self._enable, False, ErrorState.DISCHARGE_STOP_FAILED
-            )
+            await _async_normal_stop(self._inverter)
         except ActuatorError as err:
             LOGGER.debug("Guard could not turn %s off: %s", self._enable, err)
             if self._retry:

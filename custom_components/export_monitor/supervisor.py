@@ -84,8 +84,9 @@ class ExportMonitorSupervisor:
         entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_tick, SUPERVISION_INTERVAL)
         )
-        # The enable entity's own events: a discharge nobody started is seen at once.
-        enable = [self.controller.enable_entity]
+        # The running entity's own events: a discharge nobody started is seen at once.
+        running = self.controller.inverter.running_entity
+        enable = [] if running is None else [running]
         entry.async_on_unload(
             async_track_state_change_event(self.hass, enable, self._async_on_enable)
         )
@@ -195,9 +196,8 @@ class ExportMonitorSupervisor:
             grid_export_kw=export_power_kw(snapshot, view.settings),
             breaker_can_attempt=view.action_breaker.can_attempt(view.now),
             in_window=view.in_export_window,
-            enable_is_on=self.controller.actuator.switch_is_on(
-                self.controller.enable_entity
-            ),
+            enable_is_on=self.controller.inverter.is_running(),
+            running_readable=self.controller.inverter.readable,
             reaction_seconds=self.controller.reaction_s,
             assumed_max_kw=self._assumed_max_kw(view),
         )
@@ -486,7 +486,7 @@ class ExportMonitorSupervisor:
         """After a restart or reload: adopt a safe discharge, else stop what we find."""
         controller = self.controller
         stored = await controller.async_load_session()
-        enable_on = controller.actuator.switch_is_on(controller.enable_entity)
+        enable_on = controller.inverter.is_running()
         if stored is None and enable_on is False:
             return
         view = self.coordinator.view()
@@ -498,8 +498,10 @@ class ExportMonitorSupervisor:
             return
         controller.session = stored
         await controller.async_stop(StopReason.RESTART)
-        if enable_on is not False:
-            # Only a switch found on (or unreadable) means a discharge was running.
+        readable = controller.inverter.readable
+        if enable_on is True or (enable_on is None and (readable or stored)):
+            # Only a switch found on (or unreadable) means a discharge was running;
+            # an inverter with nothing to read ran one only if a session was stored.
             controller.notifier.async_raise(
                 RESTART_NOTICE, {"entity_id": controller.enable_entity}
             )

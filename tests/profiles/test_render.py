@@ -486,7 +486,17 @@ def test_a_slot_select_gets_whole_minutes(value: Value, time: str) -> None:
 def test_a_power_read_back_lower_is_safe(state: str, failure: str | None) -> None:
     """Less power than asked (a rate stored as % of capacity) confirms the write."""
     write = Write(op=Op.SET_NUMBER, role=Role.POWER, value=Value.POWER_KW)
-    expect = _render(write).expect
+    values = WriteValues(now=NOW, power_kw=3.2567, power_reads_lower=True)
+    expect = _render(write, values).expect
     assert expect is not None
     assert expect.lower_is_safe
     assert readback_failure(expect, state) == failure
+
+
+def test_a_power_read_back_lower_is_ignored_elsewhere() -> None:
+    """Where power is not quantised, a lower read-back means the write was ignored."""
+    write = Write(op=Op.SET_NUMBER, role=Role.POWER, value=Value.POWER_KW)
+    expect = _render(write).expect
+    assert expect is not None
+    assert not expect.lower_is_safe
+    assert readback_failure(expect, "0") == "read back 0.0, wanted 3200.0"

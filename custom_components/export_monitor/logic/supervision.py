@@ -100,6 +100,9 @@ class SupervisionInputs:
     in_window: bool
     enable_is_on: bool | None
     reaction_seconds: float = REACTION_SECONDS
+    # The profile has a readable running state; a service-only inverter has none
+    # (None then means "not readable", and the power flow is the proof instead).
+    running_readable: bool = True
     # The most the inverter may deliver, while the meters cannot yet show what it
     # does (before the first reading after a start, or a cap without grid power).
     assumed_max_kw: float | None = None
@@ -150,7 +153,7 @@ def stop_reason(
         return StopReason.DATA_UNSAFE
     if counter_stalled(inputs, session, cadence):
         return StopReason.DATA_UNSAFE
-    if inputs.enable_is_on is None:
+    if inputs.enable_is_on is None and inputs.running_readable:
         return StopReason.ACTUATOR_UNAVAILABLE
     if not inputs.breaker_can_attempt:
         return StopReason.CIRCUIT_BREAKER_OPEN
@@ -222,7 +225,7 @@ def _planned_end(inputs: SupervisionInputs, session: Session) -> StopReason | No
         return StopReason.DURATION_ELAPSED
     if session.started_in_window and not inputs.in_window:
         return StopReason.WINDOW_ENDED
-    if not inputs.enable_is_on:
+    if inputs.enable_is_on is False:
         return StopReason.SWITCHED_OFF_ELSEWHERE
     return None
 

@@ -55,6 +55,9 @@ class WriteValues:
     # Home Assistant's clock minus the inverter's, when a clock role measures it.
     clock_offset_s: float = 0.0
     rearm: Rearm = Rearm.NOT_NEEDED
+    # The inverter stores power quantised down (GivEnergy: % of capacity), so a power
+    # read back lower than written confirms it; elsewhere lower means ignored.
+    power_reads_lower: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -110,7 +113,7 @@ def render(
         data[_value_key(write.op, domain)] = value
     expect = None
     if write.readback is not ReadBack.NONE:
-        expect = _expect(write, entity_id, facts, value)
+        expect = _expect(write, entity_id, facts, value, values.power_reads_lower)
     return Call(
         domain=service_domain,
         service=service_name,
@@ -263,7 +266,11 @@ def _inverter_time(moment: datetime, values: WriteValues) -> datetime:
 
 
 def _expect(
-    write: Write, entity_id: str, facts: EntityFacts, value: Literal | None
+    write: Write,
+    entity_id: str,
+    facts: EntityFacts,
+    value: Literal | None,
+    power_reads_lower: bool,
 ) -> Expect | None:
     """Return what the entity must read once the write has landed."""
     if write.op is Op.TURN_ON:
@@ -283,7 +290,7 @@ def _expect(
         # floor read back lower would let the battery go further.
         at_most=number if write.value in _TIMERS else None,
         at_least=number if write.value is Value.CUTOFF else None,
-        lower_is_safe=write.value is Value.POWER_KW,
+        lower_is_safe=power_reads_lower and write.value is Value.POWER_KW,
     )
 
 
