@@ -328,7 +328,8 @@ class ExportMonitorController:
         """Return whether the inverter's timer can be (re-)armed within `bound`."""
         duration_entity = self._control(Role.TIMER)
         if duration_entity is None:
-            return True
+            # A timer sent as a service field (whole seconds or minutes) needs a minute.
+            return bound.minutes >= SHORTEST_TIMER_MINUTES or not self.inverter.timed
         scale = duration_scale(self.actuator.unit(duration_entity))
         if scale is None:
             return True  # the write itself fails, and says why
@@ -658,7 +659,8 @@ class ExportMonitorController:
         self, reason: StopReason, *, force: bool
     ) -> ActuatorError | None:
         """Stop with the lock held: retry with backoff, then keep trying slowly."""
-        enable_off = self.inverter.is_running() is False
+        # Nothing readable: only our own session says a discharge runs.
+        enable_off = self.inverter.is_running() is False or not self.inverter.readable
         if not force and not self.active and enable_off:
             # Nothing runs: the off still goes out, once, and a failure is no alarm.
             try:
@@ -688,6 +690,14 @@ class ExportMonitorController:
     async def _async_turn_off(self, *, extra: bool = False) -> None:
         """Send the normal stop and verify it; always sent, even when it reads off."""
         await self.inverter.async_stop(self.write_values(), 0, extra=extra)
+
+    async def async_reconcile_quietly(self) -> None:
+        """At start-up with nothing readable and no session: send the reconcile writes."""
+        async with self.lock:
+            try:
+                await self.inverter.async_reconcile(self.write_values())
+            except ActuatorError as err:
+                LOGGER.warning("Could not reconcile the inverter at start-up: %s", err)
 
     def _stop_failed(self, error: ActuatorError) -> None:
         """Raise the alarm and keep retrying the stop at a bounded rate."""

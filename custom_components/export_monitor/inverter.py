@@ -30,6 +30,7 @@ _ROLE_ERRORS: Final = {
     Role.TIMER: ErrorState.DURATION_SET_FAILED,
 }
 _UNREADABLE: Final = ("unavailable", "unknown")
+_FIELD_TIMERS: Final = (Value.TIMER_S, Value.TIMER_MIN, Value.END)
 
 
 class ExportMonitorInverter:
@@ -69,8 +70,17 @@ class ExportMonitorInverter:
 
     @property
     def readable(self) -> bool:
-        """Return whether the profile can read whether an export runs."""
-        return self.profile.running is not None
+        """Return whether a chosen entity can say whether an export runs."""
+        return self.running_entity is not None
+
+    @property
+    def timed(self) -> bool:
+        """Return whether the start sends a timer in a service field."""
+        return any(
+            field in _FIELD_TIMERS
+            for write in self.profile.start
+            for _name, field in write.fields
+        )
 
     @property
     def running_entity(self) -> str | None:

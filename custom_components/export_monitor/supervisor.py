@@ -196,11 +196,30 @@ class ExportMonitorSupervisor:
             grid_export_kw=export_power_kw(snapshot, view.settings),
             breaker_can_attempt=view.action_breaker.can_attempt(view.now),
             in_window=view.in_export_window,
-            enable_is_on=self.controller.inverter.is_running(),
+            enable_is_on=self._running(view),
             running_readable=self.controller.inverter.readable,
             reaction_seconds=self.controller.reaction_s,
             assumed_max_kw=self._assumed_max_kw(view),
         )
+
+    def _running(self, view: MonitorView) -> bool | None:
+        """Return whether the export runs; not yet judged while a polled start lands."""
+        inverter = self.controller.inverter
+        session = self.controller.session
+        running = inverter.is_running()
+        # The poll may land in the same tick as the latency ends: one tick of slack.
+        latency = inverter.profile.readback_latency_s
+        if (
+            running is False
+            and latency > 0
+            and session is not None
+            and seconds_between(session.started_at, view.now)
+            <= latency + SUPERVISION_INTERVAL.total_seconds()
+        ):
+            # A polling integration shows the start at its next poll: not yet "off"
+            # (the obey check on the power flow still runs).
+            return True
+        return running
 
     def _assumed_max_kw(self, view: MonitorView) -> float | None:
         """Return the most the inverter may deliver while the meters cannot show it."""
@@ -488,6 +507,9 @@ class ExportMonitorSupervisor:
         stored = await controller.async_load_session()
         enable_on = controller.inverter.is_running()
         if stored is None and enable_on is False:
+            return
+        if stored is None and not controller.inverter.readable:
+            await controller.async_reconcile_quietly()
             return
         view = self.coordinator.view()
         if stored is not None and enable_on and self._may_resume(view, stored):

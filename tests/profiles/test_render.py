@@ -256,10 +256,11 @@ def test_writes_that_cannot_be_sent(
         render(write, ids, {"number.x": facts}, VALUES)
 
 
-def test_a_timer_under_a_minute_is_refused() -> None:
-    """Less than a minute left cannot arm the inverter's timer."""
-    write = Write(op=Op.SET_NUMBER, role=Role.TIMER, value=Value.TIMER)
-    values = WriteValues(now=NOW, timer_minutes=0.5)
+@pytest.mark.parametrize("value", [Value.TIMER, Value.TIMER_S, Value.TIMER_MIN])
+def test_a_timer_under_a_minute_is_refused(value: Value) -> None:
+    """Less than a minute left cannot arm the inverter's timer, in any unit."""
+    write = Write(op=Op.SET_NUMBER, role=Role.TIMER, value=value)
+    values = WriteValues(now=NOW, timer_minutes=0.99)
     with pytest.raises(RenderError, match="less than one minute left"):
         render(write, IDS, FACTS, values)
 

@@ -9,6 +9,7 @@ import math
 from typing import Final
 
 from ..logic.deadman import (
+    SHORTEST_TIMER_MINUTES,
     changed_timer_setting,
     duration_scale,
     readback_problem,
@@ -202,6 +203,8 @@ def _plain_value(value: Value, values: WriteValues) -> Literal:
     """Return a value that does not depend on the target entity."""
     watts = math.floor(values.power_kw * 1000.0 + _EPSILON)
     timer_s = math.floor(min(values.timer_minutes, BACKSTOP_MAX_MINUTES) * 60.0)
+    if value in _TIMERS and timer_s < SHORTEST_TIMER_MINUTES * 60.0:
+        raise RenderError("less than one minute left")
     plain: dict[Value, Literal] = {
         Value.POWER_W: watts,
         Value.NEG_POWER_W: -watts,
