@@ -244,7 +244,7 @@ async def test_abort_before_a_write(hass: HomeAssistant) -> None:
     inverter = _inverter(hass, GENERIC, GENERIC_CONTROLS)
     numbers = async_mock_service(hass, "input_number", "set_value")
 
-    def _closing() -> None:
+    def _closing(_write: Write) -> None:
         raise ActuatorError("closing")
 
     with pytest.raises(ActuatorError):

@@ -48,7 +48,7 @@ from .logic.supervision import (
 )
 from .models import ExportMonitorConfigEntry
 from .notifier import ExportMonitorNotifier
-from .profiles.base import Role
+from .profiles.base import Role, Write
 from .profiles.options import controls, profile
 from .profiles.render import WriteValues
 
@@ -490,14 +490,20 @@ class ExportMonitorController:
         bound = self._start_bound(view, plan)
         # The SOC floor, not min SOC: should HA die, the battery stops within headroom.
         floor = self._start_floor(view, plan)
-        self._note_cutoff(floor)
+
+        def _before(write: Write) -> None:
+            """Abort when closing; note the floor's cutoff write as it goes out."""
+            self._abort_if_closing()
+            if write.role is Role.CUTOFF:
+                self._note_cutoff(floor)
+
         values = self.write_values(
             power_kw=plan.power_kw,
             cutoff_soc=floor,
             timer_minutes=bound.minutes,
             now=view.now,
         )
-        await self.inverter.async_start(values, self._abort_if_closing)
+        await self.inverter.async_start(values, _before)
         power_entity = self._control(Role.POWER)
         power = None if power_entity is None else self.actuator.power_kw(power_entity)
         return Written(

@@ -117,7 +117,7 @@ class ExportMonitorInverter:
         return parsed if isinstance(parsed, float) else None
 
     async def async_start(
-        self, values: WriteValues, before_each: Callable[[], None] | None = None
+        self, values: WriteValues, before_each: Callable[[Write], None] | None = None
     ) -> None:
         """Write the start sequence: parameters that differ, activation last.
 
@@ -167,7 +167,7 @@ class ExportMonitorInverter:
         error: ErrorState | None = None,
         skip_unchanged: bool = False,
         extra: bool = False,
-        before_each: Callable[[], None] | None = None,
+        before_each: Callable[[Write], None] | None = None,
     ) -> None:
         """Render and send each write in order; the first failure raises."""
         values = replace(
@@ -177,7 +177,7 @@ class ExportMonitorInverter:
         )
         for write in sequence:
             if before_each is not None:
-                before_each()
+                before_each(write)
             key = error or _error_for(write)
             call = self._render(write, values, key)
             if call is None or (skip_unchanged and self._shows(write, call)):
