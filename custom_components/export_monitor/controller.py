@@ -121,6 +121,8 @@ class ExportMonitorController:
         self.pending_stop: StopReason | None = None
         self.export_before_start_kw: float | None = None
         self.obey_confirmed = False
+        # A floor written while running that the inverter takes only at a re-arm.
+        self.cutoff_unapplied = False
         self.flow_lost_at: datetime | None = None
         self.not_obeying_at: tuple[datetime, ...] = ()
         self.battery_before_start_kw: float | None = None
@@ -555,6 +557,9 @@ class ExportMonitorController:
             # A cutoff below the one asked would let the inverter, alone, go further:
             # it is rounded up to the entity's step and must read back at least that.
             await self.inverter.async_set_cutoff(self.write_values(cutoff_soc=soc))
+            self.cutoff_unapplied = (
+                self.session is not None and self.inverter.profile.cutoff_needs_rearm
+            )
         return _or(self.inverter.number(Role.CUTOFF), soc)
 
     async def _async_restore_cutoff(self) -> None:
@@ -601,6 +606,7 @@ class ExportMonitorController:
             backstop_armed_at=None if backstop is None else now,
         )
         self.obey_confirmed = False
+        self.cutoff_unapplied = False
         # The counter stood (nearly) still while idle: the gap up to its next step is
         # not a meter interval and would inflate the stop reserve of the new session.
         # Intervals are measured from the first change seen in the session, never
@@ -860,6 +866,7 @@ class ExportMonitorController:
                 return
             finally:
                 self._work = None
+        self.cutoff_unapplied = False
         self.update_session(backstop_minutes=minutes, backstop_armed_at=now)
 
     @callback

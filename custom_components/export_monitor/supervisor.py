@@ -257,11 +257,9 @@ class ExportMonitorSupervisor:
         if reason is not None:
             self._stop_for(reason, view)
             return
-        if (
-            session.backstop_minutes is not None
-            and backstop_due(session, view.now)
-            and not self.controller.busy
-        ):
+        # A floor the inverter takes only at a re-arm is re-armed at once.
+        due = backstop_due(session, view.now) or self.controller.cutoff_unapplied
+        if session.backstop_minutes is not None and due and not self.controller.busy:
             bound = self._timer_bound(view, session)
             action = rearm_action(
                 bound,

@@ -79,6 +79,7 @@ def test_traps() -> None:
     assert ALPHA_ESS.write_budget_per_day is None
     assert not any(c.flash for c in ALPHA_ESS.controls)
     assert ALPHA_ESS.cutoff_raise_pct == 1.0
+    assert ALPHA_ESS.cutoff_needs_rearm  # the dispatch block takes its SOC at a re-arm
     assert not ALPHA_ESS.cutoff_above_soc_imports
 
 

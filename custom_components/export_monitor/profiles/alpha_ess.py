@@ -80,4 +80,7 @@ ALPHA_ESS: Final = InverterProfile(
     readback_latency_s=5.0,  # 0.6: dispatch registers every 5 s
     write_budget_per_day=None,  # 0.7, 8a: dispatch registers 0x0880-0x088A are RAM
     cutoff_raise_pct=1.0,  # 8a: the cutoff register truncates (0.392 %/bit): ask +1 %
+    # 8a, 8b: the package writes the dispatch block (its SOC too) on activation or a
+    # changed power or duration only: a new floor reaches the inverter at a re-arm.
+    cutoff_needs_rearm=True,
 )

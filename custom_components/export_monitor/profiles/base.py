@@ -170,6 +170,8 @@ class InverterProfile:
     cutoff_raise_pct: float = 0.0
     # A cutoff above the SOC makes the inverter charge from the grid to reach it.
     cutoff_above_soc_imports: bool = False
+    # A cutoff written while running takes effect only when the keep-alive re-arms.
+    cutoff_needs_rearm: bool = False
 
     def control(self, role: Role) -> Control | None:
         """Return the control with this role, None when the profile has none."""
