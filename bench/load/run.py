@@ -152,6 +152,12 @@ def options(ids: Mapping[str, str]) -> dict[str, Any]:
         "discharge_power_entity": ids["power"],
         "cutoff_soc_entity": ids["cutoff"],
         "discharge_duration_entity": ids["duration"],
+        # The profile step and its controls step (the generic shape, by role).
+        "profile": "generic",
+        "enable": ids["enable"],
+        "power": ids["power"],
+        "cutoff": ids["cutoff"],
+        "timer": ids["duration"],
     }
 
 
