@@ -7,9 +7,15 @@ import json
 import os
 from pathlib import Path
 
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import config_validation as cv
+from homeassistant.setup import async_setup_component
 import pytest
+import voluptuous_serialize
 
-from bench.load.run import options, process_sample, unit_ids, write_config
+from bench.load.run import helpers, options, process_sample, unit_ids, write_config
 from bench.load.stats import (
     END,
     START,
@@ -20,9 +26,13 @@ from bench.load.stats import (
     slope_per_min,
     spread,
 )
-from dev.develop import Paths
+from custom_components.export_monitor.const import DOMAIN
+from custom_components.export_monitor.profiles.options import controls
+from dev.develop import Paths, not_offered, required_unknown
 
 ROOT = Path(__file__).resolve().parent.parent
+# The generic shape's control roles and the bench's helper of each.
+ROLES = {"enable": "enable", "power": "power", "cutoff": "cutoff", "timer": "duration"}
 
 
 def _cycle(kind: str, write: float, off: float | None, reason: str) -> dict:
@@ -42,6 +52,24 @@ RECORD = {
     "began": 0.0,
     "ended": 600.0,
     "state_changes": {"sources": 30000, "monitors": 6000},
+    # SQLite's heap fills to 16 MiB by 120 s, then stays; Python's blocks flat.
+    "memory_inside": [
+        {"t": 0.0, "sqlite_mib": 2.0, "python_blocks": 900000},
+        {"t": 120.0, "sqlite_mib": 16.0, "python_blocks": 900000},
+        {"t": 600.0, "sqlite_mib": 16.0, "python_blocks": 900000},
+    ],
+    "monitor_changes": {"sensor.export_monitor_system_health": 3000},
+    # Full collections at 0.9 s (during the slow probe's sleep, 0.75-1.0) and 66 s.
+    "gc": {
+        "threshold": [2000, 10, 10],
+        "counts": [500, 50, 2],
+        "total_ms": [100.0, 50.0, 400.0],
+        "full": [
+            {"ts": 0.9, "ms": 200.0, "cpu_ms": 199.0, "thread": "Recorder"},
+            {"ts": 66.0, "ms": 200.0, "cpu_ms": 199.0, "thread": "MainThread"},
+        ],
+        "objects_at_end": 1000000,
+    },
     "recorder_backlog": [[0.0, 5], [10.0, 900], [20.0, 40]],
     "lag_ms": [0.5, 1.0, 2.0, 150.0],
     "slow_probes": [
@@ -142,6 +170,7 @@ def test_figures_from_a_recorded_sample() -> None:
     assert fig["loop_lag_ms"]["max"] == 150.0
     assert fig["recorder"] == {
         "state_changes_per_s": {"monitors": 10.0, "sources": 50.0},
+        "monitor_changes_per_s": {"sensor.export_monitor_system_health": 5.0},
         "backlog_first": 5,
         "backlog_last": 40,
         "backlog_max": 900,
@@ -150,6 +179,19 @@ def test_figures_from_a_recorded_sample() -> None:
     # 25 of 250 ms on the loop's thread, 125 in the process.
     assert fig["slow_probes"]["loop_cpu_share_pct"] == 10.0
     assert fig["slow_probes"]["process_cpu_share_pct"] == 50.0
+    assert fig["memory_inside"] == {
+        "sqlite_mib": {"start": 2.0, "end": 16.0, "slope_after_warmup_per_min": 0.0},
+        "python_kblocks": {
+            "start": 900.0,
+            "end": 900.0,
+            "slope_after_warmup_per_min": 0.0,
+        },
+    }
+    collections = fig["gc"]
+    assert collections["full_by_thread"] == {"Recorder": 1, "MainThread": 1}
+    assert collections["full_interval_s"]["max"] == 65.1
+    assert collections["full_ms"]["max"] == 200.0
+    assert collections["over_100_ms_during_a_full_collection"] == 1
     # The 40 ms stop (300.000-300.040) is the only slow one; no oversleep then.
     assert fig["slow_stops"] == {"over_10_ms": 1, "during_an_oversleep": 0}
     memory = fig["memory"]
@@ -176,6 +218,8 @@ def test_section_replaces_only_its_own_part() -> None:
     assert section.endswith(END)
     assert "| p99 source write → stop call < 50 ms | **met** |" in section
     assert "| every stop made due was called | **missed** |" in section
+    assert "SQLite's heap (page caches, `sqlite3_memory_used`) 2.0 → 16.0 MiB" in section
+    assert "Oversleeps over 100 ms during a full collection: 1 of 1." in section
     text = f"# Results\n\nbefore\n\n{START}\nold\n{END}\n\nafter\n"
     replaced = replace_section(text, section)
     assert replaced == f"# Results\n\nbefore\n\n{section}\n\nafter\n"
@@ -245,3 +289,46 @@ def test_reference_run_figures_and_section_match_its_record() -> None:
     assert result["run"]["entries"] == 10
     assert result["run"]["duration_s"] == 600.0
     assert result["figures"]["stops"]["stopped"] > 0
+
+
+async def test_bench_options_answer_every_step_of_the_real_config_flow(
+    hass: HomeAssistant,
+) -> None:
+    """Each entry the bench makes goes through today's config flow to a loaded entry.
+
+    The bench answers each form as scripts/bench-load does over the HTTP API (the
+    step's serialized fields): a step asking for a field the bench does not answer,
+    or offering none of its answers, breaks every load run at set-up.
+    """
+    ids = unit_ids(0)
+    for domain, config in helpers([ids]).items():
+        assert await async_setup_component(hass, domain, {domain: config})
+    units = {"soc": "%", "pv": "kWh", "export": "kWh", "grid": "W", "battery": "W"}
+    for key, unit in units.items():
+        hass.states.async_set(ids[key], "50", {"unit_of_measurement": unit})
+    answers = options(ids)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    steps = []
+    while result["type"] is FlowResultType.FORM:
+        steps.append(result["step_id"])
+        assert not result["errors"], result["step_id"]
+        fields = voluptuous_serialize.convert(
+            result["data_schema"], custom_serializer=cv.custom_serializer
+        )
+        assert required_unknown(fields, answers) == [], result["step_id"]
+        assert not_offered(fields, answers) == [], result["step_id"]
+        names = {field["name"] for field in fields}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {k: v for k, v in answers.items() if k in names}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, steps
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.options["soc_entity"] == ids["soc"]
+    assert entry.options["profile"] == "generic"
+    by_role = {role.value: entity for role, entity in controls(entry.options).items()}
+    assert by_role == {r: ids[o] for r, o in ROLES.items()}
+    assert entry.options["auto_discharge"] is False

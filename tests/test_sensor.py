@@ -9,17 +9,20 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_UNAVAILABLE, Platform
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_capture_events,
     async_fire_time_changed,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.export_monitor.const import HEARTBEAT_INTERVAL
 from tests.conftest import BATTERY, EXPORT, GRID, PV, SOC, set_sources
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
@@ -383,3 +386,45 @@ async def test_enum_states_translated(hass: HomeAssistant, key: str) -> None:
     states = translations["entity"]["sensor"][key]["state"]
 
     assert sorted(attributes(hass, key, "options")["options"]) == sorted(states)
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_an_age_alone_is_written_with_the_heartbeat(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Source updates that move only the data age write no sensor; the heartbeat does.
+
+    Each source update used to write every sensor: a state change of the health
+    sensor (its data_age_seconds) and of the staleness sensor per update, and a
+    write of every unchanged figure. What changes is written at once.
+    """
+    ages = (entity_id("system_health"), entity_id("data_staleness"))
+    allowance = entity_id("export_allowance")
+    reported = hass.states.get(allowance).last_reported
+    changes = async_capture_events(hass, EVENT_STATE_CHANGED)
+    for _ in range(5):
+        freezer.tick(timedelta(seconds=1))
+        # A re-report of an unchanged value: the other sources age by a second.
+        set_source(hass, GRID, "0")
+        await hass.async_block_till_done()
+
+    assert [e.data["entity_id"] for e in changes if e.data["entity_id"] in ages] == []
+    assert hass.states.get(allowance).last_reported == reported
+    assert attributes(hass, "system_health", "data_age_seconds") == {
+        "data_age_seconds": 0.0
+    }
+
+    set_source(hass, PV, "12.001")
+    await hass.async_block_till_done()
+
+    assert hass.states.get(allowance).state == "11.501"
+    assert [e.data["entity_id"] for e in changes if e.data["entity_id"] in ages] == []
+
+    async_fire_time_changed(hass, dt_util.utcnow() + HEARTBEAT_INTERVAL)
+    await hass.async_block_till_done()
+
+    # The oldest source (SOC, export, battery) was last written 5 s ago.
+    assert hass.states.get(entity_id("data_staleness")).state == "5.0"
+    assert attributes(hass, "system_health", "data_age_seconds") == {
+        "data_age_seconds": 5.0
+    }

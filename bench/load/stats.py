@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 import math
 from typing import Any, Final
 
@@ -114,6 +115,30 @@ def memory_figures(samples: Sequence[Mapping[str, float]]) -> dict[str, Any]:
     }
 
 
+def inside_figures(recorded: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return SQLite's heap (MiB) and Python's blocks (thousands): ends and slopes."""
+    inside = recorded.get("memory_inside")
+    if not inside:
+        return None
+    figures: dict[str, Any] = {}
+    for key, name, scale in (
+        ("sqlite_mib", "sqlite_mib", 1.0),
+        ("python_blocks", "python_kblocks", 1000.0),
+    ):
+        points = [(p["t"], p[key] / scale) for p in inside if p.get(key) is not None]
+        later = [(t, v) for t, v in points if t >= WARMUP_S]
+        figures[name] = (
+            None
+            if not points
+            else {
+                "start": round(points[0][1], 1),
+                "end": round(points[-1][1], 1),
+                "slope_after_warmup_per_min": _rounded(slope_per_min(later), 3),
+            }
+        )
+    return figures
+
+
 def cpu_figures(samples: Sequence[Mapping[str, float]], writes: int) -> dict[str, Any]:
     """Return the process's CPU over the run: seconds, share of one core, per write."""
     cpu = samples[-1]["cpu_s"] - samples[0]["cpu_s"]
@@ -128,10 +153,7 @@ def cpu_figures(samples: Sequence[Mapping[str, float]], writes: int) -> dict[str
 
 def stalled_stops(recorded: Mapping[str, Any]) -> dict[str, int]:
     """Return how many stops took over 10 ms, and how many overlapped a long oversleep."""
-    stalls = [
-        (p["ts"] - (p["lag_ms"] + PROBE_MS) / 1000.0, p["ts"])
-        for p in recorded.get("slow_probes", [])
-    ]
+    stalls = [_stall(p) for p in recorded.get("slow_probes", [])]
     slow = [
         (c["write_ts"], c["turn_off_ts"])
         for c in cycles(recorded["units"])
@@ -146,9 +168,14 @@ def recorder_figures(recorded: Mapping[str, Any], seconds: float) -> dict[str, A
     """Return the state changes per second by owner and the recorder's queue."""
     changes = recorded.get("state_changes", {})
     backlog = [n for _, n in recorded.get("recorder_backlog", []) if n is not None]
+    by_entity = recorded.get("monitor_changes", {})
     return {
         "state_changes_per_s": {
             owner: round(count / seconds, 1) for owner, count in sorted(changes.items())
+        },
+        "monitor_changes_per_s": {
+            entity: round(count / seconds, 2)
+            for entity, count in sorted(by_entity.items())
         },
         "backlog_first": backlog[0] if backlog else None,
         "backlog_last": backlog[-1] if backlog else None,
@@ -167,6 +194,40 @@ def slow_figures(slow: Sequence[Mapping[str, float]]) -> dict[str, Any]:
         "loop_cpu_share_pct": _share(sum(p["loop_cpu_ms"] for p in over), span),
         "process_cpu_share_pct": _share(sum(p["process_cpu_ms"] for p in over), span),
         "worst": [{k: round(v, 1) for k, v in p.items()} for p in worst],
+    }
+
+
+def _overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Return whether two (start, end) intervals overlap."""
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _stall(probe: Mapping[str, float]) -> tuple[float, float]:
+    """Return the wall-clock interval of a probe's whole sleep (it ended at ts)."""
+    return (probe["ts"] - (probe["lag_ms"] + PROBE_MS) / 1000.0, probe["ts"])
+
+
+def gc_figures(recorded: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return the full collections (time, thread) and the long oversleeps they explain."""
+    watched = recorded.get("gc")
+    if watched is None:
+        return None
+    full = watched["full"]
+    spans = [(c["ts"], c["ts"] + c["ms"] / 1000.0) for c in full]
+    over = [p for p in recorded.get("slow_probes", []) if p["lag_ms"] > TARGET_LAG_MS]
+    explained = [p for p in over if any(_overlaps(_stall(p), s) for s in spans)]
+    starts = sorted(c["ts"] for c in full)
+    gaps = [b - a for a, b in pairwise(starts)]
+    return {
+        "threshold": watched["threshold"],
+        "collections": watched["counts"],
+        "total_ms": watched["total_ms"],
+        "full_ms": spread([c["ms"] for c in full]),
+        "full_by_thread": dict(Counter(c["thread"] for c in full)),
+        "full_interval_s": spread(gaps),
+        "objects_at_end": watched["objects_at_end"],
+        "over_100_ms": len(over),
+        "over_100_ms_during_a_full_collection": len(explained),
     }
 
 
@@ -194,10 +255,12 @@ def analyse(
         "loop_lag_ms": lag,
         "slow_probes": slow_figures(recorded.get("slow_probes", [])),
         "slow_stops": stalled_stops(recorded),
+        "gc": gc_figures(recorded),
         "recorder": recorder_figures(
             recorded, max(1.0, recorded.get("ended", 1.0) - recorded.get("began", 0.0))
         ),
         "memory": memory,
+        "memory_inside": inside_figures(recorded),
         "cpu": cpu_figures(resources, stops["source_writes"]),
         "log_errors": len(recorded.get("log_errors", [])),
         "targets": {
@@ -288,6 +351,7 @@ def render(result: Mapping[str, Any]) -> str:
             "",
             _slow_line(fig["slow_probes"], fig["slow_stops"]),
             "",
+            *_gc_lines(fig.get("gc")),
             _recorder_line(fig["recorder"]),
             "",
             f"Memory (RSS of the Home Assistant process, every 10 s, {mem['samples']} "
@@ -295,7 +359,8 @@ def render(result: Mapping[str, Any]) -> str:
             f"the end ({mem['growth_mib']:+} MiB), peak {mem['peak_mib']} MiB; slope "
             f"{mem['slope_mib_per_min']} MiB/min over the run, "
             f"{mem['slope_after_warmup_mib_per_min']} MiB/min after the first "
-            f"{mem['warmup_s']:.0f} s. CPU of the process: {cpu['cpu_s']} s in "
+            f"{mem['warmup_s']:.0f} s.{_inside_text(fig.get('memory_inside'))} CPU "
+            f"of the process: {cpu['cpu_s']} s in "
             f"{cpu['wall_s']} s = {cpu['share_of_one_core_pct']} % of one core, "
             f"{cpu['per_source_write_us']} µs per source write (everything Home "
             f"Assistant does for it: state machine, recorder, the {run['entries']} monitors, the "
@@ -339,6 +404,51 @@ def _slow_line(slow: Mapping[str, Any], stops: Mapping[str, int]) -> str:
         "busy by its own work shows about 100 %; the rest of the time it was ready "
         "but waited for a core or for the GIL)."
     )
+
+
+def _inside_text(inside: Mapping[str, Any] | None) -> str:
+    """Return the sentence on SQLite's heap and Python's blocks (nothing if not sampled)."""
+    if inside is None:
+        return ""
+    parts = []
+    if (sqlite := inside["sqlite_mib"]) is not None:
+        parts.append(
+            f"SQLite's heap (page caches, `sqlite3_memory_used`) {sqlite['start']} → "
+            f"{sqlite['end']} MiB ({sqlite['slope_after_warmup_per_min']} MiB/min "
+            "after warm-up)"
+        )
+    if (blocks := inside["python_kblocks"]) is not None:
+        parts.append(
+            f"Python's allocated blocks {blocks['start']} → {blocks['end']} thousand "
+            f"({blocks['slope_after_warmup_per_min']} thousand/min after warm-up)"
+        )
+    return " Inside: " + "; ".join(parts) + "." if parts else ""
+
+
+def _gc_lines(collected: Mapping[str, Any] | None) -> list[str]:
+    """Return the paragraph on Python's full garbage collections (none if not watched)."""
+    if collected is None:
+        return []
+    full, gaps = collected["full_ms"], collected["full_interval_s"]
+    counts, total = collected["collections"], collected["total_ms"]
+    timing = (
+        ""
+        if full["n"] == 0
+        else f", {_ms(full['p50'])} ms each (p50; max {_ms(full['max'])} ms), "
+        f"every {gaps['p50']:.0f} s (p50), run by the thread "
+        f"{_counts(collected['full_by_thread'])}"
+    )
+    return [
+        f"Python's garbage collector (thresholds {collected['threshold']}): "
+        f"{counts[0]} young, {counts[1]} middle ({total[0] + total[1]:.0f} ms in "
+        f"all) and {counts[2]} full collections{timing}; "
+        f"{collected['objects_at_end']:,} objects tracked at the end. A collection "
+        "holds the GIL, whichever thread runs it. Oversleeps over "
+        f"{TARGET_LAG_MS:.0f} ms during a full collection: "
+        f"{collected['over_100_ms_during_a_full_collection']} of "
+        f"{collected['over_100_ms']}.",
+        "",
+    ]
 
 
 def _recorder_line(recorder: Mapping[str, Any]) -> str:

@@ -146,6 +146,8 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
             self._raw_states(), self.settings, dt_util.now()
         )
         self._snapshot_listeners: list[SnapshotListener] = []
+        # Heartbeats so far: a sensor showing an age writes it once per beat.
+        self.beats = 0
         self._was_safe = True
         self._read_failed = False
 
@@ -332,6 +334,7 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
     @callback
     def _async_heartbeat(self, now: datetime) -> None:
         """Re-check ages on a fixed beat and count read failures in the breaker."""
+        self.beats += 1
         self.async_refresh_now()
         if self.snapshot.safe:
             self.read_breaker = self.read_breaker.record_success()

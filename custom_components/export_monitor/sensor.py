@@ -14,7 +14,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfTime
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import ExportMonitorEntity
@@ -38,6 +38,10 @@ class ExportMonitorSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[MonitorView], SensorValue]
     available_fn: Callable[[MonitorView], bool] = lambda _: True
     attributes_fn: Callable[[MonitorView], Mapping[str, Any]] | None = None
+    # Ages (new with every read): refreshed with the heartbeat or with a change of
+    # anything else the sensor shows, not written for every source update.
+    age_attributes: frozenset[str] = frozenset()
+    value_is_age: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,6 +132,7 @@ SENSORS: tuple[ExportMonitorSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda view: view.health,
         attributes_fn=_health_attributes,
+        age_attributes=frozenset({"data_age_seconds"}),
     ),
     ExportMonitorSensorEntityDescription(
         key="error_state",
@@ -146,6 +151,7 @@ SENSORS: tuple[ExportMonitorSensorEntityDescription, ...] = (
         suggested_display_precision=0,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda view: view.snapshot.data_age_seconds,
+        value_is_age=True,
         attributes_fn=lambda view: {
             "is_stale": view.snapshot.is_stale,
             "threshold_seconds": view.settings.stale_after_seconds,
@@ -254,8 +260,47 @@ class ExportMonitorSensor(ExportMonitorEntity, SensorEntity):
     """A sensor showing one figure of the monitor's view."""
 
     entity_description: ExportMonitorSensorEntityDescription
-    # New with every source update: recorded, it would be a database row per update.
+    # New with every heartbeat: recorded, it would be a database row per heartbeat.
     _unrecorded_attributes = frozenset({"data_age_seconds"})
+    # The heartbeat and what the sensor showed at its last write.
+    _written: tuple[int, tuple[bool, SensorValue, dict[str, Any]]] | None = None
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Note what the first write (made on adding) shows."""
+        await super().async_added_to_hass()
+        self._written = (self.coordinator.beats, self._shown())
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """Write when what the sensor shows changed, ages aside, or on a heartbeat.
+
+        Every source update publishes the view: writing each sensor every time
+        made a state change per update for an age alone, and a write of an
+        unchanged state for the rest.
+        """
+        written = (self.coordinator.beats, self._shown())
+        if written == self._written:
+            return
+        self._written = written
+        super()._handle_coordinator_update()
+
+    def _shown(self) -> tuple[bool, SensorValue, dict[str, Any]]:
+        """Return what the sensor shows except its ages: available, value, attributes."""
+        if not self.available:
+            return (False, None, {})
+        description = self.entity_description
+        attributes = self.extra_state_attributes or {}
+        return (
+            True,
+            None if description.value_is_age else self.native_value,
+            {
+                key: value
+                for key, value in attributes.items()
+                if key not in description.age_attributes
+            },
+        )
 
     @property
     @override

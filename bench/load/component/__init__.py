@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+import ctypes
+import ctypes.util
 from dataclasses import dataclass, field
+import gc
 import json
 import logging
 from pathlib import Path
 import random
+import sys
+import threading
 import time
 import tracemalloc
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -60,6 +65,9 @@ TRACE_TOP: Final = 12
 TRACE_FRAMES: Final = 12
 BACKLOG_S: Final = 10.0
 KINDS: Final = ("soc_below_min", "soc_unavailable")
+# Collections of this generation are kept one by one (the full ones); younger
+# ones only counted with their total time.
+GC_KEPT_GENERATION: Final = 2
 
 UNIT_SCHEMA: Final = vol.Schema(
     {
@@ -151,6 +159,68 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+class GcWatch:
+    """Python's garbage collections while measuring: which thread, how long, when.
+
+    A collection runs in whichever thread's allocation crosses the threshold and
+    holds the GIL throughout: the loop waits for it even when another thread runs it.
+    """
+
+    def __init__(self) -> None:
+        self._started: dict[int, tuple[float, float, float]] = {}
+        self.full: list[dict[str, Any]] = []
+        self.counts = [0, 0, 0]
+        self.total_ms = [0.0, 0.0, 0.0]
+
+    def attach(self) -> None:
+        """Start watching (gc.callbacks)."""
+        gc.callbacks.append(self._on_gc)
+
+    def detach(self) -> None:
+        """Stop watching."""
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        """Time one collection in the thread that runs it."""
+        ident = threading.get_ident()
+        if phase == "start":
+            self._started[ident] = (
+                time.time(),
+                time.perf_counter(),
+                time.thread_time(),
+            )
+            return
+        began = self._started.pop(ident, None)
+        if began is None:
+            return
+        generation = info["generation"]
+        ms = (time.perf_counter() - began[1]) * 1000.0
+        self.counts[generation] += 1
+        self.total_ms[generation] += ms
+        if generation == GC_KEPT_GENERATION:
+            self.full.append(
+                {
+                    "ts": began[0],
+                    "ms": ms,
+                    "cpu_ms": (time.thread_time() - began[2]) * 1000.0,
+                    "thread": threading.current_thread().name,
+                    "collected": info["collected"],
+                    "blocks": sys.getallocatedblocks(),
+                }
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return what was seen as JSON-ready data."""
+        return {
+            "threshold": list(gc.get_threshold()),
+            "counts": self.counts,
+            "total_ms": [round(ms, 1) for ms in self.total_ms],
+            "full": self.full,
+            "objects_at_end": len(gc.get_objects()),
+        }
+
+
 class LoadBench:
     """The units, the loop-lag probe and the recorder of what happened."""
 
@@ -167,6 +237,8 @@ class LoadBench:
         self._trace: bool = conf["trace_memory"]
         self._trace_top: list[dict[str, Any]] = []
         self._backlog: list[tuple[float, int | None]] = []
+        self._inside: list[dict[str, float | None]] = []
+        self._sqlite_used = sqlite_memory_used()
         self._changes: dict[str, int] = {}
         self._sources = frozenset(
             u.ids[k]
@@ -174,6 +246,8 @@ class LoadBench:
             for k in ("soc", "pv", "export", "grid", "battery")
         )
         self._window: tuple[float, float] = (0.0, 0.0)
+        self._gc = GcWatch()
+        self._changes_by_entity: dict[str, int] = {}
 
     @callback
     def async_begin_sources(self) -> None:
@@ -269,6 +343,7 @@ class LoadBench:
     async def _async_measure(self, unsubs: list[Callable[[], None]]) -> None:
         """Run the cycles and the probe for the duration, then write the output."""
         self._measuring = True
+        self._gc.attach()
         began = time.time()
         tasks = [
             self._hass.async_create_background_task(
@@ -285,6 +360,7 @@ class LoadBench:
         )
         await self._async_run_for(self._duration)
         self._measuring = False
+        self._gc.detach()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -308,11 +384,22 @@ class LoadBench:
         self._trace_top = _top_growth(last.compare_to(first, "traceback"))
 
     async def _async_backlog(self) -> None:
-        """Sample the recorder's queue every 10 s: a growing one holds events in memory."""
+        """Sample every 10 s the recorder's queue and what holds memory.
+
+        A growing queue holds events in memory; SQLite's own heap (its page caches)
+        and Python's allocated blocks tell the recorder's cache from live objects.
+        """
         began = time.monotonic()
         while True:
-            self._backlog.append(
-                (time.monotonic() - began, recorder_backlog(self._hass))
+            t = time.monotonic() - began
+            self._backlog.append((t, recorder_backlog(self._hass)))
+            used = self._sqlite_used
+            self._inside.append(
+                {
+                    "t": round(t, 2),
+                    "sqlite_mib": None if used is None else used() / 2**20,
+                    "python_blocks": sys.getallocatedblocks(),
+                }
             )
             await asyncio.sleep(BACKLOG_S)
 
@@ -418,6 +505,8 @@ class LoadBench:
         owner = "other"
         if entity_id.partition(".")[2].startswith(MONITOR):
             owner = "monitors"
+            kind = _entity_kind(entity_id)
+            self._changes_by_entity[kind] = self._changes_by_entity.get(kind, 0) + 1
         elif entity_id in self._sources:
             owner = "sources"
         elif entity_id in self._by_control:
@@ -444,7 +533,10 @@ class LoadBench:
             "slow_probes": self._slow,
             "memory_trace": self._trace_top,
             "recorder_backlog": self._backlog,
+            "memory_inside": self._inside,
             "state_changes": self._changes,
+            "monitor_changes": self._changes_by_entity,
+            "gc": self._gc.as_dict(),
             "units": [
                 {
                     "index": unit.index,
@@ -460,6 +552,20 @@ class LoadBench:
         tmp.write_text(json.dumps(result))
         tmp.replace(self._output)
         LOGGER.info("bench_load: wrote %s", self._output)
+
+
+def sqlite_memory_used() -> Callable[[], int] | None:
+    """Return SQLite's sqlite3_memory_used (its whole heap: page caches), if found."""
+    name = ctypes.util.find_library("sqlite3")
+    if name is None:
+        return None
+    try:
+        function = ctypes.CDLL(name).sqlite3_memory_used
+    except (OSError, AttributeError):
+        return None
+    function.restype = ctypes.c_int64
+    function.argtypes = []
+    return cast("Callable[[], int]", function)
 
 
 def recorder_backlog(hass: HomeAssistant) -> int | None:
@@ -489,6 +595,12 @@ def _short(path: str) -> str:
         if marker in path:
             return path.rpartition(marker)[2]
     return path
+
+
+def _entity_kind(entity_id: str) -> str:
+    """Return a monitor entity's id without the entry's number (sensor.x_2 -> sensor.x)."""
+    base, _, suffix = entity_id.rpartition("_")
+    return base if suffix.isdigit() else entity_id
 
 
 def _entity_ids(service_data: Any) -> list[str]:
