@@ -35,7 +35,11 @@ from custom_components.export_monitor.const import (
     DOMAIN,
     EVENT_DISCHARGE_STOPPED,
 )
-from custom_components.export_monitor.logic import supervision as rules
+from custom_components.export_monitor.logic import (
+    control,
+    control_active,
+    supervision as rules,
+)
 from custom_components.export_monitor.supervisor import ExportMonitorSupervisor
 from sim.bridge import (
     CONTROL_ENTITIES,
@@ -77,8 +81,6 @@ def wall_clock() -> float:
 SOURCE_TRIGGER: Final = "source_write"
 TIMER_TRIGGER: Final = "timer"
 
-# The module whose imported pure rules get timed.
-SUPERVISOR: Final = ExportMonitorSupervisor.__module__
 # Loop passes allowed for our background tasks (a stop, a re-arm) to finish in one second.
 SETTLE_ROUNDS: Final = 50
 
@@ -129,8 +131,12 @@ def timed_supervision(cpu_s: list[float], rule_cpu_s: list[float]) -> Iterator[N
     evaluate = ExportMonitorSupervisor.async_evaluate
     with (
         patch.object(ExportMonitorSupervisor, "async_evaluate", timed(evaluate, cpu_s)),
-        patch(f"{SUPERVISOR}.stop_reason", timed(rules.stop_reason, rule_cpu_s)),
-        patch(f"{SUPERVISOR}.auto_start_due", timed(rules.auto_start_due, rule_cpu_s)),
+        patch.object(
+            control_active, "stop_reason", timed(rules.stop_reason, rule_cpu_s)
+        ),
+        patch.object(
+            control, "auto_start_due", timed(rules.auto_start_due, rule_cpu_s)
+        ),
     ):
         yield
 

@@ -30,8 +30,8 @@ from custom_components.export_monitor.const import (
     EVENT_DISCHARGE_STARTED,
     EVENT_DISCHARGE_STOPPED,
 )
-from custom_components.export_monitor.controller import StartRequest
 from custom_components.export_monitor.logbook import async_describe_events
+from custom_components.export_monitor.logic.control_start import StartRequest
 from tests.conftest import (
     CUTOFF,
     DURATION,

@@ -22,7 +22,6 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.export_monitor import (
     controller as controller_module,
     coordinator as coordinator_module,
-    supervisor as supervisor_module,
 )
 from custom_components.export_monitor.const import (
     CONF_CUTOFF_SOC_ENTITY,
@@ -31,6 +30,7 @@ from custom_components.export_monitor.const import (
     CONF_DISCHARGE_SWITCH_ENTITY,
     DOMAIN,
 )
+from custom_components.export_monitor.logic import control_active as control_module
 from tests.conftest import (
     ENABLE,
     ENERGY_ATTRS,
@@ -490,7 +490,7 @@ async def test_exception_while_deciding_stops_with_internal_error(
     """Any exception in the stop rules is a stop with internal_error."""
     follow_enable(hass, ENABLE)
     await async_start(hass)
-    with patch.object(supervisor_module, "stop_reason", side_effect=ZeroDivisionError):
+    with patch.object(control_module, "stop_reason", side_effect=ZeroDivisionError):
         await async_advance(hass, freezer, 5)
     assert hass.states.get(ENABLE).state == "off"
     assert reasons(stopped) == ["internal_error"]

@@ -10,8 +10,9 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .controller import ExportMonitorController, StartRequest
+from .controller import ExportMonitorController
 from .entity import ExportMonitorEntity
+from .logic.control_start import StartRequest
 from .logic.supervision import StopReason
 from .models import ExportMonitorConfigEntry
 

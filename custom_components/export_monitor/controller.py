@@ -21,29 +21,42 @@ from .coordinator import ExportMonitorCoordinator
 from .floor import ExportMonitorFloor
 from .inverter import ExportMonitorInverter
 from .logic.cadence import MeterCadence
-from .logic.deadman import (
-    SHORTEST_TIMER_MINUTES,
-    TimerBound,
-    changed_timer_setting,
-    deadman_power_kw,
-    duration_scale,
-    timer_bound,
+from .logic.control_start import (
+    InverterFacts,
+    Observation,
+    StartRequest,
+    TimerControl,
+    assess_start,
+    start_bound,
+    start_floor,
 )
+from .logic.control_state import (
+    Action,
+    AutoStart,
+    ControlState,
+    Dismiss,
+    Notify,
+    Publish,
+    Rearm,
+    Save,
+    Step,
+    Stop,
+    Warn,
+    WriteFloor,
+    clear_fault,
+    set_fault,
+)
+from .logic.deadman import SHORTEST_TIMER_MINUTES, TimerBound, duration_scale
 from .logic.errors import ErrorState
 from .logic.latency import FlowWatch, reaction_seconds
 from .logic.persist import latency_from_data, session_from_data, session_to_data
-from .logic.plan import DischargePlan, make_plan
-from .logic.readings import reserve_age_seconds
+from .logic.plan import DischargePlan
 from .logic.snapshot import Source, battery_discharge_kw, export_power_kw
 from .logic.status import ControllerStatus, MonitorView, is_fault
 from .logic.supervision import (
     Session,
     StopReason,
-    day_ending,
-    export_power_estimate_kw,
-    reserve_kwh,
     session_export_kwh,
-    standing_seconds,
     timer_seconds_left,
 )
 from .models import ExportMonitorConfigEntry
@@ -64,14 +77,22 @@ SAVE_WAIT_SECONDS: Final = 10.0
 SHUTDOWN_WAIT_SECONDS: Final = 30.0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StartRequest:
-    """What a caller asks of a discharge; missing fields come from the settings."""
+class StateField[T]:
+    """A controller attribute kept in its frozen control state."""
 
-    power_kw: float | None = None
-    duration_minutes: float | None = None
-    target_export_kwh: float | None = None
-    origin: str = "service"
+    def __set_name__(self, owner: type, name: str) -> None:
+        """Remember the state field of the same name."""
+        self._name = name
+
+    def __get__(self, controller: ExportMonitorController, owner: type) -> T:
+        """Return the field from the controller's state."""
+        value: T = getattr(controller.state, self._name)
+        return value
+
+    def __set__(self, controller: ExportMonitorController, value: T) -> None:
+        """Replace the controller's state with the field changed."""
+        changes: dict[str, Any] = {self._name: value}
+        controller.state = replace(controller.state, **changes)
 
 
 def session_store_key(entry_id: str) -> str:
@@ -87,6 +108,19 @@ def stop_backoff_seconds(attempt: int) -> float:
 
 class ExportMonitorController:
     """Owns the one discharge session of an entry: start, stop, persistence."""
+
+    session = StateField[Session | None]()
+    fault = StateField[ErrorState]()
+    refusal = StateField[ErrorState]()
+    pending_stop = StateField[StopReason | None]()
+    last_stop_at = StateField[datetime | None]()
+    last_stop_reason = StateField[StopReason | None]()
+    export_before_start_kw = StateField[float | None]()
+    battery_before_start_kw = StateField[float | None]()
+    flow_watch = StateField[FlowWatch | None]()
+    obey_confirmed = StateField[bool]()
+    cutoff_unapplied = StateField[bool]()
+    worst_latency_s = StateField[float]()
 
     def __init__(
         self,
@@ -113,22 +147,7 @@ class ExportMonitorController:
             hass, STORE_VERSION, session_store_key(entry.entry_id)
         )
         self.lock = asyncio.Lock()
-        self.session: Session | None = None
-        self.fault = ErrorState.NONE
-        self.refusal = ErrorState.NONE
-        self.last_stop_at: datetime | None = None
-        self.last_stop_reason: StopReason | None = None
-        self.pending_stop: StopReason | None = None
-        self.export_before_start_kw: float | None = None
-        self.obey_confirmed = False
-        # A floor written while running that the inverter takes only at a re-arm.
-        self.cutoff_unapplied = False
-        self.flow_lost_at: datetime | None = None
-        self.not_obeying_at: tuple[datetime, ...] = ()
-        self.battery_before_start_kw: float | None = None
-        self.flow_watch: FlowWatch | None = None
-        # The slowest stop seen (command to flow ended), kept across restarts.
-        self.worst_latency_s = 0.0
+        self.state = ControlState()
         self.closing = False
         self.starting = False
         self._stops = 0
@@ -203,21 +222,62 @@ class ExportMonitorController:
     @callback
     def set_fault(self, fault: ErrorState, placeholders: dict[str, str]) -> None:
         """Record an actuation fault and tell the user."""
-        self.notifier.async_raise(fault, placeholders)
-        # While a stop is unconfirmed, that stays the fault shown and blocking.
-        if self.pending_stop is None or fault is ErrorState.DISCHARGE_STOP_FAILED:
-            self.fault = fault
-        self.async_publish()
+        self.apply(set_fault(self.state, fault, tuple(placeholders.items())))
 
     @callback
     def clear_fault(self, *faults: ErrorState) -> None:
         """Clear actuation faults that no longer hold, and refusals they caused."""
-        for fault in faults:
-            self.notifier.async_clear(fault)
-        if self.fault in faults:
-            self.fault = ErrorState.NONE
-        if self.refusal in faults:
-            self.refusal = ErrorState.NONE
+        self.apply(clear_fault(self.state, *faults))
+
+    @callback
+    def apply(self, step: Step) -> None:
+        """Take the state a decision returned, then carry out its actions in order."""
+        self.state, actions = step
+        for action in actions:
+            self._execute(action)
+
+    @callback
+    def _execute(self, action: Action) -> None:
+        """Carry out one action of a decision."""
+        match action:
+            case Stop(reason=reason, force=force):
+                self.request_stop(reason, force=force)
+            case Rearm(bound=bound, at=at):
+                self.spawn(self.async_rearm(bound, at), "export_monitor re-arm")
+            case WriteFloor(soc=soc):
+                self.spawn(self._async_write_floor(soc), "export_monitor write cutoff")
+            case AutoStart():
+                self.spawn(self._async_auto_start(), "export_monitor auto start")
+            case Notify(condition=condition, details=details):
+                self.notifier.async_raise(condition, dict(details))
+            case Dismiss(condition=condition):
+                self.notifier.async_clear(condition)
+            case Warn(message=message):
+                LOGGER.warning("%s", message)
+            case Save():
+                self._save_soon()
+            case Publish():
+                self.async_publish()
+
+    async def _async_auto_start(self) -> None:
+        """Start automatically; a refusal is recorded, not raised."""
+        try:
+            await self.async_start(StartRequest(origin="auto"))
+        except HomeAssistantError as err:
+            LOGGER.debug("Automatic start refused: %s", err)
+
+    async def _async_write_floor(self, floor: float) -> None:
+        """Write the cutoff; without it the inverter's own floor is wrong, so stop."""
+        try:
+            async with self.lock:
+                cutoff = await self.async_write_cutoff(floor)
+        except ActuatorError as err:
+            self.set_fault(ErrorState(str(err.translation_key)), _details(err))
+            self.request_stop(StopReason.ACTUATOR_UNAVAILABLE)
+            return
+        finally:
+            self.state = replace(self.state, cutoff_writing=False)
+        self.update_session(cutoff_soc=cutoff)
         self.async_publish()
 
     def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
@@ -263,152 +323,59 @@ class ExportMonitorController:
         """Return how late a stop may land, from the worst latency seen."""
         return reaction_seconds(self.worst_latency_s)
 
-    @callback
-    def record_latency(self, latency_s: float) -> None:
-        """Keep a stop's latency; one slower than the reserve assumed is a fault."""
-        LOGGER.debug("The forced discharge ended %.0f s after the stop", latency_s)
-        if latency_s > self.reaction_s:
-            LOGGER.warning("The inverter took %.0f s to stop", latency_s)
-            self.set_fault(
-                ErrorState.INVERTER_NOT_OBEYING, {"entity_id": self.enable_entity}
-            )
-        if latency_s > self.worst_latency_s:
-            self.worst_latency_s = latency_s
-            self._save_soon()
-
     # -- start -------------------------------------------------------------------
+
+    def observe(self, view: MonitorView | None = None) -> Observation:
+        """Return one look at the world for a decision: the view and the inverter."""
+        view = view or self.coordinator.view()
+        return Observation(
+            view=view,
+            inverter=self._facts(view),
+            cadence=self.cadence,
+            profile=self.inverter.profile,
+            reaction_s=self.reaction_s,
+        )
+
+    def _facts(self, view: MonitorView) -> InverterFacts:
+        """Return what the inverter, its helpers and the work in flight show now."""
+        inverter, actuator = self.inverter, self.actuator
+        timer_entity = self._control(Role.TIMER)
+        timer = None
+        if timer_entity is not None:
+            timer = TimerControl(
+                scale=duration_scale(actuator.unit(timer_entity)),
+                step=actuator.step(timer_entity),
+                value=actuator.number_value(timer_entity),
+            )
+        capacity = view.settings.battery_capacity_kwh
+        return InverterFacts(
+            running=inverter.is_running(),
+            maybe_running=inverter.maybe_running(),
+            readable=inverter.readable,
+            timed=inverter.timed,
+            timer=timer,
+            cutoff_step=actuator.step(self.cutoff_entity),
+            kwh_per_percent=self.floor.learning.kwh_per_percent(capacity),
+            floor_written_at=self.floor.written_at,
+            floor_writes_left=self.floor.writes_left(view.now),
+            shown_entity=self.enable_entity,
+            raised=self.notifier.raised,
+            busy=self.busy,
+            starting=self.starting,
+            stopping=self.stopping,
+            closing=self.closing,
+        )
 
     def calculate(
         self, request: StartRequest
     ) -> tuple[DischargePlan | None, list[str]]:
         """Return the plan a start would use and everything blocking it."""
-        view = self.coordinator.view()
-        blockers = list(view.blockers)
-        if request.origin == "auto" and not view.in_export_window:
-            blockers.append(ErrorState.OUTSIDE_WINDOW)
-        plan = self._plan(view, request)
-        if plan is not None and not blockers and not self._worth_starting(view, plan):
-            blockers.append(ErrorState.NO_HEADROOM)
-        return plan, [str(blocker) for blocker in blockers]
-
-    def _plan(self, view: MonitorView, request: StartRequest) -> DischargePlan | None:
-        """Plan the discharge for a request from the latest snapshot."""
-        snapshot = view.snapshot
-        soc = snapshot.value(Source.SOC)
-        if snapshot.headroom_kwh is None or soc is None or not snapshot.safe:
-            return None
-        return make_plan(
-            headroom_kwh=snapshot.headroom_kwh,
-            soc=soc,
-            min_soc=view.settings.min_soc,
-            capacity_kwh=view.settings.battery_capacity_kwh,
-            power_kw=request.power_kw or view.settings.discharge_power_kw,
-            duration_minutes=request.duration_minutes,
-            target_export_kwh=request.target_export_kwh,
-        )
-
-    def _worth_starting(self, view: MonitorView, plan: DischargePlan) -> bool:
-        """Return whether the headroom exceeds what one stop delay could export."""
-        if day_ending(view.now):
-            # Export after local midnight counts against a day with no PV yet.
-            return False
-        power = export_power_estimate_kw(
-            plan.power_kw,
-            export_power_kw(view.snapshot, view.settings),
-            self.cadence.rate_kw,
-        )
-        age = reserve_age_seconds(view.snapshot.readings.get(Source.EXPORTED_TODAY))
-        headroom = view.snapshot.headroom_kwh or 0.0
-        if not self.timer_fits(self._start_bound(view, plan)):
-            return False  # the inverter's shortest timer would outlast the headroom
-        soc = view.snapshot.value(Source.SOC) or 0.0
-        if self._start_floor(view, plan) >= soc:
-            return False  # the SOC floor would let the battery deliver nothing
-        return headroom > reserve_kwh(power, self.cadence, age, self.reaction_s)
-
-    def timer_fits(self, bound: TimerBound) -> bool:
-        """Return whether the inverter's timer can be (re-)armed within `bound`."""
-        duration_entity = self._control(Role.TIMER)
-        if duration_entity is None:
-            # A timer sent as a service field (whole seconds or minutes) needs a minute.
-            return bound.minutes >= SHORTEST_TIMER_MINUTES or not self.inverter.timed
-        scale = duration_scale(self.actuator.unit(duration_entity))
-        if scale is None:
-            return True  # the write itself fails, and says why
-        return self._timer_value(duration_entity, bound, scale) is not None
-
-    def _timer_value(
-        self, duration_entity: str, bound: TimerBound, scale: float
-    ) -> float | None:
-        """Return the timer to write, in the entity's unit, changed from its value."""
-        return changed_timer_setting(
-            bound.minutes,
-            scale,
-            self.actuator.step(duration_entity),
-            self.actuator.number_value(duration_entity),
-        )
-
-    def _start_bound(self, view: MonitorView, plan: DischargePlan) -> TimerBound:
-        """Return how long the inverter may run alone if a start happened now."""
-        surplus = max(0.0, export_power_kw(view.snapshot, view.settings) or 0.0)
-        minutes = plan.energy_kwh / (plan.power_kw + surplus) * 60.0
-        return self.timer_bound(
-            view, plan.power_kw, (minutes, StopReason.TARGET_REACHED), surplus
-        )
-
-    def timer_bound(
-        self,
-        view: MonitorView,
-        power_kw: float,
-        plan: tuple[float, StopReason] | None,
-        surplus_kw: float,
-    ) -> TimerBound:
-        """Return how long the inverter may run alone, should Home Assistant die now."""
-        power, reserve = self.deadman_reserve(view, power_kw, surplus_kw)
-        return timer_bound(
-            headroom_kwh=view.snapshot.headroom_kwh or 0.0,
-            reserve_kwh=reserve,
-            power_kw=power,
-            now=view.now,
-            plan=plan,
-        )
-
-    def deadman_reserve(
-        self, view: MonitorView, power_kw: float, surplus_kw: float
-    ) -> tuple[float, float]:
-        """Return the most the inverter may export alone (kW) and what it may do unseen."""
-        snapshot = view.snapshot
-        estimate = export_power_estimate_kw(
-            power_kw, export_power_kw(snapshot, view.settings), self.cadence.rate_kw
-        )
-        power = deadman_power_kw(power_kw, estimate, view.settings.inverter_max_kw)
-        power += surplus_kw
-        age = reserve_age_seconds(snapshot.readings.get(Source.EXPORTED_TODAY))
-        grid = export_power_kw(snapshot, view.settings)
-        age = max(age, standing_seconds(self.cadence, view.now, grid))
-        return power, reserve_kwh(power, self.cadence, age, self.reaction_s)
+        return assess_start(self.observe(), request)
 
     @property
     def cutoff_entity(self) -> str:
         """Return the number entity holding the battery's discharge cutoff SOC."""
         return self._control(Role.CUTOFF) or ""
-
-    def floor_now(
-        self, view: MonitorView, headroom_kwh: float, power_kw: float, surplus_kw: float
-    ) -> float | None:
-        """Return the SOC floor that bounds the battery, should Home Assistant die now."""
-        _, reserve = self.deadman_reserve(view, power_kw, surplus_kw)
-        step = self.actuator.step(self.cutoff_entity)
-        timer = self._control(Role.TIMER) is not None
-        return self.floor.wanted(view, headroom_kwh, reserve, step, timer=timer)
-
-    def _start_floor(self, view: MonitorView, plan: DischargePlan) -> float:
-        """Return the SOC floor a start would write now."""
-        surplus = max(0.0, export_power_kw(view.snapshot, view.settings) or 0.0)
-        headroom = view.snapshot.headroom_kwh or 0.0
-        floor = self.floor_now(view, headroom, plan.power_kw, surplus)
-        # Without a SOC there is no plan; were there one, no floor means no start.
-        return 100.0 if floor is None else floor
 
     async def async_start(self, request: StartRequest) -> None:
         """Start a supervised discharge, or raise a translated reason why not."""
@@ -489,9 +456,10 @@ class ExportMonitorController:
         self, plan: DischargePlan, view: MonitorView
     ) -> Written:
         """Run the profile's start: setpoints that differ, its timer, activation last."""
-        bound = self._start_bound(view, plan)
+        obs = self.observe(view)
+        bound = start_bound(obs, plan)
         # The SOC floor, not min SOC: should HA die, the battery stops within headroom.
-        floor = self._start_floor(view, plan)
+        floor = start_floor(obs, plan)
 
         def _before(write: Write) -> None:
             """Abort when closing; note the floor's cutoff write as it goes out."""
@@ -839,17 +807,6 @@ class ExportMonitorController:
         work = self._work
         if work is not None and not work.done() and work is not asyncio.current_task():
             work.cancel()
-
-    @callback
-    def stop_unsupervised(self) -> None:
-        """Turn off a discharge nobody supervises, verify it, and say so."""
-        LOGGER.warning(
-            "%s is on with no discharge running: turning it off", self.enable_entity
-        )
-        self.set_fault(
-            ErrorState.UNEXPECTED_DISCHARGE, {"entity_id": self.enable_entity}
-        )
-        self.request_stop(StopReason.UNEXPECTED_DISCHARGE, force=True)
 
     async def async_rearm(self, bound: TimerBound, now: datetime) -> None:
         """Re-arm the inverter's timer as cancellable work; stop when it fails."""

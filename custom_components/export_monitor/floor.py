@@ -13,15 +13,7 @@ from homeassistant.util import dt as dt_util
 from .const import CONF_PROFILE, DOMAIN, LOGGER
 from .coordinator import ExportMonitorCoordinator
 from .logic.snapshot import Snapshot, Source, battery_discharge_kw
-from .logic.soc_floor import (
-    FloorLearning,
-    FloorWrites,
-    delivered_kwh,
-    floor_must_rise,
-    lower_floor_worth_writing,
-    soc_floor,
-)
-from .logic.status import MonitorView
+from .logic.soc_floor import FloorLearning, delivered_kwh
 from .models import ExportMonitorConfigEntry
 from .profiles import DEFAULT_PROFILE, PROFILES
 from .profiles.base import InverterProfile, Role
@@ -124,58 +116,6 @@ class ExportMonitorFloor:
             total = delivered_kwh(last.total_kwh, last.kw, kw, seconds)
         self._delivered = _Delivered(total_kwh=total, at=at, kw=kw)
         return total, True
-
-    def wanted(
-        self,
-        view: MonitorView,
-        headroom_kwh: float,
-        reserve_kwh: float,
-        step: float | None,
-        *,
-        timer: bool,
-    ) -> float | None:
-        """Return the cutoff that lets the battery deliver no more than is safe now.
-
-        None without a SOC: nothing to write (supervision stops on unsafe data).
-        """
-        soc = view.snapshot.value(Source.SOC)
-        settings = view.settings
-        if soc is None:
-            return None
-        return soc_floor(
-            soc=soc,
-            min_soc=settings.min_soc,
-            headroom_kwh=headroom_kwh,
-            reserve_kwh=reserve_kwh,
-            kwh_per_percent=self.learning.kwh_per_percent(
-                settings.battery_capacity_kwh
-            ),
-            step=step,
-            above_soc_imports=self.profile.cutoff_above_soc_imports,
-            raise_pct=self.profile.cutoff_raise_pct,
-            # The inverter's own timer bounds the run, unless it exports on fallback.
-            timer_backed=timer and not self.profile.needs_soc_floor,
-        )
-
-    def due(
-        self,
-        written: float,
-        wanted: float,
-        soc: float | None,
-        step: float | None,
-        now: datetime,
-    ) -> bool:
-        """Return whether the cutoff on the inverter should be written now."""
-        if floor_must_rise(written, wanted):
-            return True
-        writes = FloorWrites(
-            written=written,
-            written_at=self.written_at,
-            writes_left=self.writes_left(now),
-        )
-        return soc is not None and lower_floor_worth_writing(
-            writes, wanted=wanted, soc=soc, step=step, now=now
-        )
 
     def writes_left(self, now: datetime) -> int | None:
         """Return today's flash writes left for the cutoff, None when it wears none."""

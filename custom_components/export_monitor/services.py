@@ -28,7 +28,7 @@ from .const import (
     SERVICE_START_DISCHARGE,
     SERVICE_STOP_DISCHARGE,
 )
-from .controller import StartRequest
+from .logic.control_start import StartRequest
 from .logic.history import HISTORY_DAYS, parse_days
 from .logic.snapshot import Source
 from .logic.supervision import StopReason

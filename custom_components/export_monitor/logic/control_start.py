@@ -1,0 +1,223 @@
+"""Start decisions: the plan, what blocks it, and how long the inverter may run alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..profiles.base import InverterProfile
+from .cadence import MeterCadence
+from .deadman import (
+    SHORTEST_TIMER_MINUTES,
+    TimerBound,
+    changed_timer_setting,
+    deadman_power_kw,
+    timer_bound,
+)
+from .errors import ErrorState
+from .plan import DischargePlan, make_plan
+from .readings import reserve_age_seconds
+from .snapshot import Source, export_power_kw
+from .soc_floor import soc_floor
+from .status import MonitorView
+from .supervision import (
+    StopReason,
+    day_ending,
+    export_power_estimate_kw,
+    reserve_kwh,
+    standing_seconds,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartRequest:
+    """What a caller asks of a discharge; missing fields come from the settings."""
+
+    power_kw: float | None = None
+    duration_minutes: float | None = None
+    target_export_kwh: float | None = None
+    origin: str = "service"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimerControl:
+    """The inverter-side timer entity as it reads now."""
+
+    scale: float | None  # minutes per unit; None when its unit is not a time
+    step: float | None
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InverterFacts:
+    """What the shell read of the inverter, its helpers and its own work in flight."""
+
+    running: bool | None = None
+    maybe_running: bool = False
+    readable: bool = True
+    timed: bool = False  # the start sends a timer in a service field
+    timer: TimerControl | None = None  # None: no timer entity chosen
+    cutoff_step: float | None = None
+    kwh_per_percent: float = 0.0
+    floor_written_at: datetime | None = None
+    floor_writes_left: int | None = None
+    shown_entity: str = ""
+    raised: frozenset[str] = frozenset()
+    busy: bool = False  # a start or re-arm holds the lock
+    starting: bool = False
+    stopping: bool = False
+    closing: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observation:
+    """One look at the world: the view, the inverter, the meter and the profile."""
+
+    view: MonitorView
+    inverter: InverterFacts
+    cadence: MeterCadence
+    profile: InverterProfile
+    reaction_s: float
+
+
+def timer_fits(obs: Observation, bound: TimerBound) -> bool:
+    """Return whether the inverter's timer can be (re-)armed within `bound`."""
+    timer = obs.inverter.timer
+    if timer is None:
+        # A timer sent as a service field (whole seconds or minutes) needs a minute.
+        return bound.minutes >= SHORTEST_TIMER_MINUTES or not obs.inverter.timed
+    if timer.scale is None:
+        return True  # the write itself fails, and says why
+    setting = changed_timer_setting(bound.minutes, timer.scale, timer.step, timer.value)
+    return setting is not None
+
+
+def deadman_reserve(
+    obs: Observation, power_kw: float, surplus_kw: float
+) -> tuple[float, float]:
+    """Return the most the inverter may export alone (kW) and what it may do unseen."""
+    view = obs.view
+    grid = export_power_kw(view.snapshot, view.settings)
+    estimate = export_power_estimate_kw(power_kw, grid, obs.cadence.rate_kw)
+    power = deadman_power_kw(power_kw, estimate, view.settings.inverter_max_kw)
+    power += surplus_kw
+    age = reserve_age_seconds(view.snapshot.readings.get(Source.EXPORTED_TODAY))
+    age = max(age, standing_seconds(obs.cadence, view.now, grid))
+    return power, reserve_kwh(power, obs.cadence, age, obs.reaction_s)
+
+
+def alone_bound(
+    obs: Observation,
+    power_kw: float,
+    plan: tuple[float, StopReason] | None,
+    surplus_kw: float,
+) -> TimerBound:
+    """Return how long the inverter may run alone, should Home Assistant die now."""
+    power, reserve = deadman_reserve(obs, power_kw, surplus_kw)
+    return timer_bound(
+        headroom_kwh=obs.view.snapshot.headroom_kwh or 0.0,
+        reserve_kwh=reserve,
+        power_kw=power,
+        now=obs.view.now,
+        plan=plan,
+    )
+
+
+def floor_now(
+    obs: Observation, headroom_kwh: float, power_kw: float, surplus_kw: float
+) -> float | None:
+    """Return the SOC floor that bounds the battery, should Home Assistant die now.
+
+    None without a SOC: nothing to write (supervision stops on unsafe data).
+    """
+    soc = obs.view.snapshot.value(Source.SOC)
+    if soc is None:
+        return None
+    _, reserve = deadman_reserve(obs, power_kw, surplus_kw)
+    profile = obs.profile
+    return soc_floor(
+        soc=soc,
+        min_soc=obs.view.settings.min_soc,
+        headroom_kwh=headroom_kwh,
+        reserve_kwh=reserve,
+        kwh_per_percent=obs.inverter.kwh_per_percent,
+        step=obs.inverter.cutoff_step,
+        above_soc_imports=profile.cutoff_above_soc_imports,
+        raise_pct=profile.cutoff_raise_pct,
+        # The inverter's own timer bounds the run, unless it exports on fallback.
+        timer_backed=obs.inverter.timer is not None and not profile.needs_soc_floor,
+    )
+
+
+def _surplus_kw(view: MonitorView) -> float:
+    """Return the export already flowing before a discharge adds to it."""
+    return max(0.0, export_power_kw(view.snapshot, view.settings) or 0.0)
+
+
+def start_bound(obs: Observation, plan: DischargePlan) -> TimerBound:
+    """Return how long the inverter may run alone if a start happened now."""
+    surplus = _surplus_kw(obs.view)
+    minutes = plan.energy_kwh / (plan.power_kw + surplus) * 60.0
+    return alone_bound(
+        obs, plan.power_kw, (minutes, StopReason.TARGET_REACHED), surplus
+    )
+
+
+def start_floor(obs: Observation, plan: DischargePlan) -> float:
+    """Return the SOC floor a start would write now."""
+    headroom = obs.view.snapshot.headroom_kwh or 0.0
+    floor = floor_now(obs, headroom, plan.power_kw, _surplus_kw(obs.view))
+    # Without a SOC there is no plan; were there one, no floor means no start.
+    return 100.0 if floor is None else floor
+
+
+def plan_for(view: MonitorView, request: StartRequest) -> DischargePlan | None:
+    """Plan the discharge for a request from the latest snapshot."""
+    snapshot = view.snapshot
+    soc = snapshot.value(Source.SOC)
+    if snapshot.headroom_kwh is None or soc is None or not snapshot.safe:
+        return None
+    return make_plan(
+        headroom_kwh=snapshot.headroom_kwh,
+        soc=soc,
+        min_soc=view.settings.min_soc,
+        capacity_kwh=view.settings.battery_capacity_kwh,
+        power_kw=request.power_kw or view.settings.discharge_power_kw,
+        duration_minutes=request.duration_minutes,
+        target_export_kwh=request.target_export_kwh,
+    )
+
+
+def worth_starting(obs: Observation, plan: DischargePlan) -> bool:
+    """Return whether the headroom exceeds what one stop delay could export."""
+    view = obs.view
+    if day_ending(view.now):
+        # Export after local midnight counts against a day with no PV yet.
+        return False
+    if not timer_fits(obs, start_bound(obs, plan)):
+        return False  # the inverter's shortest timer would outlast the headroom
+    soc = view.snapshot.value(Source.SOC) or 0.0
+    if start_floor(obs, plan) >= soc:
+        return False  # the SOC floor would let the battery deliver nothing
+    power = export_power_estimate_kw(
+        plan.power_kw,
+        export_power_kw(view.snapshot, view.settings),
+        obs.cadence.rate_kw,
+    )
+    age = reserve_age_seconds(view.snapshot.readings.get(Source.EXPORTED_TODAY))
+    headroom = view.snapshot.headroom_kwh or 0.0
+    return headroom > reserve_kwh(power, obs.cadence, age, obs.reaction_s)
+
+
+def assess_start(
+    obs: Observation, request: StartRequest
+) -> tuple[DischargePlan | None, list[str]]:
+    """Return the plan a start would use and everything blocking it."""
+    view = obs.view
+    blockers = list(view.blockers)
+    if request.origin == "auto" and not view.in_export_window:
+        blockers.append(ErrorState.OUTSIDE_WINDOW)
+    plan = plan_for(view, request)
+    if plan is not None and not blockers and not worth_starting(obs, plan):
+        blockers.append(ErrorState.NO_HEADROOM)
+    return plan, [str(blocker) for blocker in blockers]

@@ -1,0 +1,134 @@
+"""The frozen control state, the actions decide() returns, and fault bookkeeping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from .control_start import Observation
+from .deadman import TimerBound
+from .errors import ErrorState
+from .lag import ExportIntegral
+from .latency import FlowWatch
+from .status import MonitorView
+from .supervision import Session, StopReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlState:
+    """Everything the controller knows of its discharge, as one frozen value."""
+
+    session: Session | None = None
+    fault: ErrorState = ErrorState.NONE
+    refusal: ErrorState = ErrorState.NONE
+    pending_stop: StopReason | None = None  # a stop not yet confirmed
+    last_stop_at: datetime | None = None
+    last_stop_reason: StopReason | None = None
+    export_before_start_kw: float | None = None
+    battery_before_start_kw: float | None = None
+    obey_confirmed: bool = False
+    flow_lost_at: datetime | None = None
+    not_obeying_at: tuple[datetime, ...] = ()
+    flow_watch: FlowWatch | None = None
+    # A floor written while running that the inverter takes only at a re-arm.
+    cutoff_unapplied: bool = False
+    cutoff_writing: bool = False
+    # The slowest stop seen (command to flow ended), kept across restarts.
+    worst_latency_s: float = 0.0
+    # Grid export integrated since the running discharge started (logic/lag.py).
+    integral: ExportIntegral | None = None
+    fault_since: tuple[ErrorState, datetime] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Stop the discharge; `force` sends the off whatever the inverter reads."""
+
+    reason: StopReason
+    force: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Rearm:
+    """Re-arm the inverter-side timer within the bound (decided at `at`)."""
+
+    bound: TimerBound
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WriteFloor:
+    """Write the SOC floor to the inverter's cutoff."""
+
+    soc: float
+
+
+@dataclass(frozen=True, slots=True)
+class AutoStart:
+    """Start a discharge automatically."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """Tell the user of a condition (a notification and, for faults, an issue)."""
+
+    condition: str
+    details: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Dismiss:
+    """Take back what the user was told of a condition."""
+
+    condition: str
+
+
+@dataclass(frozen=True, slots=True)
+class Warn:
+    """Log a warning."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Save:
+    """Write the control state that outlives a restart."""
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Send the controller's status to the entities."""
+
+
+type Action = (
+    Stop | Rearm | WriteFloor | AutoStart | Notify | Dismiss | Warn | Save | Publish
+)
+type Step = tuple[ControlState, tuple[Action, ...]]
+
+
+def set_fault(
+    state: ControlState, fault: ErrorState, details: tuple[tuple[str, str], ...] = ()
+) -> Step:
+    """Record an actuation fault and tell the user."""
+    # While a stop is unconfirmed, that stays the fault shown and blocking.
+    if state.pending_stop is None or fault is ErrorState.DISCHARGE_STOP_FAILED:
+        state = replace(state, fault=fault)
+    return state, (Notify(fault, details), Publish())
+
+
+def clear_fault(state: ControlState, *faults: ErrorState) -> Step:
+    """Clear actuation faults that no longer hold, and refusals they caused."""
+    if state.fault in faults:
+        state = replace(state, fault=ErrorState.NONE)
+    if state.refusal in faults:
+        state = replace(state, refusal=ErrorState.NONE)
+    return state, (*(Dismiss(fault) for fault in faults), Publish())
+
+
+def view_of(state: ControlState, obs: Observation) -> MonitorView:
+    """Return the observed view with the controller's status as the state has it."""
+    status = obs.view.controller
+    if (status.fault, status.refusal) == (state.fault, state.refusal):
+        return obs.view
+    status = replace(status, fault=state.fault, refusal=state.refusal)
+    return replace(obs.view, controller=status)
