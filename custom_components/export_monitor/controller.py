@@ -350,6 +350,7 @@ class ExportMonitorController:
         capacity = view.settings.battery_capacity_kwh
         return InverterFacts(
             running=inverter.is_running(),
+            running_changed_at=inverter.running_changed_at,
             maybe_running=inverter.maybe_running(),
             readable=inverter.readable,
             timed=inverter.timed,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Final
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
+from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError, ExportMonitorActuator
-from .const import DOMAIN
+from .const import DOMAIN, SUPERVISION_INTERVAL
 from .logic.errors import ErrorState
 from .logic.readings import parse_number
 from .profiles.base import InverterProfile, Op, PowerMeaning, Role, Value, Write
@@ -51,6 +52,9 @@ class ExportMonitorInverter:
         # Flash-wearing writes sent today (local day), against the profile's budget.
         self.flash_writes = 0
         self._flash_day: date | None = None
+        # When the last stop (or reconcile) was confirmed: a polled running state
+        # that has not reported since still shows the export that was stopped.
+        self._stopped_at: datetime | None = None
 
     @property
     def controls(self) -> Mapping[Role, str]:
@@ -99,11 +103,33 @@ class ExportMonitorInverter:
 
     def maybe_running(self) -> bool:
         """Return whether an export may run by what the inverter shows (unknown: may)."""
-        entity_id = self.running_entity
-        state = None if entity_id is None else self._hass.states.get(entity_id)
+        state = self._running_state()
+        if state is not None and self._stale_since_stop(state):
+            return False  # the stop just confirmed shows at the integration's next poll
         return self.is_running() is True or (
             state is not None and state.state == "unknown"
         )
+
+    @property
+    def running_changed_at(self) -> datetime | None:
+        """Return when the running state last changed (None: nothing readable)."""
+        state = self._running_state()
+        return None if state is None else state.last_changed
+
+    def _running_state(self) -> State | None:
+        """Return the state of the entity that says whether an export runs."""
+        entity_id = self.running_entity
+        return None if entity_id is None else self._hass.states.get(entity_id)
+
+    def _stale_since_stop(self, state: State) -> bool:
+        """Return whether a polled running state has not reported since the last stop."""
+        stopped_at = self._stopped_at
+        latency = self.profile.readback_latency_s
+        if stopped_at is None or latency <= 0 or state.last_reported >= stopped_at:
+            return False
+        # The poll may land in the same tick as the latency ends: one tick of slack.
+        waited = (dt_util.utcnow() - stopped_at).total_seconds()
+        return waited <= latency + SUPERVISION_INTERVAL.total_seconds()
 
     def entity(self, role: Role) -> str | None:
         """Return the entity chosen for a role, None when none is."""
@@ -144,6 +170,7 @@ class ExportMonitorInverter:
         await self._async_run(
             self.profile.reconcile, values, error=ErrorState.DISCHARGE_STOP_FAILED
         )
+        self._stopped_at = dt_util.utcnow()
 
     @property
     def rungs(self) -> int:
@@ -158,6 +185,7 @@ class ExportMonitorInverter:
         await self._async_run(
             sequence, values, error=ErrorState.DISCHARGE_STOP_FAILED, extra=extra
         )
+        self._stopped_at = dt_util.utcnow()
 
     async def _async_run(
         self,

@@ -121,7 +121,9 @@ CASES: Final[dict[str, Calls]] = {
 # Vendors the monitor drives once the profile flow and the profile-driven inverter are
 # on main (checked by hand with both branches merged: Fox ESS and Huawei moved).
 # Only profiles the setup offers (profiles.OFFERED) can be set up through the flow.
-MONITOR_DRIVES: Final = tuple(p for p in ("fox_ess", "huawei") if p in OFFERED)
+MONITOR_DRIVES: Final = tuple(
+    p for p in ("fox_ess", "huawei", "solax", "givenergy") if p in OFFERED
+)
 PACKAGE: Final = ROOT / "custom_components" / "export_monitor"
 PROFILE_FLOW: Final = (PACKAGE / "inverter.py").exists() and (
     "async_step_profile" in (PACKAGE / "config_flow.py").read_text()

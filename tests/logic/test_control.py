@@ -428,6 +428,25 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
         _obs(profile=replace(GENERIC, readback_latency_s=30.0), running=False),
         (BREAKER_OK, Stop(StopReason.SWITCHED_OFF_ELSEWHERE)),
     ),
+    # Unchanged since the start, a polled state never showed it: the flow judges.
+    "a_polled_start_never_shown_is_not_switched_off": (
+        ControlState(session=SESSION),
+        _obs(
+            profile=replace(GENERIC, readback_latency_s=30.0),
+            running=False,
+            running_changed_at=SESSION.started_at,
+        ),
+        (BREAKER_OK, Publish()),
+    ),
+    "a_polled_state_that_changed_after_the_start_is_off": (
+        ControlState(session=SESSION),
+        _obs(
+            profile=replace(GENERIC, readback_latency_s=30.0),
+            running=False,
+            running_changed_at=NOW,
+        ),
+        (BREAKER_OK, Stop(StopReason.SWITCHED_OFF_ELSEWHERE)),
+    ),
     "the_inverter_obeys": (
         ControlState(session=SESSION),
         _obs(_view(battery="3")),

@@ -107,18 +107,16 @@ def supervision_inputs(
 def _running(obs: Observation, session: Session) -> bool | None:
     """Return whether the export runs; not yet judged while a polled start lands."""
     running = obs.inverter.running
+    if running is not False or obs.profile.readback_latency_s <= 0:
+        return running
     # The poll may land in the same tick as the latency ends: one tick of slack.
-    latency = obs.profile.readback_latency_s
-    if (
-        running is False
-        and latency > 0
-        and seconds_between(session.started_at, obs.view.now)
-        <= latency + SUPERVISION_INTERVAL.total_seconds()
-    ):
-        # A polling integration shows the start at its next poll: not yet "off"
-        # (the obey check on the power flow still runs).
-        return True
-    return running
+    latency = obs.profile.readback_latency_s + SUPERVISION_INTERVAL.total_seconds()
+    changed_at = obs.inverter.running_changed_at
+    # A polling integration shows the start at its next poll: not yet "off". One
+    # that never changed since the start never showed it: not "switched off
+    # elsewhere"; whether the inverter took it, the power flow judges (obey check).
+    landing = seconds_between(session.started_at, obs.view.now) <= latency
+    return landing or (changed_at is not None and changed_at <= session.started_at)
 
 
 def _assumed_max_kw(obs: Observation, session: Session) -> float | None:

@@ -53,6 +53,9 @@ class InverterFacts:
     """What the shell read of the inverter, its helpers and its own work in flight."""
 
     running: bool | None = None
+    # When the running state last changed: one polled at the integration's next poll
+    # that has not changed since a start never showed it.
+    running_changed_at: datetime | None = None
     maybe_running: bool = False
     readable: bool = True
     timed: bool = False  # the start sends a timer in a service field
