@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
-from custom_components.export_monitor import controller as controller_module
+from custom_components.export_monitor import stopper as stopper_module
 from custom_components.export_monitor.const import (
     CONF_BATTERY_POWER_ENTITY,
     CONF_CUTOFF_SOC_ENTITY,
@@ -107,7 +107,7 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 @pytest.fixture(autouse=True)
 def fast_stop_backoff() -> Generator[None]:
     """Keep the stop retries' backoff short so failing stops run quickly."""
-    with patch.object(controller_module, "STOP_BACKOFF_SECONDS", 0.001):
+    with patch.object(stopper_module, "STOP_BACKOFF_SECONDS", 0.001):
         yield
 
 

@@ -56,8 +56,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.export_monitor import (
     actuator as actuator_module,
-    controller as controller_module,
     coordinator as coordinator_module,
+    stopper as stopper_module,
 )
 from custom_components.export_monitor.config_schema import profile_schema
 from custom_components.export_monitor.const import CONF_PROFILE, CONF_SAFETY_MARGIN_KWH
@@ -1298,7 +1298,7 @@ def quick_actuator_timeouts() -> Generator[None]:
     """Time out hanging controls after ACTUATOR_TIMEOUT; retry stops without pause."""
     with (
         patch.object(actuator_module, "ACTUATOR_TIMEOUT_SECONDS", ACTUATOR_TIMEOUT),
-        patch.object(controller_module, "STOP_BACKOFF_SECONDS", 0.0),
+        patch.object(stopper_module, "STOP_BACKOFF_SECONDS", 0.0),
     ):
         yield
 

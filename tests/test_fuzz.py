@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 import voluptuous as vol
 
-from custom_components.export_monitor import controller as controller_module
+from custom_components.export_monitor import stopper as stopper_module
 from custom_components.export_monitor.const import (
     CONF_DAILY_EXPORT_CAP_KWH,
     CONF_FORECAST_CONFIDENCE,
@@ -181,7 +181,7 @@ def auto_enable_custom_integrations() -> None:
 @pytest.fixture(autouse=True)
 def no_stop_backoff() -> Generator[None]:
     """Retry stops without pausing: the frozen clock would never end a pause."""
-    with patch.object(controller_module, "STOP_BACKOFF_SECONDS", 0.0):
+    with patch.object(stopper_module, "STOP_BACKOFF_SECONDS", 0.0):
         yield
 
 

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.export_monitor import controller as controller_module
+from custom_components.export_monitor import stopper as stopper_module
 from custom_components.export_monitor.const import (
     CONF_AUTO_DISCHARGE,
     CONF_DISCHARGE_POWER_KW,
@@ -105,7 +105,7 @@ def reasons(events: list[Event]) -> list[str]:
 @pytest.fixture(autouse=True)
 def no_stop_backoff() -> Generator[None]:
     """Retry stops without pausing: the frozen clock would never end a pause."""
-    with patch.object(controller_module, "STOP_BACKOFF_SECONDS", 0.0):
+    with patch.object(stopper_module, "STOP_BACKOFF_SECONDS", 0.0):
         yield
 
 

@@ -20,8 +20,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.export_monitor import (
-    controller as controller_module,
     coordinator as coordinator_module,
+    stopper as stopper_module,
 )
 from custom_components.export_monitor.const import (
     CONF_CUTOFF_SOC_ENTITY,
@@ -79,7 +79,7 @@ type Handler = Callable[[ServiceCall], Awaitable[None]]
 @pytest.fixture(autouse=True)
 def no_stop_backoff() -> Generator[None]:
     """Retry failing stops without pause: a real sleep never ends under frozen time."""
-    with patch.object(controller_module, "STOP_BACKOFF_SECONDS", 0.0):
+    with patch.object(stopper_module, "STOP_BACKOFF_SECONDS", 0.0):
         yield
 
 

@@ -108,7 +108,7 @@ class ExportMonitorSupervisor:
         if stored is None and enable_on is False:
             return
         if stored is None and not controller.inverter.readable:
-            await controller.async_reconcile_quietly()
+            await controller.stopper.async_reconcile_quietly()
             return
         if stored is not None and enable_on and self._may_resume(stored):
             controller.session = stored

@@ -1,0 +1,243 @@
+"""Stop a discharge for sure: verified, retried, down the profile's ladder."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+import random
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
+
+from .actuator import ActuatorError
+from .const import EVENT_DISCHARGE_STOPPED, LOGGER
+from .logic.deadman import SHORTEST_TIMER_MINUTES
+from .logic.errors import ErrorState
+from .logic.latency import FlowWatch
+from .logic.snapshot import Source, export_power_kw
+from .logic.supervision import StopReason, session_export_kwh, timer_seconds_left
+
+if TYPE_CHECKING:
+    from .controller import ExportMonitorController
+
+SETPOINT_TOLERANCE: Final = 0.001
+STOP_RETRIES: Final = 3
+STOP_BACKOFF_SECONDS: Final = 1.0
+STOP_RETRY_INTERVAL: Final = timedelta(seconds=30)
+
+
+def stop_backoff_seconds(attempt: int) -> float:
+    """Return the pause before stop retry `attempt`: doubling, with jitter."""
+    jitter = random.uniform(0.0, 0.5)  # noqa: S311 - spreading retries, not security
+    return STOP_BACKOFF_SECONDS * 2.0**attempt * (1.0 + jitter)
+
+
+def error_details(err: HomeAssistantError) -> dict[str, str]:
+    """Return the placeholders of a translated error, for the notification."""
+    return dict(err.translation_placeholders or {})
+
+
+class ExportMonitorStopper:
+    """Stops the discharges of an entry, and keeps trying until a stop is confirmed."""
+
+    def __init__(self, controller: ExportMonitorController) -> None:
+        """Bind to the controller whose state a stop changes."""
+        self.controller = controller
+        # Stops requested or under way.
+        self.stops = 0
+        self._retry_unsub: CALLBACK_TYPE | None = None
+
+    @property
+    def stopping(self) -> bool:
+        """Return whether a stop is requested or under way."""
+        return self.stops > 0
+
+    async def async_stop(
+        self,
+        reason: StopReason,
+        *,
+        force: bool = False,
+        raise_on_failure: bool = False,
+    ) -> None:
+        """Stop the discharge (verified, retried) and tell why.
+
+        A caller waiting for the answer (a user) passes `raise_on_failure`: a stop
+        that could not be confirmed then raises, while the slow retry goes on.
+        `force` treats the discharge as running whatever the entity reads.
+        """
+        self.stops += 1
+        try:
+            async with self.controller.lock:
+                error = await self._async_stop_locked(reason, force=force)
+        finally:
+            self.stops -= 1
+        if error is not None and raise_on_failure:
+            raise error
+
+    async def _async_stop_locked(
+        self, reason: StopReason, *, force: bool
+    ) -> ActuatorError | None:
+        """Stop with the lock held: retry with backoff, then keep trying slowly."""
+        # Nothing readable: only our own session says a discharge runs.
+        enable_off = (
+            self.controller.inverter.is_running() is False
+            or not self.controller.inverter.readable
+        )
+        if not force and not self.controller.active and enable_off:
+            # Nothing runs: the off still goes out, once, and a failure is no alarm.
+            try:
+                await self.async_turn_off(extra=True)
+            except ActuatorError as err:
+                LOGGER.debug("Off for an idle inverter not confirmed: %s", err)
+            return None
+        error: ActuatorError | None = None
+        sent_at = dt_util.now()
+        for attempt in range(STOP_RETRIES + 1):
+            try:
+                await self.async_turn_off()
+            except ActuatorError as err:
+                error = err
+                if attempt < STOP_RETRIES:
+                    await asyncio.sleep(stop_backoff_seconds(attempt))
+                continue
+            self._finish_stop(reason, sent_at)
+            self.controller.save_soon()
+            await self.controller.starter.async_restore_cutoff()
+            return None
+        self.controller.pending_stop = self.controller.pending_stop or reason
+        if error is not None:
+            self.stop_failed(error)
+        return error
+
+    async def async_turn_off(self, *, extra: bool = False) -> None:
+        """Send the normal stop and verify it; always sent, even when it reads off."""
+        await self.controller.inverter.async_stop(
+            self.controller.starter.write_values(), 0, extra=extra
+        )
+
+    async def async_reconcile_quietly(self) -> None:
+        """At start-up with nothing readable and no session: send the reconcile writes."""
+        async with self.controller.lock:
+            try:
+                await self.controller.inverter.async_reconcile(
+                    self.controller.starter.write_values()
+                )
+            except ActuatorError as err:
+                LOGGER.warning("Could not reconcile the inverter at start-up: %s", err)
+
+    def stop_failed(self, error: ActuatorError) -> None:
+        """Raise the alarm and keep retrying the stop at a bounded rate."""
+        LOGGER.error("Could not stop the forced discharge: %s", error)
+        self.controller.set_fault(
+            ErrorState.DISCHARGE_STOP_FAILED, error_details(error)
+        )
+        self.controller.spawn(
+            self._async_shorten_timer(), "export_monitor shorten timer"
+        )
+        if self._retry_unsub is None:
+            self._retry_unsub = async_track_time_interval(
+                self.controller.hass, self._async_retry_stop, STOP_RETRY_INTERVAL
+            )
+            self.controller.entry.async_on_unload(self._cancel_retry)
+
+    async def _async_shorten_timer(self) -> None:
+        """Step the stop ladder's fallbacks (the shortest timer first): a second way."""
+        session = self.controller.session
+        if session is None:
+            return
+        if timer_seconds_left(session, dt_util.now()) <= SHORTEST_TIMER_MINUTES * 60.0:
+            return  # writing would re-arm the timer for longer than it has left
+        values = self.controller.starter.write_values(
+            timer_minutes=SHORTEST_TIMER_MINUTES
+        )
+        # The profile's fallbacks, in order (generic: the shortest timer, then power 0).
+        for rung in range(1, self.controller.inverter.rungs):
+            try:
+                await self.controller.inverter.async_stop(values, rung)
+            except ActuatorError as err:
+                LOGGER.debug("Stop fallback %s failed as well: %s", rung, err)
+
+    @callback
+    def _cancel_retry(self) -> None:
+        """Stop the slow stop-retry timer."""
+        if self._retry_unsub is not None:
+            self._retry_unsub()
+            self._retry_unsub = None
+
+    async def _async_retry_stop(self, _now: datetime) -> None:
+        """Try the failed stop once more."""
+        if self.controller.lock.locked():
+            return
+        async with self.controller.lock:
+            sent_at = dt_util.now()
+            try:
+                await self.async_turn_off()
+            except ActuatorError:
+                return
+            self._finish_stop(self.controller.pending_stop or StopReason.USER, sent_at)
+            self.controller.save_soon()
+            await self.controller.starter.async_restore_cutoff()
+
+    def _finish_stop(self, reason: StopReason, sent_at: datetime) -> None:
+        """Forget the session, fire the stopped event, watch the power flow end."""
+        self._cancel_retry()
+        now = dt_util.now()
+        exported = 0.0
+        if self.controller.session is not None:
+            exported = session_export_kwh(
+                self.controller.session,
+                self.controller.coordinator.snapshot.shown_value(Source.EXPORTED_TODAY),
+            )
+            # A re-sent stop keeps the watch (and the latency) of the first one.
+            self.controller.flow_watch = FlowWatch(
+                sent_at=sent_at,
+                power_kw=self.controller.session.power_kw,
+                export_at_stop_kw=export_power_kw(
+                    self.controller.coordinator.snapshot,
+                    self.controller.coordinator.settings,
+                ),
+                battery_before_kw=self.controller.battery_before_start_kw,
+            )
+        if self.controller.session is not None:
+            # A session restored after a restart left its floor on the cutoff.
+            min_soc = self.controller.coordinator.settings.min_soc
+            self.controller.floor.owned |= (
+                self.controller.session.cutoff_soc - min_soc > SETPOINT_TOLERANCE
+            )
+        self.controller.session = None
+        self.controller.cadence = self.controller.cadence.end()
+        self.controller.pending_stop = None
+        self.controller.last_stop_at = now
+        self.controller.last_stop_reason = reason
+        self.controller.clear_fault(ErrorState.DISCHARGE_STOP_FAILED)
+        self.controller.hass.bus.async_fire(
+            EVENT_DISCHARGE_STOPPED,
+            {
+                "entry_id": self.controller.entry.entry_id,
+                "reason": reason,
+                "exported_kwh": round(exported, 3),
+            },
+        )
+        LOGGER.info("Forced discharge stopped: %s", reason)
+
+    @callback
+    def request_stop(self, reason: StopReason, *, force: bool = False) -> None:
+        """Stop in the background, ahead of any start or re-arm in flight."""
+        if self.stopping:
+            return
+        self.stops += 1
+        self.controller.starter.preempt()
+        self.controller.spawn(
+            self._async_requested_stop(reason, force=force),
+            f"export_monitor stop {reason}",
+        )
+
+    async def _async_requested_stop(self, reason: StopReason, *, force: bool) -> None:
+        """Run a requested stop; the request counts as stopping until it ends."""
+        try:
+            await self.async_stop(reason, force=force)
+        finally:
+            self.stops -= 1
