@@ -218,7 +218,9 @@ def test_section_replaces_only_its_own_part() -> None:
     assert section.endswith(END)
     assert "| p99 source write → stop call < 50 ms | **met** |" in section
     assert "| every stop made due was called | **missed** |" in section
-    assert "SQLite's heap (page caches, `sqlite3_memory_used`) 2.0 → 16.0 MiB" in section
+    assert (
+        "SQLite's heap (page caches, `sqlite3_memory_used`) 2.0 → 16.0 MiB" in section
+    )
     assert "Oversleeps over 100 ms during a full collection: 1 of 1." in section
     text = f"# Results\n\nbefore\n\n{START}\nold\n{END}\n\nafter\n"
     replaced = replace_section(text, section)
@@ -242,6 +244,7 @@ def test_config_is_a_fresh_instance_of_ten_monitors(tmp_path: Path) -> None:
         seed=1,
         port=8127,
         trace_memory=False,
+        gc_freeze=False,
         no_recorder=False,
     )
     write_config(paths, args, tmp_path / "record.json")
@@ -332,3 +335,13 @@ async def test_bench_options_answer_every_step_of_the_real_config_flow(
     by_role = {role.value: entity for role, entity in controls(entry.options).items()}
     assert by_role == {r: ids[o] for r, o in ROLES.items()}
     assert entry.options["auto_discharge"] is False
+
+
+def test_section_of_a_run_with_one_full_collection() -> None:
+    """One full collection has no interval: the section says what there is."""
+    watched = RECORD["gc"] | {"full": RECORD["gc"]["full"][:1]}
+    figures = analyse(RECORD | {"gc": watched}, SAMPLES)
+    section = render(RESULT | {"figures": figures})
+    assert (
+        "200.0 ms each (p50; max 200.0 ms), run by the thread `Recorder` 1" in section
+    )

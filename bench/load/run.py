@@ -110,6 +110,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="diagnostic: which files' allocations grow (slows the run: no figures)",
     )
     parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help=(
+            "diagnostic: gc.freeze() as the measurement starts, so full collections "
+            "leave the heap built at start-up alone"
+        ),
+    )
+    parser.add_argument(
         "--render-only",
         action="store_true",
         help="rewrite the section from an existing --out, running nothing",
@@ -195,6 +203,7 @@ def write_config(paths: Paths, args: argparse.Namespace, output: Path) -> None:
             "output": str(output),
             "seed": args.seed,
             "trace_memory": args.trace_memory,
+            "gc_freeze": args.gc_freeze,
         },
         **helpers(units),
     }
@@ -346,6 +355,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             "duration_s": args.duration,
             "seed": args.seed,
             "recorder": not args.no_recorder,
+            "gc_freeze": args.gc_freeze,
             "commit": commit(),
             "started_utc": started,
         },
@@ -360,9 +370,10 @@ def publish(result: dict[str, Any], args: argparse.Namespace) -> None:
     """Write load.json and the RESULTS.md section; print the section."""
     if NOTES.exists():
         result["notes"] = NOTES.read_text().strip().splitlines()
-    section = render(result)
+    # The record first: a section that fails to render can be rendered again.
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
+    section = render(result)
     if str(args.results) != "-":
         text = args.results.read_text() if args.results.exists() else ""
         args.results.write_text(replace_section(text, section))

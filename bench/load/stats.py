@@ -435,8 +435,8 @@ def _gc_lines(collected: Mapping[str, Any] | None) -> list[str]:
         ""
         if full["n"] == 0
         else f", {_ms(full['p50'])} ms each (p50; max {_ms(full['max'])} ms), "
-        f"every {gaps['p50']:.0f} s (p50), run by the thread "
-        f"{_counts(collected['full_by_thread'])}"
+        + ("" if gaps["n"] == 0 else f"every {gaps['p50']:.0f} s (p50), ")
+        + f"run by the thread {_counts(collected['full_by_thread'])}"
     )
     return [
         f"Python's garbage collector (thresholds {collected['threshold']}): "

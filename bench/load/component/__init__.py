@@ -68,6 +68,7 @@ KINDS: Final = ("soc_below_min", "soc_unavailable")
 # Collections of this generation are kept one by one (the full ones); younger
 # ones only counted with their total time.
 GC_KEPT_GENERATION: Final = 2
+GC_TOP: Final = 12
 
 UNIT_SCHEMA: Final = vol.Schema(
     {
@@ -94,6 +95,7 @@ CONFIG_SCHEMA: Final = vol.Schema(
                 vol.Required("output"): str,
                 vol.Optional("seed", default=1): vol.Coerce(int),
                 vol.Optional("trace_memory", default=False): bool,
+                vol.Optional("gc_freeze", default=False): bool,
             }
         )
     },
@@ -214,10 +216,11 @@ class GcWatch:
         """Return what was seen as JSON-ready data."""
         return {
             "threshold": list(gc.get_threshold()),
+            "frozen": gc.get_freeze_count(),
             "counts": self.counts,
             "total_ms": [round(ms, 1) for ms in self.total_ms],
             "full": self.full,
-            "objects_at_end": len(gc.get_objects()),
+            **census(gc.get_objects()),
         }
 
 
@@ -247,6 +250,7 @@ class LoadBench:
         )
         self._window: tuple[float, float] = (0.0, 0.0)
         self._gc = GcWatch()
+        self._gc_freeze: bool = conf["gc_freeze"]
         self._changes_by_entity: dict[str, int] = {}
 
     @callback
@@ -343,6 +347,10 @@ class LoadBench:
     async def _async_measure(self, unsubs: list[Callable[[], None]]) -> None:
         """Run the cycles and the probe for the duration, then write the output."""
         self._measuring = True
+        if self._gc_freeze:
+            # Diagnostic: what start-up built is left out of every later collection.
+            gc.collect()
+            gc.freeze()
         self._gc.attach()
         began = time.time()
         tasks = [
@@ -552,6 +560,29 @@ class LoadBench:
         tmp.write_text(json.dumps(result))
         tmp.replace(self._output)
         LOGGER.info("bench_load: wrote %s", self._output)
+
+
+def census(objects: list[Any]) -> dict[str, Any]:
+    """Return how many objects the collector tracks, and of which packages' types most."""
+    counts: dict[str, int] = {}
+    for obj in objects:
+        package = _package(obj)
+        counts[package] = counts.get(package, 0) + 1
+    top = sorted(counts.items(), key=lambda item: item[1], reverse=True)[:GC_TOP]
+    return {"objects_at_end": len(objects), "objects_by_package": dict(top)}
+
+
+def _package(obj: Any) -> str:
+    """Return the top package of an object's type; of a function, of its module."""
+    package = str(type(obj).__module__).partition(".")[0]
+    if package != "builtins":
+        return package
+    try:
+        # Functions, classes, methods know their module; dicts and tuples do not.
+        module = getattr(obj, "__module__", None)
+    except Exception:  # noqa: BLE001 - a dead weak proxy, a lazy object...
+        module = None
+    return str(module).partition(".")[0] if isinstance(module, str) else package
 
 
 def sqlite_memory_used() -> Callable[[], int] | None:
