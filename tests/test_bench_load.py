@@ -52,11 +52,12 @@ RECORD = {
     "began": 0.0,
     "ended": 600.0,
     "state_changes": {"sources": 30000, "monitors": 6000},
-    # SQLite's heap fills to 16 MiB by 120 s, then stays; Python's blocks flat.
+    # SQLite's heap fills to 16 MiB by 120 s, then stays; Python's blocks flat;
+    # malloc's free space grows 1 MiB a minute (its own ups and downs).
     "memory_inside": [
-        {"t": 0.0, "sqlite_mib": 2.0, "python_blocks": 900000},
-        {"t": 120.0, "sqlite_mib": 16.0, "python_blocks": 900000},
-        {"t": 600.0, "sqlite_mib": 16.0, "python_blocks": 900000},
+        {"t": t, "sqlite_mib": s, "python_blocks": 900000}
+        | {"malloc_in_use_mib": 50.0, "malloc_free_mib": 5.0 + t / 60.0}
+        for t, s in ((0.0, 2.0), (120.0, 16.0), (600.0, 16.0))
     ],
     "monitor_changes": {"sensor.export_monitor_system_health": 3000},
     # Full collections at 0.9 s (during the slow probe's sleep, 0.75-1.0) and 66 s.
@@ -186,6 +187,16 @@ def test_figures_from_a_recorded_sample() -> None:
             "end": 900.0,
             "slope_after_warmup_per_min": 0.0,
         },
+        "malloc_in_use_mib": {
+            "start": 50.0,
+            "end": 50.0,
+            "slope_after_warmup_per_min": 0.0,
+        },
+        "malloc_free_mib": {
+            "start": 5.0,
+            "end": 15.0,
+            "slope_after_warmup_per_min": 1.0,
+        },
     }
     collections = fig["gc"]
     assert collections["full_by_thread"] == {"Recorder": 1, "MainThread": 1}
@@ -222,6 +233,7 @@ def test_section_replaces_only_its_own_part() -> None:
         "SQLite's heap (page caches, `sqlite3_memory_used`) 2.0 → 16.0 MiB" in section
     )
     assert "Oversleeps over 100 ms during a full collection: 1 of 1." in section
+    assert "held free 5.0 → 15.0 MiB" in section
     text = f"# Results\n\nbefore\n\n{START}\nold\n{END}\n\nafter\n"
     replaced = replace_section(text, section)
     assert replaced == f"# Results\n\nbefore\n\n{section}\n\nafter\n"

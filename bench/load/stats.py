@@ -124,6 +124,8 @@ def inside_figures(recorded: Mapping[str, Any]) -> dict[str, Any] | None:
     for key, name, scale in (
         ("sqlite_mib", "sqlite_mib", 1.0),
         ("python_blocks", "python_kblocks", 1000.0),
+        ("malloc_in_use_mib", "malloc_in_use_mib", 1.0),
+        ("malloc_free_mib", "malloc_free_mib", 1.0),
     ):
         points = [(p["t"], p[key] / scale) for p in inside if p.get(key) is not None]
         later = [(t, v) for t, v in points if t >= WARMUP_S]
@@ -421,6 +423,13 @@ def _inside_text(inside: Mapping[str, Any] | None) -> str:
         parts.append(
             f"Python's allocated blocks {blocks['start']} → {blocks['end']} thousand "
             f"({blocks['slope_after_warmup_per_min']} thousand/min after warm-up)"
+        )
+    malloc = [inside.get(k) for k in ("malloc_in_use_mib", "malloc_free_mib")]
+    if malloc[0] is not None and malloc[1] is not None:
+        parts.append(
+            f"malloc's heap in use {malloc[0]['start']} → {malloc[0]['end']} MiB "
+            f"({malloc[0]['slope_after_warmup_per_min']} MiB/min after warm-up), "
+            f"held free {malloc[1]['start']} → {malloc[1]['end']} MiB"
         )
     return " Inside: " + "; ".join(parts) + "." if parts else ""
 

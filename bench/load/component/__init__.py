@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import tracemalloc
-from typing import Any, Final, cast
+from typing import Any, ClassVar, Final, cast
 
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -242,6 +242,7 @@ class LoadBench:
         self._backlog: list[tuple[float, int | None]] = []
         self._inside: list[dict[str, float | None]] = []
         self._sqlite_used = sqlite_memory_used()
+        self._malloc = malloc_info()
         self._changes: dict[str, int] = {}
         self._sources = frozenset(
             u.ids[k]
@@ -407,6 +408,7 @@ class LoadBench:
                     "t": round(t, 2),
                     "sqlite_mib": None if used is None else used() / 2**20,
                     "python_blocks": sys.getallocatedblocks(),
+                    **({} if self._malloc is None else self._malloc()),
                 }
             )
             await asyncio.sleep(BACKLOG_S)
@@ -583,6 +585,46 @@ def _package(obj: Any) -> str:
     except Exception:  # noqa: BLE001 - a dead weak proxy, a lazy object...
         module = None
     return str(module).partition(".")[0] if isinstance(module, str) else package
+
+
+class MallInfo2(ctypes.Structure):
+    """glibc's struct mallinfo2 (malloc(3)'s heap, every arena)."""
+
+    _fields_: ClassVar = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def malloc_info() -> Callable[[], dict[str, float]] | None:
+    """Return a reader of malloc's memory in use and held free (MiB), glibc only."""
+    try:
+        function = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    function.restype = MallInfo2
+    function.argtypes = []
+
+    def read() -> dict[str, float]:
+        """Return malloc's bytes in use (with mmapped blocks) and free in its arenas."""
+        info = function()
+        return {
+            "malloc_in_use_mib": (info.uordblks + info.hblkhd) / 2**20,
+            "malloc_free_mib": info.fordblks / 2**20,
+        }
+
+    return read
 
 
 def sqlite_memory_used() -> Callable[[], int] | None:
