@@ -69,7 +69,7 @@ RECORD = {
             {"ts": 0.9, "ms": 200.0, "cpu_ms": 199.0, "thread": "Recorder"},
             {"ts": 66.0, "ms": 200.0, "cpu_ms": 199.0, "thread": "MainThread"},
         ],
-        "objects_at_end": 1000000,
+        "objects_at_start": 1000000,
     },
     "recorder_backlog": [[0.0, 5], [10.0, 900], [20.0, 40]],
     "lag_ms": [0.5, 1.0, 2.0, 150.0],

@@ -227,7 +227,7 @@ def gc_figures(recorded: Mapping[str, Any]) -> dict[str, Any] | None:
         "full_ms": spread([c["ms"] for c in full]),
         "full_by_thread": dict(Counter(c["thread"] for c in full)),
         "full_interval_s": spread(gaps),
-        "objects_at_end": watched["objects_at_end"],
+        "objects_at_start": watched.get("objects_at_start"),
         "over_100_ms": len(over),
         "over_100_ms_during_a_full_collection": len(explained),
     }
@@ -451,7 +451,8 @@ def _gc_lines(collected: Mapping[str, Any] | None) -> list[str]:
         f"Python's garbage collector (thresholds {collected['threshold']}): "
         f"{counts[0]} young, {counts[1]} middle ({total[0] + total[1]:.0f} ms in "
         f"all) and {counts[2]} full collections{timing}; "
-        f"{collected['objects_at_end']:,} objects tracked at the end. A collection "
+        f"{collected['objects_at_start'] or 0:,} objects tracked at the start. A "
+        "full collection walks them all; it "
         "holds the GIL, whichever thread runs it. Oversleeps over "
         f"{TARGET_LAG_MS:.0f} ms during a full collection: "
         f"{collected['over_100_ms_during_a_full_collection']} of "

@@ -220,7 +220,6 @@ class GcWatch:
             "counts": self.counts,
             "total_ms": [round(ms, 1) for ms in self.total_ms],
             "full": self.full,
-            **census(gc.get_objects()),
         }
 
 
@@ -252,6 +251,7 @@ class LoadBench:
         self._window: tuple[float, float] = (0.0, 0.0)
         self._gc = GcWatch()
         self._gc_freeze: bool = conf["gc_freeze"]
+        self._census: dict[str, Any] = {}
         self._changes_by_entity: dict[str, int] = {}
 
     @callback
@@ -332,6 +332,13 @@ class LoadBench:
 
     async def async_handle_start(self, _call: ServiceCall) -> None:
         """Start the measurement: cycles, probe, listeners; write the result at the end."""
+        # Before this call returns, so before the first sample of the process
+        # (the list of every object takes MiB).
+        self._census = census(gc.get_objects())
+        if self._gc_freeze:
+            # Diagnostic: what start-up built is left out of every later collection.
+            gc.collect()
+            gc.freeze()
         entries = self._hass.config_entries.async_entries(MONITOR)
         by_soc = {e.options.get("soc_entity"): e.entry_id for e in entries}
         for unit in self._units:
@@ -348,10 +355,6 @@ class LoadBench:
     async def _async_measure(self, unsubs: list[Callable[[], None]]) -> None:
         """Run the cycles and the probe for the duration, then write the output."""
         self._measuring = True
-        if self._gc_freeze:
-            # Diagnostic: what start-up built is left out of every later collection.
-            gc.collect()
-            gc.freeze()
         self._gc.attach()
         began = time.time()
         tasks = [
@@ -546,7 +549,7 @@ class LoadBench:
             "memory_inside": self._inside,
             "state_changes": self._changes,
             "monitor_changes": self._changes_by_entity,
-            "gc": self._gc.as_dict(),
+            "gc": self._gc.as_dict() | self._census,
             "units": [
                 {
                     "index": unit.index,
@@ -571,7 +574,7 @@ def census(objects: list[Any]) -> dict[str, Any]:
         package = _package(obj)
         counts[package] = counts.get(package, 0) + 1
     top = sorted(counts.items(), key=lambda item: item[1], reverse=True)[:GC_TOP]
-    return {"objects_at_end": len(objects), "objects_by_package": dict(top)}
+    return {"objects_at_start": len(objects), "objects_by_package": dict(top)}
 
 
 def _package(obj: Any) -> str:
