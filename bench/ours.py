@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 import copy
+from dataclasses import replace
 from datetime import datetime, timedelta
 import time
 from typing import Any, Final
@@ -30,6 +31,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     async_fire_time_changed,
 )
 
+from custom_components.export_monitor.config_flow import ExportMonitorConfigFlow
 from custom_components.export_monitor.const import (
     DEFAULT_TITLE,
     DOMAIN,
@@ -40,6 +42,8 @@ from custom_components.export_monitor.logic import (
     control_active,
     supervision as rules,
 )
+from custom_components.export_monitor.profiles import DEFAULT_PROFILE as GENERIC_KEY
+from custom_components.export_monitor.profiles.options import FLAT_KEYS
 from custom_components.export_monitor.supervisor import ExportMonitorSupervisor
 from sim.bridge import (
     CONTROL_ENTITIES,
@@ -55,7 +59,7 @@ from sim.bridge import (
     sensor_states,
 )
 from sim.clock import next_local_midnight
-from sim.commands import SetEnable, apply_command
+from sim.commands import Command, SetEnable, apply_command
 from sim.inverter import DischargeSettings
 from sim.meters import BATTERY_POWER, EXPORT_TODAY, GRID_POWER, PV_TODAY, SOC
 from sim.plant import Plant
@@ -64,6 +68,7 @@ from sim.scenarios import ScenarioDay
 from .config import PLANT_STEP_S, HassSpan, bench_options, export_window
 from .records import OURS, ControllerDay, Reaction
 from .tracker import EPS, DayTracker, advance, day_result, seconds_at
+from .vendor import VendorBridge, profile_for
 
 # The sensors the monitor reads (import and forecast are not configured, so not written).
 MONITORED: Final = frozenset(
@@ -171,27 +176,52 @@ class HassSession:
         self._trigger_wall = 0.0
         self._last_tick = plant.now_utc
         self._unsubs: list[CALLBACK_TYPE] = []
+        key = profile_for(plant.config.inverter.backstop)
+        # The generic profile drives the generic helpers (sim.bridge); every other
+        # variant drives its vendor's entities through that vendor's profile.
+        self.bridge = (
+            None if key == GENERIC_KEY else VendorBridge(hass, plant, key, self._send)
+        )
 
     async def async_start(self) -> None:
-        """Publish the sensors, create the helpers, then set the integration up."""
+        """Publish the sensors, create the controls, then set the integration up."""
         hass, plant = self.hass, self.plant
         await hass.config.async_set_time_zone(plant.config.timezone)
         self.freezer.move_to(plant.now_utc)
         published = plant.published()
         self._write(sensor_states(published))
-        for domain, config in helpers_at(published.controls).items():
-            if not await async_setup_component(hass, domain, {domain: config}):
-                raise RuntimeError(f"could not set up the {domain} helpers")
-        self._listen()
         options = bench_options(
             published, plant.config, self.day.events.daily_cap_kwh, self.describe_meter
         )
+        if self.bridge is None:
+            await self._async_setup_helpers(published.controls)
+            entry = MockConfigEntry(domain=DOMAIN, title=DEFAULT_TITLE, options=options)
+        else:
+            await self.bridge.async_setup()
+            self._listen()
+            # Not every profile is offered by the setup yet (profiles.OFFERED): the
+            # bench writes the entry as the setup would, at the options' version.
+            options = {
+                key: value for key, value in options.items() if key not in FLAT_KEYS
+            } | self.bridge.options()
+            entry = MockConfigEntry(
+                domain=DOMAIN,
+                title=DEFAULT_TITLE,
+                options=options,
+                version=ExportMonitorConfigFlow.VERSION,
+                minor_version=ExportMonitorConfigFlow.MINOR_VERSION,
+            )
         self._stale_after_s = float(options["stale_after_seconds"])
-        self.entry = MockConfigEntry(
-            domain=DOMAIN, title=DEFAULT_TITLE, options=options
-        )
-        self.entry.add_to_hass(hass)
+        self.entry = entry
+        entry.add_to_hass(hass)
         await self._async_setup_entry()
+
+    async def _async_setup_helpers(self, controls: DischargeSettings) -> None:
+        """Create the generic helpers at the inverter's settings; carry their writes."""
+        for domain, config in helpers_at(controls).items():
+            if not await async_setup_component(self.hass, domain, {domain: config}):
+                raise RuntimeError(f"could not set up the {domain} helpers")
+        self._listen()
 
     async def _async_setup_entry(self) -> None:
         """Set the config entry up and let it settle."""
@@ -210,9 +240,22 @@ class HassSession:
 
     async def async_come_back(self) -> None:
         """Start again after a crash: controls as the inverter reports them, fresh sensors."""
-        hass, plant = self.hass, self.plant
+        plant = self.plant
         self.freezer.move_to(plant.now_utc)
         controls = plant.published().controls
+        if self.bridge is None:
+            await self._async_restore_helpers(controls)
+        else:
+            self.bridge.vendor.restart(plant.now_utc, controls.enabled)
+            self.bridge.listen()
+            self.bridge.publish()
+        self._write(sensor_states(plant.published()))
+        self._listen()
+        await self._async_setup_entry()
+
+    async def _async_restore_helpers(self, controls: DischargeSettings) -> None:
+        """Set the generic helpers to what the inverter reports."""
+        hass = self.hass
         service = "turn_on" if controls.enabled else "turn_off"
         await hass.services.async_call(
             "input_boolean", service, {"entity_id": ENABLE_ENTITY}, blocking=True
@@ -228,9 +271,6 @@ class HassSession:
                 {"entity_id": entity_id, "value": value},
                 blocking=True,
             )
-        self._write(sensor_states(plant.published()))
-        self._listen()
-        await self._async_setup_entry()
 
     async def async_run_until(self, end_s: float, step_s: float) -> None:
         """Step plant and clock together; fire Home Assistant's timers every step_s.
@@ -247,6 +287,8 @@ class HassSession:
                 plant.step(min(PLANT_STEP_S, target - plant.elapsed_s))
                 self.tracker.observe()
             self.freezer.move_to(plant.now_utc)
+            if self.bridge is not None:
+                self.bridge.tick()
             states = [
                 state
                 for state in reported_since(plant.published(), self.reported)
@@ -278,6 +320,8 @@ class HassSession:
         """Stop carrying writes to the plant (the plant keeps what it was told)."""
         while self._unsubs:
             self._unsubs.pop()()
+        if self.bridge is not None:
+            self.bridge.close()
 
     def _write(self, states: list[EntityState]) -> None:
         """Write the monitor's sensor states with the moment each was reported."""
@@ -293,13 +337,16 @@ class HassSession:
             self.reported[state.entity_id] = state.reported_at
 
     def _listen(self) -> None:
-        """Carry every write of a control entity to the plant; note stop reasons."""
+        """Carry every write of a generic helper to the plant; note stop reasons."""
         hass, entities = self.hass, list(CONTROL_ENTITIES)
-        self._unsubs += [
-            async_track_state_change_event(hass, entities, self._on_changed),
-            async_track_state_report_event(hass, entities, self._on_reported),
-            hass.bus.async_listen(EVENT_DISCHARGE_STOPPED, self._on_stopped),
-        ]
+        self._unsubs.append(
+            hass.bus.async_listen(EVENT_DISCHARGE_STOPPED, self._on_stopped)
+        )
+        if self.bridge is None:
+            self._unsubs += [
+                async_track_state_change_event(hass, entities, self._on_changed),
+                async_track_state_report_event(hass, entities, self._on_reported),
+            ]
 
     @callback
     def _on_changed(self, event: Event[EventStateChangedData]) -> None:
@@ -321,8 +368,11 @@ class HassSession:
     def _forward(self, entity_id: str, state: str) -> None:
         """Send one write to the plant; a stop notes when it became due."""
         command = command_for(entity_id, state)
-        if command is None:
-            return
+        if command is not None:
+            self._send(command)
+
+    def _send(self, command: Command) -> None:
+        """Send one command to the plant; a stop notes when it became due."""
         if command == SetEnable(False):
             self.reactions.append(self._reaction())
         apply_command(self.plant, command)
@@ -377,9 +427,16 @@ async def async_run_ours(
             session.close()
     hass_span = (span_start, plant.now)
     advance(plant, tracker, midnight_s)
+    result = day_result(plant, tracker, start_truth, [])
+    if session.bridge is not None:
+        # Writes are the vendor's entity writes and service calls, not plant commands.
+        vendor = session.bridge.vendor
+        result = replace(
+            result, commands_written=vendor.writes, flash_writes=vendor.flash_writes
+        )
     return ControllerDay(
         controller=OURS,
-        result=day_result(plant, tracker, start_truth, []),
+        result=result,
         window=tracker.figures(),
         cpu_s=tuple(cpu_s),
         rule_cpu_s=tuple(rule_cpu_s),

@@ -12,9 +12,11 @@ import pytest
 
 from bench.config import HassSpan
 from bench.day import async_run_scenario_day
+from bench.ours import async_run_ours
 from bench.records import CONTROLLERS, ORACLE, OURS, PEERS
 from bench.report import RunInfo, build_results, tables
 from bench.scoring import DEFINITIONS
+from custom_components.export_monitor.const import CONF_CONTROLS, CONF_PROFILE, DOMAIN
 from sim.adversarial import any_scenario_day
 
 # 20 simulated minutes in Home Assistant around the window's start (16:00).
@@ -81,3 +83,23 @@ async def test_bench_smoke(document: dict[str, Any]) -> None:
     assert document["summary"][OURS]["days_over_allowance"] == 0
     assert json.loads(json.dumps(document)) == document
     assert "| over-export at day end, total (kWh) | 0.000 |" in tables(document)
+
+
+# An inverter variant without a time backstop, driven through its vendor's profile.
+FOX_DAY: Final = any_scenario_day("fox_watchdog_ha_dies", 0, 2026)
+
+
+async def test_bench_drives_a_vendor_profile(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A Fox-like variant runs through the fox_ess profile and its vendor's entities."""
+    run = await async_run_ours(hass, freezer, FOX_DAY, SPAN)
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    assert entry.options[CONF_PROFILE] == "fox_ess"
+    assert entry.options[CONF_CONTROLS]["cutoff"] == "number.foxess_min_soc_on_grid"
+    assert run.result.max_over_export_kwh == 0.0
+    assert run.window.forced_discharge_kwh > 0.3
+    assert run.result.commands_written >= 3
+    cutoff = hass.states.get("number.foxess_min_soc_on_grid")
+    assert cutoff is not None
+    assert float(cutoff.state) > 20.0  # the SOC floor, above the minimum SOC
