@@ -19,7 +19,7 @@ from custom_components.export_monitor.const import (
     CONF_EXPORT_METER_DELAY_SECONDS,
     CONF_GRID_POWER_ENTITY,
 )
-from tests.conftest import EXPORT, base_options
+from tests.conftest import EXPORT, GRID, base_options
 from tests.discharge import async_call
 from tests.resilience import Rig, async_heal, async_setup_rig, delayed_meter
 
@@ -37,10 +37,12 @@ async def _run(
     freezer: FrozenDateTimeFactory,
     entry: MockConfigEntry,
     delay_s: float,
+    late: tuple[str, ...] = (EXPORT,),
 ) -> Rig:
-    """Run a 3 kW discharge into 2 kWh of headroom with a delayed export counter."""
+    """Run a 3 kW discharge into 2 kWh of headroom with late meters (the counter)."""
     rig = await async_setup_rig(hass, freezer, entry, pv_kwh=4.1, export_kwh=1.6)
-    rig.plant.faults[EXPORT] = delayed_meter(delay_s)
+    for entity_id in late:
+        rig.plant.faults[entity_id] = delayed_meter(delay_s)
     await rig.async_run(60)
     await async_call(hass, "start_discharge", power_kw=3.0)
     await rig.async_run(3600)
@@ -91,4 +93,22 @@ async def test_delayed_counter_without_grid_sensor_declared(
     assert rig.plant.breach_kwh == pytest.approx(0.0, abs=1e-9)
     assert rig.reasons[0] == "headroom_exhausted"
     assert rig.plant.export_kwh > 1.6 + 0.8
+    await async_heal(rig)
+
+
+@pytest.mark.parametrize("delay_s", [150.0, 240.0])
+async def test_grid_power_as_late_as_the_counter(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    delay_s: float,
+) -> None:
+    """One late feed for counter and grid power: the start's echo gives the lag."""
+    rig = await _run(hass, freezer, config_entry, delay_s, (EXPORT, GRID))
+    assert rig.plant.breach_kwh == pytest.approx(0.0, abs=1e-9)
+    assert rig.plant.export_kwh > 1.6 + 1.2  # most of the 2 kWh of headroom
+    # The lag from the start to grid power's first answer is in the reserve, and kept.
+    cadence = config_entry.runtime_data.controller.cadence
+    assert cadence.lag_seconds >= delay_s - 20
+    assert cadence.to_data()["echoes"]
     await async_heal(rig)

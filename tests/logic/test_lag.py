@@ -10,15 +10,19 @@ from custom_components.export_monitor.logic.cadence import (
     MeterCadence,
     cadence_from_data,
 )
+from custom_components.export_monitor.logic.control import reported_at, rise_kw
 from custom_components.export_monitor.logic.lag import (
     MAX_LAG_SECONDS,
     ExportIntegral,
+    follow_echo,
     follow_export,
     lagged_headroom,
 )
+from custom_components.export_monitor.logic.settings import settings_from_options
+from custom_components.export_monitor.logic.snapshot import Source, build_snapshot
 from custom_components.export_monitor.logic.supervision import reserve_kwh
 
-from .common import NOW
+from .common import NOW, raw
 
 START = NOW - timedelta(hours=1)
 
@@ -111,3 +115,43 @@ def test_cadence_learns_and_keeps_the_worst_recent_lag() -> None:
     assert reserve_kwh(3.0, stored, 0.0, 10.0) == pytest.approx(
         3.0 * 560.0 / 3600.0 + 0.1
     )
+
+
+def test_the_start_echo_gives_the_feed_lag() -> None:
+    """Grid power's first report showing the start counts up to the report before it."""
+    start = ExportIntegral(started_at=START, start_counter_kwh=10.0)
+    before, lag = follow_echo(start, START - _at(5), 3.0, 3.0)
+    assert lag is None  # reported before the start: not its echo
+    quiet, lag = follow_echo(before, START + _at(150), 0.2, 3.0)
+    assert lag is None  # after the start, but no rise yet
+    assert follow_echo(quiet, START + _at(150), 3.0, 3.0) == (quiet, None)  # seen
+    assert follow_echo(quiet, START + _at(160), None, 3.0)[1] is None  # unknown
+    assert follow_echo(quiet, None, 3.0, 3.0) == (quiet, None)
+    echoed, lag = follow_echo(quiet, START + _at(170), 2.9, 3.0)
+    assert (echoed.echoed, lag) == (True, 150.0)
+    assert follow_echo(echoed, START + _at(180), 3.0, 3.0) == (echoed, None)
+    # A first report after the start that already shows it: no lag to learn.
+    assert follow_echo(start, START + _at(10), 3.0, 3.0)[1] == 0.0
+
+
+def test_cadence_keeps_the_recent_echoes() -> None:
+    """Echo lags widen the reserve like the counter's lags; they are stored too."""
+    cadence = MeterCadence(delay_s=60.0)
+    assert cadence.learn_echo(None) is cadence
+    learned = cadence.learn_echo(199.0)
+    assert learned.lag_seconds == 199.0
+    assert cadence_from_data(learned.to_data()).echoes == (199.0,)
+
+
+def test_the_echo_reads_grid_power_over_the_export_before_the_start() -> None:
+    """The rise is the export power less any export before the start; None unknown."""
+    settings = settings_from_options({})
+    snapshot = build_snapshot(
+        {Source.GRID_POWER: raw("-2.5", "kW"), Source.SOC: None}, settings, NOW
+    )
+    assert reported_at(snapshot, Source.GRID_POWER) == NOW
+    assert reported_at(snapshot, Source.BATTERY_POWER) is None
+    assert rise_kw(snapshot, settings, 0.5) == pytest.approx(2.0)
+    assert rise_kw(snapshot, settings, None) == pytest.approx(2.5)
+    empty = build_snapshot({Source.SOC: None}, settings, NOW)
+    assert rise_kw(empty, settings, 0.5) is None

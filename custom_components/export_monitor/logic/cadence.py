@@ -43,11 +43,19 @@ class MeterCadence:
     delay_s: float = 0.0
     # How far the counter was seen behind the integrated grid power (logic/lag.py).
     lags: tuple[float, ...] = ()
+    # How late grid power showed our recent starts (one feed for both: logic/lag.py).
+    echoes: tuple[float, ...] = ()
 
     @property
     def lag_seconds(self) -> float:
         """Return how late a value may arrive: the declared delay or the worst lag seen."""
-        return max(self.delay_s, *self.lags) if self.lags else self.delay_s
+        return max((self.delay_s, *self.lags, *self.echoes))
+
+    def learn_echo(self, seconds: float | None) -> MeterCadence:
+        """Return the cadence with one more start's echo lag (None: nothing learned)."""
+        if seconds is None:
+            return self
+        return replace(self, echoes=(*self.echoes, seconds)[-CADENCE_SAMPLES:])
 
     def learn_lag(self, seconds: float | None) -> MeterCadence:
         """Return the cadence with one more lag seen (None: nothing learned)."""
@@ -142,6 +150,7 @@ class MeterCadence:
             "intervals": list(self.intervals),
             "resolution_kwh": self.resolution_kwh,
             "lags": list(self.lags),
+            "echoes": list(self.echoes),
         }
 
 
@@ -163,6 +172,7 @@ def cadence_from_data(data: Any) -> MeterCadence:
             ],
             resolution_kwh=float(data.get("resolution_kwh", 0.0)),
             lags=tuple(float(s) for s in data.get("lags", ()))[-CADENCE_SAMPLES:],
+            echoes=tuple(float(s) for s in data.get("echoes", ()))[-CADENCE_SAMPLES:],
         )
     except (TypeError, ValueError):
         return MeterCadence()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from .cadence import MeterCadence
@@ -24,7 +24,7 @@ from .control_state import (
     view_of,
 )
 from .errors import ErrorState
-from .lag import follow_export
+from .lag import follow_echo, follow_export
 from .latency import (
     FlowWatch,
     WatchAction,
@@ -62,6 +62,14 @@ def follow_meter(
         snapshot.taken_at,
         export_power_kw(snapshot, settings),
     )
+    if integral is not None and session is not None:
+        integral, echo = follow_echo(
+            integral,
+            reported_at(snapshot, Source.GRID_POWER),
+            rise_kw(snapshot, settings, state.export_before_start_kw),
+            session.power_kw,
+        )
+        cadence = cadence.learn_echo(echo)
     state = replace(state, integral=integral)
     reading = snapshot.readings.get(Source.EXPORTED_TODAY)
     value = snapshot.value(Source.EXPORTED_TODAY)
@@ -71,6 +79,20 @@ def follow_meter(
     if integral is not None and learned.last_change_at != cadence.last_change_at:
         learned = learned.learn_lag(integral.lag_seconds(value, snapshot.taken_at))
     return state, learned
+
+
+def reported_at(snapshot: Snapshot, source: Source) -> datetime | None:
+    """Return when a source's reading was last reported, None when unknown."""
+    reading = snapshot.readings.get(source)
+    return None if reading is None else reading.reported_at
+
+
+def rise_kw(
+    snapshot: Snapshot, settings: MonitorSettings, before_kw: float | None
+) -> float | None:
+    """Return the export power over the export before the start, None when unknown."""
+    export = export_power_kw(snapshot, settings)
+    return None if export is None else export - max(0.0, before_kw or 0.0)
 
 
 def decide(state: ControlState, obs: Observation) -> Step:

@@ -6,6 +6,10 @@ integrated since, each interval at the larger of its two samples). When the coun
 changes, the time since the integral reached that value is the counter's lag; the
 largest recent lag is learned (persisted with the meter cadence) and widens the stop
 reserve, so a value that arrives minutes late under a fresh timestamp is covered.
+
+When grid power comes from the same late feed as the counter, the two agree and that lag
+is nought. The feed's own lag is then the time from our start to the first grid reading
+that shows the discharge's export (its echo), counted up to the report before it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Final
 
 # Integral samples kept: enough to find a lag of this many seconds.
 MAX_LAG_SECONDS: Final = 1800.0
+# Grid power shows a start once its export rose by this share of the setpoint.
+ECHO_SHARE: Final = 0.5
 
 
 def _seconds(start: datetime, end: datetime) -> float:
@@ -34,6 +40,9 @@ class ExportIntegral:
     last_kw: float = 0.0
     # (moment, integrated kWh): when the integral reached what.
     track: tuple[tuple[datetime, float], ...] = ()
+    # Grid power's last report seen, and whether it has shown this start yet.
+    report_at: datetime | None = None
+    echoed: bool = False
 
     @property
     def estimate_kwh(self) -> float:
@@ -78,6 +87,31 @@ class ExportIntegral:
                 return max(0.0, _seconds(reached, at))
             previous = sample
         return None
+
+
+def follow_echo(
+    integral: ExportIntegral,
+    reported_at: datetime | None,
+    rise_kw: float | None,
+    setpoint_kw: float,
+) -> tuple[ExportIntegral, float | None]:
+    """Return the integral after a grid reading, and the feed's lag once it shows the start.
+
+    `rise_kw` is the export power over the export before the start. The lag counts from
+    the start to the report before the one that showed the rise (never more than the
+    feed's delay; the counter's interval in the reserve covers the rest).
+    """
+    previous = integral.report_at
+    if integral.echoed or reported_at is None or reported_at == previous:
+        return integral, None
+    integral = replace(integral, report_at=reported_at)
+    after_start = _seconds(integral.started_at, reported_at) >= 0
+    if rise_kw is None or not after_start or rise_kw < ECHO_SHARE * setpoint_kw:
+        return integral, None
+    since = integral.started_at if previous is None else previous
+    return replace(integral, echoed=True), max(
+        0.0, _seconds(integral.started_at, since)
+    )
 
 
 def _crossing(
