@@ -20,6 +20,7 @@ from .profiles.render import (
     EntityFacts,
     RenderError,
     WriteValues,
+    clock_offset_s,
     readback_failure,
     render,
 )
@@ -202,6 +203,7 @@ class ExportMonitorInverter:
             values,
             rearm=self.profile.backstop.rearm,
             power_reads_lower=self.profile.power_meaning is PowerMeaning.RATE_CAP,
+            clock_offset_s=self._clock_offset_s(values.now),
         )
         for write in sequence:
             if before_each is not None:
@@ -217,6 +219,12 @@ class ExportMonitorInverter:
                 latency_s=self.profile.readback_latency_s,
                 extra=extra,
             )
+
+    def _clock_offset_s(self, now: datetime) -> float:
+        """Return HA's clock minus the inverter's, as its clock role shows (else 0)."""
+        entity_id = self.controls.get(Role.CLOCK)
+        state = None if entity_id is None else self._hass.states.get(entity_id)
+        return clock_offset_s(now, None if state is None else state.state)
 
     def _render(
         self, write: Write, values: WriteValues, key: ErrorState
