@@ -8,6 +8,8 @@ from contextlib import contextmanager
 import copy
 from dataclasses import replace
 from datetime import datetime, timedelta
+import os
+from pathlib import Path
 import time
 from typing import Any, Final
 from unittest.mock import patch
@@ -67,7 +69,7 @@ from sim.scenarios import ScenarioDay
 
 from .config import PLANT_STEP_S, HassSpan, bench_options, export_window
 from .records import OURS, ControllerDay, Reaction
-from .tracker import EPS, DayTracker, advance, day_result, seconds_at
+from .tracker import EPS, DayTracker, advance, allowance_kwh, day_result, seconds_at
 from .vendor import VendorBridge, profile_for
 
 # The sensors the monitor reads (import and forecast are not configured, so not written).
@@ -86,6 +88,9 @@ def wall_clock() -> float:
 SOURCE_TRIGGER: Final = "source_write"
 TIMER_TRIGGER: Final = "timer"
 
+# A file to append every control write and stop of ours to, with the true export and
+# allowance at that moment (single-day analysis: BENCH_TRACE=/tmp/t scripts/bench -k DAY).
+TRACE_ENV: Final = "BENCH_TRACE"
 # Loop passes allowed for our background tasks (a stop, a re-arm) to finish in one second.
 SETTLE_ROUNDS: Final = 50
 
@@ -363,10 +368,12 @@ class HassSession:
     @callback
     def _on_stopped(self, event: Event[dict[str, Any]]) -> None:
         """Note why the integration stopped."""
+        _trace(self.plant, f"stopped {event.data['reason']}", self.tracker.cap_kwh)
         self.stop_reasons.append(str(event.data["reason"]))
 
     def _forward(self, entity_id: str, state: str) -> None:
         """Send one write to the plant; a stop notes when it became due."""
+        _trace(self.plant, f"write {entity_id}={state}", self.tracker.cap_kwh)
         command = command_for(entity_id, state)
         if command is not None:
             self._send(command)
@@ -392,6 +399,21 @@ class HassSession:
             command=now,
             trigger=self._trigger,
             wall_s=wall_clock() - self._trigger_wall,
+        )
+
+
+def _trace(plant: Plant, what: str, cap: float | None) -> None:
+    """Append ours' write or stop, with the true plant, to the file named by $BENCH_TRACE."""
+    path = os.environ.get(TRACE_ENV)
+    if not path:
+        return
+    truth = plant.truth()
+    allowance = allowance_kwh(truth.pv_today_kwh, cap)
+    with Path(path).open("a", encoding="utf-8") as out:
+        out.write(
+            f"{truth.now:%H:%M:%S} exp={truth.export_today_kwh:.4f} "
+            f"allow={allowance:.4f} room={allowance - truth.export_today_kwh:.4f} "
+            f"grid={truth.grid_kw:.2f} bat={truth.battery_kw:.2f} pv={truth.pv_kw:.2f} {what}\n"
         )
 
 

@@ -30,6 +30,7 @@ from custom_components.export_monitor.logic.supervision import (
     auto_start_due,
     backstop_due,
     backstop_minutes,
+    deadman_reserve_kwh,
     discharging,
     export_power_estimate_kw,
     obey_check_due,
@@ -118,6 +119,49 @@ RESERVES = {
 def test_reserve(cadence: MeterCadence, age: float, expected: float) -> None:
     """The reserve covers the longer of cadence and age, the reaction and one step."""
     assert reserve_kwh(3.0, cadence, age) == pytest.approx(expected)
+
+
+DEADMAN_RESERVES = {
+    # The unseen past at the measured 3 kW, the timer's write at the 5 kW maximum.
+    "learned_cadence": (LEARNED, 0.0, 3.0, (3.0 * 10 + 5.0 * 10) / 3600 + 0.01),
+    "old_reading": (LEARNED, 50.0, 3.0, (3.0 * 50 + 5.0 * 10) / 3600 + 0.01),
+    "unknown_cadence": (
+        MeterCadence(),
+        0.0,
+        3.0,
+        (3.0 * DEFAULT_METER_INTERVAL_SECONDS + 5.0 * 10) / 3600 + 0.1,
+    ),
+    # Unmeasured (past at the maximum): the same as the stop reserve at 5 kW.
+    "past_at_the_maximum": (LEARNED, 0.0, 5.0, 5.0 * 20 / 3600 + 0.01),
+    # A measured power above the maximum is capped at it.
+    "measured_above": (LEARNED, 0.0, 7.0, 5.0 * 20 / 3600 + 0.01),
+}
+
+
+@pytest.mark.parametrize(
+    ("cadence", "age", "past_kw", "expected"),
+    list(DEADMAN_RESERVES.values()),
+    ids=list(DEADMAN_RESERVES),
+)
+def test_deadman_reserve(
+    cadence: MeterCadence, age: float, past_kw: float, expected: float
+) -> None:
+    """The dead-man's reserve: the unseen past as measured, the write at the maximum."""
+    assert deadman_reserve_kwh(past_kw, 5.0, cadence, age) == pytest.approx(expected)
+
+
+@given(
+    past=st.floats(min_value=0.0, max_value=50.0),
+    alone=st.floats(min_value=0.1, max_value=50.0),
+    age=st.floats(min_value=0.0, max_value=3600.0),
+)
+def test_deadman_reserve_between_the_two_stop_reserves(
+    past: float, alone: float, age: float
+) -> None:
+    """Never more than the stop reserve at the maximum, never less than at the past."""
+    reserve = deadman_reserve_kwh(past, alone, LEARNED, age)
+    assert reserve <= reserve_kwh(alone, LEARNED, age) + 1e-12
+    assert reserve >= reserve_kwh(min(past, alone), LEARNED, age) - 1e-12
 
 
 @given(

@@ -225,7 +225,7 @@ class ExportMonitorController:
             case Stop(reason=reason, force=force):
                 self.request_stop(reason, force=force)
             case Rearm(bound=bound, at=at):
-                self.spawn(self.starter.async_rearm(bound, at), "export_monitor re-arm")
+                self.starter.spawn_rearm(bound, at)
             case WriteFloor(soc=soc):
                 floor = self.starter.async_write_floor(soc)
                 self.spawn(floor, "export_monitor write cutoff")

@@ -37,11 +37,34 @@ class ExportMonitorStarter:
         self.starting = False
         # The start or re-arm holding the lock: a due stop cancels it.
         self.work: asyncio.Task[Any] | None = None
+        # A re-arm spawned and not finished (it may wait for the lock).
+        self.rearm_queued = False
 
     @property
     def busy(self) -> bool:
-        """Return whether a start or re-arm is in flight."""
-        return self.work is not None and not self.work.done()
+        """Return whether a start or re-arm is in flight, or a re-arm waits for the lock."""
+        return self.rearm_queued or (self.work is not None and not self.work.done())
+
+    @callback
+    def spawn_rearm(self, bound: TimerBound, now: datetime) -> None:
+        """Re-arm in a task, one at a time (a re-arm waiting for the lock counts).
+
+        Every source update while one waits for the lock (a floor write in flight)
+        would otherwise queue one more.
+        """
+        if self.rearm_queued:
+            return
+        self.rearm_queued = True
+        self.controller.spawn(
+            self._async_rearm_once(bound, now), "export_monitor re-arm"
+        )
+
+    async def _async_rearm_once(self, bound: TimerBound, now: datetime) -> None:
+        """Re-arm, then let the next re-arm be spawned."""
+        try:
+            await self.async_rearm(bound, now)
+        finally:
+            self.rearm_queued = False
 
     async def async_start(self, request: StartRequest) -> None:
         """Start a supervised discharge, or raise a translated reason why not."""

@@ -6,7 +6,13 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..const import SUPERVISION_INTERVAL
-from .control_start import Observation, alone_bound, floor_now, timer_fits
+from .control_start import (
+    Observation,
+    alone_bound,
+    export_measured,
+    floor_now,
+    timer_fits,
+)
 from .control_state import (
     Action,
     ControlState,
@@ -127,8 +133,7 @@ def _assumed_max_kw(obs: Observation, session: Session) -> float | None:
         grid is None
     )
     if grid is not None:
-        at = grid.reported_at
-        caught_up = grid.usable and at is not None and at >= session.started_at
+        caught_up = export_measured(view, session.started_at)
     else:
         caught_up = obs.cadence.seen_since_start()
     if not cap_unmeasured and caught_up:
@@ -153,7 +158,9 @@ def _timer_bound(state: ControlState, obs: Observation, session: Session) -> Tim
         else StopReason.DURATION_ELAPSED
     )
     surplus = max(0.0, state.export_before_start_kw or 0.0)
-    return alone_bound(obs, session.power_kw, (planned, limit), surplus)
+    return alone_bound(
+        obs, session.power_kw, (planned, limit), surplus, session.started_at
+    )
 
 
 def _sync_cutoff(
@@ -166,7 +173,9 @@ def _sync_cutoff(
     if state.cutoff_writing:
         return state, (), False
     surplus = max(0.0, state.export_before_start_kw or 0.0)
-    wanted = floor_now(obs, headroom or 0.0, session.power_kw, surplus)
+    wanted = floor_now(
+        obs, headroom or 0.0, session.power_kw, surplus, session.started_at
+    )
     soc = obs.view.snapshot.value(Source.SOC)
     # No floor without a SOC (and no SOC stops the discharge as unsafe data).
     if wanted is None or not _floor_due(obs, session.cutoff_soc, wanted, soc):

@@ -23,6 +23,7 @@ from .status import MonitorView
 from .supervision import (
     StopReason,
     day_ending,
+    deadman_reserve_kwh,
     export_power_estimate_kw,
     reserve_kwh,
     standing_seconds,
@@ -96,9 +97,17 @@ def timer_fits(obs: Observation, bound: TimerBound) -> bool:
 
 
 def deadman_reserve(
-    obs: Observation, power_kw: float, surplus_kw: float
+    obs: Observation,
+    power_kw: float,
+    surplus_kw: float,
+    since: datetime | None = None,
 ) -> tuple[float, float]:
-    """Return the most the inverter may export alone (kW) and what it may do unseen."""
+    """Return the most the inverter may export alone (kW) and what it may do unseen.
+
+    `since`: when the running discharge started (None before a start). What the
+    meter has not shown yet went out at the measured power once a grid reading
+    since then shows the discharge; until then, at the most it may deliver.
+    """
     view = obs.view
     grid = export_power_kw(view.snapshot, view.settings)
     estimate = export_power_estimate_kw(power_kw, grid, obs.cadence.rate_kw)
@@ -106,7 +115,20 @@ def deadman_reserve(
     power += surplus_kw
     age = reserve_age_seconds(view.snapshot.readings.get(Source.EXPORTED_TODAY))
     age = max(age, standing_seconds(obs.cadence, view.now, grid))
-    return power, reserve_kwh(power, obs.cadence, age, obs.reaction_s)
+    past = estimate + surplus_kw if export_measured(view, since) else power
+    return power, deadman_reserve_kwh(past, power, obs.cadence, age, obs.reaction_s)
+
+
+def export_measured(view: MonitorView, since: datetime | None) -> bool:
+    """Return whether a grid reading since the start shows the running discharge.
+
+    Not before a start: the start's timer must hold until a reading shows the
+    discharge (else the start would be stopped at once, and started again).
+    """
+    grid = view.snapshot.readings.get(Source.GRID_POWER)
+    if since is None or grid is None or grid.reported_at is None:
+        return False
+    return grid.usable and grid.reported_at >= since
 
 
 def alone_bound(
@@ -114,9 +136,10 @@ def alone_bound(
     power_kw: float,
     plan: tuple[float, StopReason] | None,
     surplus_kw: float,
+    since: datetime | None = None,
 ) -> TimerBound:
     """Return how long the inverter may run alone, should Home Assistant die now."""
-    power, reserve = deadman_reserve(obs, power_kw, surplus_kw)
+    power, reserve = deadman_reserve(obs, power_kw, surplus_kw, since)
     return timer_bound(
         headroom_kwh=obs.view.snapshot.headroom_kwh or 0.0,
         reserve_kwh=reserve,
@@ -127,7 +150,11 @@ def alone_bound(
 
 
 def floor_now(
-    obs: Observation, headroom_kwh: float, power_kw: float, surplus_kw: float
+    obs: Observation,
+    headroom_kwh: float,
+    power_kw: float,
+    surplus_kw: float,
+    since: datetime | None = None,
 ) -> float | None:
     """Return the SOC floor that bounds the battery, should Home Assistant die now.
 
@@ -136,7 +163,7 @@ def floor_now(
     soc = obs.view.snapshot.value(Source.SOC)
     if soc is None:
         return None
-    _, reserve = deadman_reserve(obs, power_kw, surplus_kw)
+    _, reserve = deadman_reserve(obs, power_kw, surplus_kw, since)
     profile = obs.profile
     return soc_floor(
         soc=soc,

@@ -136,6 +136,26 @@ def reserve_kwh(
     return power_kw * horizon / 3600.0 + cadence.step_kwh
 
 
+def deadman_reserve_kwh(
+    past_kw: float,
+    alone_kw: float,
+    cadence: MeterCadence,
+    export_age_seconds: float,
+    reaction_seconds: float = REACTION_SECONDS,
+) -> float:
+    """Return the energy the inverter's own timer must leave to what is not yet seen.
+
+    Like reserve_kwh, but the export the meter has not shown yet (its interval or
+    age, and its lag) already happened, at the power the meters show (`past_kw`);
+    only the write that arms the timer (reaction_seconds) lies ahead, at the most
+    the inverter may deliver alone (`alone_kw`). With past_kw = alone_kw this is
+    reserve_kwh.
+    """
+    past = max(cadence.interval_seconds, export_age_seconds) + cadence.lag_seconds
+    energy = min(past_kw, alone_kw) * past + alone_kw * reaction_seconds
+    return energy / 3600.0 + cadence.step_kwh
+
+
 def seconds_to_local_midnight(now: datetime) -> float:
     """Return the real seconds until the next local midnight (DST-aware)."""
     midnight = datetime.combine(now.date() + timedelta(days=1), time(), now.tzinfo)
