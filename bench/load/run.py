@@ -337,6 +337,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     if api.answers():
         raise DevelopError(f"something else answers on {api.base}: use --port")
     started = datetime.now(UTC).isoformat(timespec="seconds")
+    # The code that runs: taken now, not after the run (the tree may change meanwhile).
+    checked_out = commit()
     process = start(paths)
     try:
         version = bring_up(api, process, args.entries)
@@ -356,7 +358,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             "seed": args.seed,
             "recorder": not args.no_recorder,
             "gc_freeze": args.gc_freeze,
-            "commit": commit(),
+            "commit": checked_out,
             "started_utc": started,
         },
         "machine": about,
