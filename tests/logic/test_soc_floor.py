@@ -402,25 +402,33 @@ def test_floor_reached(soc: float | None, written: float, expected: bool) -> Non
         (59.0, 80.0, 5.0, None, True),
         (59.5, 80.0, 60.0, None, False),  # less than a step
         (59.0, 80.0, 4.0, None, False),  # too soon
-        (59.0, 63.0, 0.0, None, True),  # the SOC is about to reach it
+        (59.0, 63.0, 1.0, None, True),  # the SOC is about to reach it
+        (59.0, 63.0, 0.5, None, False),  # written half a minute ago: settle first
+        (59.0, 61.0, 0.0, None, True),  # a step from it: at once
         (59.0, 80.0, 60.0, RESERVED_WRITES, False),  # budget kept for the restore
         (59.0, 62.0, 0.0, RESERVED_WRITES, False),
         (59.0, 80.0, 60.0, RESERVED_WRITES + 1, False),  # flash: only when urgent
-        (59.0, 62.0, 0.0, RESERVED_WRITES + 1, True),
+        (59.0, 62.0, 1.0, RESERVED_WRITES + 1, True),
+        (59.0, 62.0, 0.5, RESERVED_WRITES + 1, False),
         (61.0, 80.0, 60.0, None, False),  # a rise is not a lowering
         (59.0, 80.0, None, None, True),  # not written since HA started
+        (59.0, 63.0, None, None, True),
     ],
     ids=[
         "worth_it",
         "less_than_a_step",
         "too_soon",
         "urgent",
+        "urgent_settling",
+        "a_step_from_it",
         "budget_spent",
         "urgent_budget_spent",
         "flash_not_urgent",
         "flash_urgent",
+        "flash_urgent_settling",
         "higher",
         "never_written",
+        "urgent_never_written",
     ],
 )
 def test_lower_floor_worth_writing(
@@ -430,7 +438,7 @@ def test_lower_floor_worth_writing(
     left: int | None,
     expected: bool,
 ) -> None:
-    """At least a step, every few minutes unless urgent, within the flash budget."""
+    """At least a step, every few minutes (urgent: after a minute), within the budget."""
     written_at = None if minutes is None else NOW - timedelta(minutes=minutes)
     writes = FloorWrites(written=60.0, written_at=written_at, writes_left=left)
     assert (

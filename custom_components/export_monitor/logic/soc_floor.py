@@ -28,6 +28,9 @@ SOC_READ_ERROR: Final = 1.0
 # that wears flash only then.
 LOWER_INTERVAL: Final = timedelta(minutes=5)
 URGENT_STEPS: Final = 3
+# Nor within this long of the last write unless the SOC is a step from the cutoff: the
+# floor's rounding would flip it down and up again at each reading (a write each).
+SETTLE_INTERVAL: Final = timedelta(seconds=60)
 # Flash writes kept back from the daily budget: the restore of min SOC at the stop.
 RESERVED_WRITES: Final = 2
 _EPSILON: Final = 1e-9
@@ -190,20 +193,28 @@ def lower_floor_worth_writing(
 ) -> bool:
     """Return whether lowering the cutoff to `wanted` is worth a write now.
 
-    Worth it when it gains at least one step, once every few minutes (at once when
-    the SOC is about to reach the cutoff). A cutoff that wears flash is lowered only
-    when the SOC is about to reach it, within the budget kept for the restore.
+    Worth it when it gains at least one step, once every few minutes (when the SOC
+    is about to reach the cutoff, a minute after the last write, and at once a step
+    from it). A cutoff that wears flash is lowered only when the SOC is about to
+    reach it, within the budget kept for the restore.
     """
     grain = _grain(step)
     if writes.written - wanted < grain - _EPSILON:
         return False
     if writes.writes_left is not None and writes.writes_left <= RESERVED_WRITES:
         return False
-    if soc - writes.written <= URGENT_STEPS * grain + _EPSILON:
+    if soc - writes.written <= grain + _EPSILON:
         return True
+    if soc - writes.written <= URGENT_STEPS * grain + _EPSILON:
+        return _waited(writes, now, SETTLE_INTERVAL)
     if writes.writes_left is not None:
         return False
+    return _waited(writes, now, LOWER_INTERVAL)
+
+
+def _waited(writes: FloorWrites, now: datetime, interval: timedelta) -> bool:
+    """Return whether `interval` has passed since the cutoff was written (or never)."""
     if writes.written_at is None:
         return True
     waited = (now.astimezone(UTC) - writes.written_at.astimezone(UTC)).total_seconds()
-    return waited >= LOWER_INTERVAL.total_seconds() - _EPSILON
+    return waited >= interval.total_seconds() - _EPSILON
