@@ -713,9 +713,11 @@ RESTARTED: Final = Outcome(
     stops=("restart",), notices=frozenset({"discharge_stopped_on_restart"})
 )
 # SolaX's block lasts 30 s unless re-sent, and the autorepeat that re-sends it dies
-# with Home Assistant: after minutes away the inverter is found off. The stored
-# session is closed ("restart"); nothing was found running, so nothing to tell of.
-EXPIRED_WHILE_DEAD: Final = {"solax": {"active": Outcome(stops=("restart",))}}
+# with Home Assistant: after minutes away the inverter is found off. Huawei's own
+# duration ends the export while HA is away and its status then reads "Stopped". The
+# stored session is closed ("restart"); nothing was found running, so nothing to tell of.
+FOUND_OFF: Final = {"active": Outcome(stops=("restart",))}
+EXPIRED_WHILE_DEAD: Final = {"solax": FOUND_OFF, "huawei": FOUND_OFF}
 
 
 def event_faults() -> list[Fault]:
@@ -1174,13 +1176,14 @@ def vendor_faults() -> list[Fault]:
             active=REARM_FAILED,
             outcome=START_FAILED,
         ),
-        # No readable switch: the inverter's own duration ends the flow.
+        # No readable switch: the inverter's own duration ends the flow (it is not
+        # re-armed while the stop is pending), so the inverter ends off.
         trap(
             "huawei",
             "stop_service_raises",
             broken("huawei_solar.stop_forcible_charge", Behaviour.RAISE),
             "service only, and the stop service raises",
-            outcome=STUCK_ON,
+            outcome=replace(STUCK_ON, enable="off"),
             errors_logged=(STOP_FAILED_LOG,),
             bound=BOUND + TIMER_RESOLUTION,
         ),
@@ -1342,6 +1345,7 @@ DRIVEN: Final = (
     "generic",
     *(("alpha_ess",) if find_spec(f"{INTEGRATION}.inverter") is not None else ()),
     "solax",
+    "huawei",
 )
 # The shared rows a vendor runs: those that drive its control surface (start, stop,
 # reconcile, its backstop). Source and meter rows do not depend on the inverter: they

@@ -238,6 +238,23 @@ async def test_service_profile_start_stop_and_the_write_budget(
     assert len(select) == 3
 
 
+async def test_a_stop_goes_out_beyond_the_flash_budget(hass: HomeAssistant) -> None:
+    """A spent budget refuses a start's flash write, never a stop's: it is counted."""
+    hass.states.async_set(MODE, "Force")
+    async_mock_service(hass, "vendor", "stop")
+    select = async_mock_service(hass, "select", "select_option")
+    inverter = _inverter(hass, SERVICE_ONLY, SERVICE_CONTROLS)
+    await inverter.async_set_power(_values())
+    await inverter.async_set_power(_values())
+    with pytest.raises(ActuatorError):
+        await inverter.async_set_power(_values())
+    # The fallback rung selects Self Use (it wears flash): sent, and read back.
+    hass.states.async_set(MODE, "Self Use")
+    await inverter.async_stop(_values(), 1)
+    assert len(select) == 3
+    assert inverter.flash_writes == 3
+
+
 async def test_abort_before_a_write(hass: HomeAssistant) -> None:
     """A start checks before each write and stops at the first refusal."""
     _generic_states(hass)

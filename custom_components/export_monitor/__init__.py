@@ -23,6 +23,7 @@ from .controller import ExportMonitorController, session_store_key
 from .coordinator import ExportMonitorCoordinator, counter_store_key
 from .entity_tracking import ExportMonitorEntityTracker
 from .history import ExportMonitorHistory, history_store_key, today_store_key
+from .inverter import flash_store_key
 from .lifecycle import async_guard, async_release_guard, async_stop_before_setup
 from .models import ExportMonitorConfigEntry, ExportMonitorRuntimeData
 from .profiles.base import Role
@@ -84,6 +85,7 @@ async def async_setup_entry(
     history.async_start()
     await controller.notifier.async_load()
     await controller.floor.async_load()
+    await controller.inverter.async_load()
     supervisor = ExportMonitorSupervisor(hass, controller)
     detector = ExportMonitorBreachDetector(hass, controller)
     await detector.async_load()
@@ -162,5 +164,6 @@ async def async_remove_entry(
         history_store_key(entry.entry_id),
         breach_store_key(entry.entry_id),
         today_store_key(entry.entry_id),
+        flash_store_key(entry.entry_id),
     ):
         await Store[dict[str, Any]](hass, 1, key).async_remove()

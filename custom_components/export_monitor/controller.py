@@ -15,7 +15,7 @@ from .actuator import ExportMonitorActuator
 from .const import DOMAIN, LOGGER
 from .coordinator import ExportMonitorCoordinator
 from .floor import ExportMonitorFloor
-from .inverter import ExportMonitorInverter
+from .inverter import ExportMonitorInverter, flash_store_key
 from .logic.cadence import MeterCadence
 from .logic.control_start import (
     InverterFacts,
@@ -120,6 +120,7 @@ class ExportMonitorController:
             profile(entry.options),
             lambda: controls(self.entry.options),
             self.actuator,
+            flash_store_key(entry.entry_id),
         )
         self.notifier = ExportMonitorNotifier(hass, entry.entry_id, entry.title)
         self.floor = ExportMonitorFloor(hass, entry, coordinator)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import date, datetime
-from typing import Final
+from datetime import datetime
+import math
+from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError, ExportMonitorActuator
 from .const import DOMAIN, SUPERVISION_INTERVAL
+from .logic.deadman import duration_scale
 from .logic.errors import ErrorState
+from .logic.flash import FlashLedger
 from .logic.readings import parse_number
+from .logic.supervision import BACKSTOP_MAX_MINUTES
 from .profiles.base import InverterProfile, Op, PowerMeaning, Role, Value, Write
 from .profiles.render import (
     Call,
@@ -33,6 +38,12 @@ _ROLE_ERRORS: Final = {
 }
 _UNREADABLE: Final = ("unavailable", "unknown")
 _FIELD_TIMERS: Final = (Value.TIMER_S, Value.TIMER_MIN, Value.END)
+FLASH_STORE_VERSION: Final = 1
+
+
+def flash_store_key(entry_id: str) -> str:
+    """Return the storage key of an entry's count of today's flash writes."""
+    return f"{DOMAIN}.{entry_id}.flash"
 
 
 class ExportMonitorInverter:
@@ -44,18 +55,62 @@ class ExportMonitorInverter:
         profile: InverterProfile,
         controls: Callable[[], Mapping[Role, str]],
         actuator: ExportMonitorActuator,
+        store_key: str | None = None,
     ) -> None:
-        """Bind a profile to its controls (read live: a rename follows) and the writes."""
+        """Bind a profile to its controls (read live: a rename follows) and the writes.
+
+        With a `store_key` the day's count of flash writes is kept across restarts.
+        """
         self._hass = hass
         self.profile = profile
         self._controls = controls
         self.actuator = actuator
         # Flash-wearing writes sent today (local day), against the profile's budget.
-        self.flash_writes = 0
-        self._flash_day: date | None = None
+        self.ledger = FlashLedger()
+        self._store: Store[dict[str, Any]] | None = None
+        if store_key is not None:
+            self._store = Store(hass, FLASH_STORE_VERSION, store_key)
+        # The timer last sent as a plain value (minutes), for profiles that cannot
+        # read their timer back.
+        self._sent_timer_minutes: float | None = None
         # When the last stop (or reconcile) was confirmed: a polled running state
         # that has not reported since still shows the export that was stopped.
         self._stopped_at: datetime | None = None
+
+    async def async_load(self) -> None:
+        """Read today's count of flash writes as stored before a restart."""
+        if self._store is None:
+            return
+        try:
+            data = await self._store.async_load()
+        except NotImplementedError:
+            data = None  # written by a newer version: nothing known
+        self.ledger = FlashLedger.from_data(data)
+
+    @property
+    def flash_writes(self) -> int:
+        """Return the flash-wearing writes counted on the ledger's day."""
+        return self.ledger.used
+
+    @property
+    def expires(self) -> bool:
+        """Return whether the profile's own backstop ends a discharge unless re-armed."""
+        return self.profile.backstop_expires
+
+    def timer_minutes(self) -> float | None:
+        """Return the armed inverter-side timer in minutes; None when none expires.
+
+        Read back from the timer entity where there is one, else the value sent.
+        """
+        if not self.expires:
+            return None
+        entity_id = self.controls.get(Role.TIMER)
+        if entity_id is None:
+            return self._sent_timer_minutes
+        value = self.number(Role.TIMER)
+        if value is None:
+            return None
+        return value * (duration_scale(self.actuator.unit(entity_id)) or 1.0)
 
     @property
     def controls(self) -> Mapping[Role, str]:
@@ -86,6 +141,11 @@ class ExportMonitorInverter:
             for write in self.profile.start
             for _name, field in write.fields
         )
+
+    @property
+    def timer_backed(self) -> bool:
+        """Return whether a timer sized to the headroom bounds a discharge on the inverter."""
+        return Role.TIMER in self.controls or self.timed
 
     @property
     def running_entity(self) -> str | None:
@@ -159,8 +219,10 @@ class ExportMonitorInverter:
         await self._async_run(self.profile.set_power, values, skip_unchanged=True)
 
     async def async_keepalive(self, values: WriteValues) -> None:
-        """Re-arm the inverter-side timer (the backstop)."""
-        await self._async_run(self.profile.keepalive, values)
+        """Re-arm the inverter-side timer (the backstop); a failure is the timer's."""
+        await self._async_run(
+            self.profile.keepalive, values, error=ErrorState.DURATION_SET_FAILED
+        )
 
     async def async_set_cutoff(self, values: WriteValues) -> None:
         """Write the SOC floor, unless it already reads it."""
@@ -169,7 +231,10 @@ class ExportMonitorInverter:
     async def async_reconcile(self, values: WriteValues) -> None:
         """End whatever may run after a restart, as the profile says."""
         await self._async_run(
-            self.profile.reconcile, values, error=ErrorState.DISCHARGE_STOP_FAILED
+            self.profile.reconcile,
+            values,
+            error=ErrorState.DISCHARGE_STOP_FAILED,
+            budgeted=False,
         )
         self._stopped_at = dt_util.utcnow()
 
@@ -184,7 +249,11 @@ class ExportMonitorInverter:
         """Step the stop ladder: rung 0 is the normal stop, later ones fallbacks."""
         sequence = self.profile.stop_ladder[min(rung, self.rungs - 1)]
         await self._async_run(
-            sequence, values, error=ErrorState.DISCHARGE_STOP_FAILED, extra=extra
+            sequence,
+            values,
+            error=ErrorState.DISCHARGE_STOP_FAILED,
+            extra=extra,
+            budgeted=False,
         )
         self._stopped_at = dt_util.utcnow()
 
@@ -197,28 +266,40 @@ class ExportMonitorInverter:
         skip_unchanged: bool = False,
         extra: bool = False,
         before_each: Callable[[Write], None] | None = None,
+        budgeted: bool = True,
     ) -> None:
-        """Render and send each write in order; the first failure raises."""
+        """Render and send each write in order; the first failure raises.
+
+        A write that is not `budgeted` (a stop) is counted but never refused.
+        """
         values = replace(
             values,
             rearm=self.profile.backstop.rearm,
             power_reads_lower=self.profile.power_meaning is PowerMeaning.RATE_CAP,
             clock_offset_s=self._clock_offset_s(values.now),
         )
-        for write in sequence:
+        for index, write in enumerate(sequence):
             if before_each is not None:
                 before_each(write)
             key = error or _error_for(write)
             call = self._render(write, values, key)
-            if call is None or (skip_unchanged and self._shows(write, call)):
+            activation = index == len(sequence) - 1
+            if call is None or (
+                skip_unchanged and self._shows(write, call, activation=activation)
+            ):
                 continue
-            self._count_flash(write, call, values, key)
-            await self.actuator.async_apply(
-                call,
-                key,
-                latency_s=self.profile.readback_latency_s,
-                extra=extra,
-            )
+            flash = self._spend_flash(write, call, values, key, budgeted=budgeted)
+            try:
+                await self.actuator.async_apply(
+                    call,
+                    key,
+                    latency_s=self.profile.readback_latency_s,
+                    extra=extra,
+                )
+            finally:
+                if flash:
+                    await self._async_save_ledger()
+            self._note_timer(write, values)
 
     def _clock_offset_s(self, now: datetime) -> float:
         """Return HA's clock minus the inverter's, as its clock role shows (else 0)."""
@@ -254,10 +335,16 @@ class ExportMonitorInverter:
             )
         return facts
 
-    def _shows(self, write: Write, call: Call) -> bool:
-        """Return whether a parameter already shows the value: no write is needed."""
-        if write.op is not Op.SET_NUMBER or write.value is Value.TIMER:
-            return False  # activation always goes out; a timer write re-arms
+    def _shows(self, write: Write, call: Call, *, activation: bool) -> bool:
+        """Return whether a parameter already shows the value: no write is needed.
+
+        A number is compared, and so is any write that wears flash, except the
+        activation (the sequence's last write), which always goes out.
+        """
+        if write.value is Value.TIMER:
+            return False  # a timer write re-arms
+        if write.op is not Op.SET_NUMBER and (activation or not self._wears(write)):
+            return False
         expect = call.expect
         if expect is None:
             return False
@@ -266,22 +353,54 @@ class ExportMonitorInverter:
         exact = replace(expect, lower_is_safe=False)
         return readback_failure(exact, None if state is None else state.state) is None
 
-    def _count_flash(
-        self, write: Write, call: Call, values: WriteValues, key: ErrorState
-    ) -> None:
-        """Count a flash-wearing write; refuse one beyond the profile's daily budget."""
+    def _wears(self, write: Write) -> bool:
+        """Return whether a write goes to a control that wears the inverter's flash."""
         control = None if write.role is None else self.profile.control(write.role)
-        if control is None or not control.flash:
+        return control is not None and control.flash
+
+    def _note_timer(self, write: Write, values: WriteValues) -> None:
+        """Remember the timer sent as a plain value (nothing reads it back)."""
+        fields = [field for _name, field in write.fields]
+        sent = [field for field in (write.value, *fields) if field in _FIELD_TIMERS]
+        if not sent:
             return
+        if Value.END in sent:
+            self._sent_timer_minutes = values.timer_minutes
+            return
+        seconds = math.floor(min(values.timer_minutes, BACKSTOP_MAX_MINUTES) * 60.0)
+        if Value.TIMER_MIN in sent:
+            seconds -= seconds % 60  # whole minutes, as the field is sent
+        self._sent_timer_minutes = seconds / 60.0
+
+    def _spend_flash(
+        self,
+        write: Write,
+        call: Call,
+        values: WriteValues,
+        key: ErrorState,
+        *,
+        budgeted: bool,
+    ) -> bool:
+        """Count a flash-wearing write; refuse one beyond the profile's daily budget.
+
+        Return whether it was counted. A stop is never refused: it goes out anyway.
+        """
+        if not self._wears(write):
+            return False
         today = values.now.date()
-        if self._flash_day != today:
-            self._flash_day, self.flash_writes = today, 0
-        budget = self.profile.write_budget_per_day
-        if budget is not None and self.flash_writes >= budget:
+        left = self.ledger.left(today, self.profile.write_budget_per_day)
+        if budgeted and left == 0:
             # Refused, not sent: the caller stops instead, and says why.
+            budget = self.profile.write_budget_per_day
             detail = f"today's budget of {budget} flash writes is spent"
             raise _error(key, str(call.entity_id), detail)
-        self.flash_writes += 1
+        self.ledger = self.ledger.spend(today)
+        return True
+
+    async def _async_save_ledger(self) -> None:
+        """Keep today's count of flash writes, so a restart does not reset the budget."""
+        if self._store is not None:
+            await self._store.async_save(self.ledger.to_data())
 
 
 def _error_for(write: Write) -> ErrorState:

@@ -14,7 +14,7 @@ from homeassistant.util import dt as dt_util
 from .actuator import ActuatorError
 from .const import DOMAIN, EVENT_DISCHARGE_STARTED, LOGGER
 from .logic.control_start import StartRequest, start_bound, start_floor
-from .logic.deadman import TimerBound, duration_scale
+from .logic.deadman import TimerBound
 from .logic.errors import ErrorState
 from .logic.plan import DischargePlan
 from .logic.snapshot import Source, battery_discharge_kw, export_power_kw
@@ -198,14 +198,8 @@ class ExportMonitorStarter:
         )
 
     def _timer_minutes(self) -> float | None:
-        """Return the inverter-side timer as it reads, in minutes (None: no entity)."""
-        timer_entity = self.controller.control(Role.TIMER)
-        value = self.controller.inverter.number(Role.TIMER)
-        if timer_entity is None or value is None:
-            return None
-        return value * (
-            duration_scale(self.controller.actuator.unit(timer_entity)) or 1.0
-        )
+        """Return the inverter-side timer armed, in minutes (None: none expires)."""
+        return self.controller.inverter.timer_minutes()
 
     def _note_cutoff(self, soc: float) -> bool:
         """Record a cutoff write of the floor; False when the cutoff already reads it."""
@@ -251,8 +245,11 @@ class ExportMonitorStarter:
     async def async_arm_backstop(self, bound: TimerBound) -> float | None:
         """Write the inverter-side timer; return the minutes read back (None: no entity)."""
         # A timer read back longer than asked would outlast the headroom.
+        # A keep-alive that re-sends the whole command (a service) carries the power.
+        session = self.controller.session
+        power = 0.0 if session is None else session.power_kw
         await self.controller.inverter.async_keepalive(
-            self.write_values(timer_minutes=bound.minutes)
+            self.write_values(timer_minutes=bound.minutes, power_kw=power)
         )
         return self._timer_minutes()
 

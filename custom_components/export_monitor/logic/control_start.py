@@ -175,7 +175,9 @@ def floor_now(
         above_soc_imports=profile.cutoff_above_soc_imports,
         raise_pct=profile.cutoff_raise_pct,
         # The inverter's own timer bounds the run, unless it exports on fallback.
-        timer_backed=obs.inverter.timer is not None and not profile.needs_soc_floor,
+        # A timer entity, or one sent in the start's fields (Huawei's duration).
+        timer_backed=(obs.inverter.timer is not None or obs.inverter.timed)
+        and not profile.needs_soc_floor,
     )
 
 

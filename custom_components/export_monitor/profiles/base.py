@@ -196,6 +196,16 @@ class InverterProfile:
         return tuple(write for sequence in sequences for write in sequence)
 
     @property
+    def backstop_expires(self) -> bool:
+        """Return whether the backstop ends a discharge by itself unless re-armed."""
+        backstop = self.backstop
+        return (
+            backstop.kind not in (BackstopKind.NONE, BackstopKind.WATCHDOG)
+            and backstop.rearm is not Rearm.NOT_NEEDED
+            and bool(self.keepalive)
+        )
+
+    @property
     def needs_soc_floor(self) -> bool:
         """Return whether only the SOC floor bounds a discharge if HA goes silent."""
         backstop = self.backstop
