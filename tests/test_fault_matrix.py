@@ -1198,12 +1198,17 @@ def vendor_faults() -> list[Fault]:
             )
             for name, offset in (("behind", -300.0), ("ahead", 300.0))
         ),
+        # Idle, the start comes the next day: the counters reset at midnight and no
+        # PV has been made since, so there is no headroom.
         trap(
             "givenergy",
             "slot_recurs_next_day",
             ha_dies(26 * 3600),
             "HA dies 26 h; the daily slot comes round again",
             active=RESTARTED,
+            outcome=Outcome(
+                error_state="no_headroom", start_error="start_blocked_no_headroom"
+            ),
         ),
         trap(
             "alpha_ess",

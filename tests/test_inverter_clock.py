@@ -28,8 +28,8 @@ async def rig(
     await hass.config.async_set_time_zone("Europe/London")
     freezer.move_to(local("2026-06-15T12:00:00"))
     sim = partial(GivEnergySim, clock_offset_s=request.param)
-    # 0.4 kWh of headroom: a floor-only inverter needs a whole cutoff step of it.
-    built = await async_setup_rig(hass, freezer, config_entry, sim=sim, export_kwh=3.2)
+    # 0.6 kWh of headroom (12 minutes at 3 kW): longer than the first slot.
+    built = await async_setup_rig(hass, freezer, config_entry, sim=sim, export_kwh=3.0)
     yield built
     await async_heal(built)
 
@@ -43,5 +43,18 @@ async def test_the_slot_is_on_the_inverters_clock(rig: Rig) -> None:
     await rig.async_run(20)
     assert state_of(rig.hass, SLOT_START) == clock.strftime("%H:%M:00")
     assert state_of(rig.hass, SLOT_END) > clock.strftime("%H:%M:00")
+    assert inverter.drive().on is True
+    assert rig.reasons == ()
+
+
+async def test_the_slot_end_is_moved_on_while_it_runs(rig: Rig) -> None:
+    """The slot is the backstop: read back from its end, it is re-armed at half time."""
+    inverter = rig.inverter
+    assert isinstance(inverter, GivEnergySim)
+    await async_start(rig.hass, power_kw=3.0)
+    await rig.async_run(20)
+    first_end = state_of(rig.hass, SLOT_END)
+    await rig.async_run(5 * 60)
+    assert state_of(rig.hass, SLOT_END) > first_end
     assert inverter.drive().on is True
     assert rig.reasons == ()

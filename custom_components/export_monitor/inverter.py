@@ -19,7 +19,15 @@ from .logic.errors import ErrorState
 from .logic.flash import FlashLedger
 from .logic.readings import parse_number
 from .logic.supervision import BACKSTOP_MAX_MINUTES
-from .profiles.base import InverterProfile, Op, PowerMeaning, Role, Value, Write
+from .profiles.base import (
+    BackstopKind,
+    InverterProfile,
+    Op,
+    PowerMeaning,
+    Role,
+    Value,
+    Write,
+)
 from .profiles.render import (
     Call,
     EntityFacts,
@@ -28,6 +36,7 @@ from .profiles.render import (
     clock_offset_s,
     readback_failure,
     render,
+    slot_minutes_left,
 )
 
 # The error a failed write raises, by the role it writes (activation otherwise).
@@ -100,13 +109,15 @@ class ExportMonitorInverter:
     def timer_minutes(self) -> float | None:
         """Return the armed inverter-side timer in minutes; None when none expires.
 
-        Read back from the timer entity where there is one, else the value sent.
+        Read back from the timer entity where there is one, else from the slot end on
+        the inverter's clock (a slot select holds whole minutes), else the value sent.
         """
         if not self.expires:
             return None
         entity_id = self.controls.get(Role.TIMER)
         if entity_id is None:
-            return self._sent_timer_minutes
+            slot = self._slot_minutes_left()
+            return self._sent_timer_minutes if slot is None else slot
         value = self.number(Role.TIMER)
         if value is None:
             return None
@@ -191,6 +202,16 @@ class ExportMonitorInverter:
         # The poll may land in the same tick as the latency ends: one tick of slack.
         waited = (dt_util.utcnow() - stopped_at).total_seconds()
         return waited <= latency + SUPERVISION_INTERVAL.total_seconds()
+
+    def _slot_minutes_left(self) -> float | None:
+        """Return the minutes the slot still runs, read back on the inverter's clock."""
+        slot_end = self.controls.get(Role.SLOT_END)
+        if slot_end is None or self.profile.backstop.kind is not BackstopKind.SLOT_END:
+            return None
+        state = self._hass.states.get(slot_end)
+        now = dt_util.now()
+        shown = None if state is None else state.state
+        return slot_minutes_left(shown, now, self._clock_offset_s(now))
 
     def entity(self, role: Role) -> str | None:
         """Return the entity chosen for a role, None when none is."""

@@ -27,6 +27,7 @@ from custom_components.export_monitor.profiles.render import (
     end_time,
     readback_failure,
     render,
+    slot_minutes_left,
 )
 
 TZ: Final = ZoneInfo("Europe/Berlin")
@@ -466,6 +467,34 @@ def test_end_time_on_the_inverter_clock(
 def test_clock_offset_from_the_clock_shown(shown: str | None, offset_s: float) -> None:
     """HA's clock minus the inverter's; a naive time is local; unreadable: the same."""
     assert clock_offset_s(NOW, shown) == offset_s
+
+
+@pytest.mark.parametrize(
+    ("end", "offset_s", "minutes"),
+    [
+        ("12:04:00", 0.0, 4.0),
+        ("12:04:00", -120.0, 2.0),
+        ("12:04:00", 120.0, 6.0),
+        ("11:59:00", 0.0, 0.0),
+        ("00:00:00", 0.0, 0.0),
+        ("unknown", 0.0, None),
+        (None, 0.0, None),
+    ],
+    ids=[
+        "same",
+        "inverter_ahead",
+        "inverter_behind",
+        "passed",
+        "cleared",
+        "bad",
+        "none",
+    ],
+)
+def test_slot_minutes_left(
+    end: str | None, offset_s: float, minutes: float | None
+) -> None:
+    """A slot end on the inverter's clock is read back as the minutes it still runs."""
+    assert slot_minutes_left(end, NOW, offset_s) == minutes
 
 
 def test_now_on_the_inverter_clock() -> None:

@@ -274,6 +274,20 @@ def clock_offset_s(now: datetime, shown: str | None) -> float:
     return (now - shown_at).total_seconds()
 
 
+def slot_minutes_left(end: str | None, now: datetime, offset_s: float) -> float | None:
+    """Return the minutes to a slot end shown "HH:MM:SS" on the inverter's clock.
+
+    None when it is not a time; 0 once it has passed (or the slot is cleared).
+    """
+    try:
+        ends_at = time.fromisoformat(end or "")
+    except ValueError:
+        return None
+    on_inverter = now - timedelta(seconds=offset_s)
+    ends = datetime.combine(on_inverter.date(), ends_at, on_inverter.tzinfo)
+    return max(0.0, (ends - on_inverter).total_seconds() / 60.0)
+
+
 def _whole_minute(clock: str) -> str:
     """Return an "HH:MM:SS" time rounded down to its minute: a slot starts or ends sooner."""
     return f"{clock[:5]}:00"
