@@ -392,15 +392,21 @@ async def test_enum_states_translated(hass: HomeAssistant, key: str) -> None:
 async def test_an_age_alone_is_written_with_the_heartbeat(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Source updates that move only the data age write no sensor; the heartbeat does.
+    """Source updates that move only the data age write no entity; the heartbeat does.
 
-    Each source update used to write every sensor: a state change of the health
+    Each source update used to write every entity: a state change of the health
     sensor (its data_age_seconds) and of the staleness sensor per update, and a
-    write of every unchanged figure. What changes is written at once.
+    write of every unchanged state. What changes is written at once.
     """
     ages = (entity_id("system_health"), entity_id("data_staleness"))
     allowance = entity_id("export_allowance")
-    reported = hass.states.get(allowance).last_reported
+    unchanged = (
+        allowance,
+        entity_id("compliant_days"),
+        "number.export_monitor_min_soc",
+        "switch.export_monitor_auto_discharge",
+    )
+    reported = {e: hass.states.get(e).last_reported for e in unchanged}
     changes = async_capture_events(hass, EVENT_STATE_CHANGED)
     for _ in range(5):
         freezer.tick(timedelta(seconds=1))
@@ -409,7 +415,8 @@ async def test_an_age_alone_is_written_with_the_heartbeat(
         await hass.async_block_till_done()
 
     assert [e.data["entity_id"] for e in changes if e.data["entity_id"] in ages] == []
-    assert hass.states.get(allowance).last_reported == reported
+    # Nothing they show changed: not written again.
+    assert {e: hass.states.get(e).last_reported for e in unchanged} == reported
     assert attributes(hass, "system_health", "data_age_seconds") == {
         "data_age_seconds": 0.0
     }

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import override
+from typing import Any, override
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -16,6 +17,8 @@ class ExportMonitorEntity(CoordinatorEntity[ExportMonitorCoordinator]):
     """An entity of the export monitor's service device."""
 
     _attr_has_entity_name = True
+    # The heartbeat and what the entity showed at its last write.
+    _written: tuple[int, tuple[bool, Any, Any]] | None = None
 
     def __init__(
         self, coordinator: ExportMonitorCoordinator, description: EntityDescription
@@ -38,3 +41,29 @@ class ExportMonitorEntity(CoordinatorEntity[ExportMonitorCoordinator]):
     def available(self) -> bool:
         """Return whether the coordinator has data."""
         return super().available and self.coordinator.data is not None
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Note what the first write (made on adding) shows."""
+        await super().async_added_to_hass()
+        self._written = (self.coordinator.beats, self._shown())
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """Write when what the entity shows changed, or on a heartbeat.
+
+        Every source update publishes the view: writing every entity each time
+        wrote unchanged states many times a second.
+        """
+        written = (self.coordinator.beats, self._shown())
+        if written == self._written:
+            return
+        self._written = written
+        super()._handle_coordinator_update()
+
+    def _shown(self) -> tuple[bool, Any, Any]:
+        """Return what the entity shows: whether available, its state, its attributes."""
+        if not self.available:
+            return (False, None, None)
+        return (True, self.state, self.extra_state_attributes)

@@ -14,7 +14,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfTime
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import ExportMonitorEntity
@@ -262,34 +262,12 @@ class ExportMonitorSensor(ExportMonitorEntity, SensorEntity):
     entity_description: ExportMonitorSensorEntityDescription
     # New with every heartbeat: recorded, it would be a database row per heartbeat.
     _unrecorded_attributes = frozenset({"data_age_seconds"})
-    # The heartbeat and what the sensor showed at its last write.
-    _written: tuple[int, tuple[bool, SensorValue, dict[str, Any]]] | None = None
 
     @override
-    async def async_added_to_hass(self) -> None:
-        """Note what the first write (made on adding) shows."""
-        await super().async_added_to_hass()
-        self._written = (self.coordinator.beats, self._shown())
-
-    @callback
-    @override
-    def _handle_coordinator_update(self) -> None:
-        """Write when what the sensor shows changed, ages aside, or on a heartbeat.
-
-        Every source update publishes the view: writing each sensor every time
-        made a state change per update for an age alone, and a write of an
-        unchanged state for the rest.
-        """
-        written = (self.coordinator.beats, self._shown())
-        if written == self._written:
-            return
-        self._written = written
-        super()._handle_coordinator_update()
-
-    def _shown(self) -> tuple[bool, SensorValue, dict[str, Any]]:
-        """Return what the sensor shows except its ages: available, value, attributes."""
+    def _shown(self) -> tuple[bool, Any, Any]:
+        """Return what the sensor shows except its ages (written with the heartbeat)."""
         if not self.available:
-            return (False, None, {})
+            return (False, None, None)
         description = self.entity_description
         attributes = self.extra_state_attributes or {}
         return (
