@@ -91,20 +91,39 @@ TIMER_TRIGGER: Final = "timer"
 # A file to append every control write and stop of ours to, with the true export and
 # allowance at that moment (single-day analysis: BENCH_TRACE=/tmp/t scripts/bench -k DAY).
 TRACE_ENV: Final = "BENCH_TRACE"
-# Loop passes allowed for our background tasks (a stop, a re-arm) to finish in one second.
-SETTLE_ROUNDS: Final = 50
+# Loop passes allowed for Home Assistant's queued work and our background tasks (a stop,
+# a re-arm) to finish at one moment; the clock is frozen, so nothing sleeps meanwhile.
+SETTLE_ROUNDS: Final = 500
+# Where a task waits for simulated time: a polled read-back, a retry's pause.
+CLOCK_WAITS: Final = frozenset({"_async_confirm", "sleep"})
+
+
+def waits_on_clock(task: asyncio.Future[Any]) -> bool:
+    """Return whether a task waits for simulated time to pass (it cannot end now)."""
+    if not isinstance(task, asyncio.Task):
+        return False
+    coro: Any = task.get_coro()
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None)
+        if frame is not None and frame.f_code.co_name in CLOCK_WAITS:
+            return True
+        coro = getattr(coro, "cr_await", None)
+    return False
+
+
+def busy(hass: HomeAssistant) -> bool:
+    """Return whether queued work or our tasks can still finish at this moment."""
+    tracked: set[asyncio.Future[Any]] = hass._tasks  # noqa: SLF001 - what block_till_done waits for
+    ours = {t for t in asyncio.all_tasks() if t.get_name().startswith(DOMAIN)}
+    return any(not t.done() and not waits_on_clock(t) for t in tracked | ours)
 
 
 async def async_settle(hass: HomeAssistant) -> None:
-    """Let queued work finish; never wait on a task sleeping on the frozen clock."""
-    await hass.async_block_till_done()
+    """Let queued work finish; never wait on a task that waits for the frozen clock."""
     for _ in range(SETTLE_ROUNDS):
-        if not any(
-            not task.done() and task.get_name().startswith(DOMAIN)
-            for task in asyncio.all_tasks()
-        ):
-            return
         await asyncio.sleep(0)
+        if not busy(hass):
+            return
 
 
 def helpers_at(controls: DischargeSettings) -> dict[str, Any]:
