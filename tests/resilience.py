@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 import math
 from typing import Any, Final
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
@@ -38,6 +39,7 @@ from custom_components.export_monitor.const import (
     DOMAIN,
     EVENT_DISCHARGE_STOPPED,
 )
+from custom_components.export_monitor.controller import ExportMonitorController
 from tests.conftest import (
     BATTERY,
     ENABLE,
@@ -430,6 +432,20 @@ def profile_options(options: Mapping[str, Any], inverter: VendorSim) -> dict[str
     """Return an entry's options with a vendor's profile and controls, no generic ones."""
     kept = {key: value for key, value in options.items() if key not in GENERIC_KEYS}
     return {**kept, CONF_PROFILE: inverter.key, CONF_CONTROLS: inverter.controls}
+
+
+async def async_crash_and_restart(rig: Rig) -> None:
+    """Simulate a crash (no unload), then start again with the stored session."""
+
+    async def _async_crash(self: ExportMonitorController) -> None:
+        """Forget the discharge in memory; the inverter and the Store keep it."""
+        self.session = None
+
+    with patch.object(ExportMonitorController, "async_shutdown", _async_crash):
+        assert await rig.hass.config_entries.async_unload(rig.entry.entry_id)
+    rig.inverter.restart()  # the vendor integration starts again, too
+    assert await rig.hass.config_entries.async_setup(rig.entry.entry_id)
+    await rig.async_settle()
 
 
 async def async_heal(rig: Rig) -> None:

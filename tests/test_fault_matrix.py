@@ -61,7 +61,6 @@ from custom_components.export_monitor import (
 )
 from custom_components.export_monitor.config_schema import profile_schema
 from custom_components.export_monitor.const import CONF_PROFILE, CONF_SAFETY_MARGIN_KWH
-from custom_components.export_monitor.controller import ExportMonitorController
 from custom_components.export_monitor.profiles import OFFERED, PROFILES
 from custom_components.export_monitor.profiles.base import Role
 from tests.conftest import (
@@ -81,6 +80,7 @@ from tests.resilience import (
     Behaviour,
     Publish,
     Rig,
+    async_crash_and_restart,
     async_heal,
     async_setup_rig,
     coarse_slow_meter,
@@ -107,7 +107,13 @@ TIMER_RESOLUTION: Final = timedelta(minutes=1)
 # 1.5 x the planned power (0.075 + 0.0875 kWh at 3 kW with a 60 s meter).
 SITE: Final = {"export_kwh": 3.43}
 VENDOR_SLACK: Final = timedelta(minutes=3)
+FLOOR_SLACK: Final = timedelta(minutes=8)
 ZERO: Final = timedelta(0)
+# An inverter whose only dead-man is the SOC floor (no timer) starts only when the
+# headroom less the stop reserve spans a whole cutoff step at the energy per percent
+# assumed before it is measured (0.22 kWh at 2 x 10 kWh + 10 %): 0.4 kWh of headroom.
+FLOOR_SITE: Final = {"export_kwh": 3.2}
+FLOOR_ONLY: Final = ("fox_ess", "sigenergy")
 # The day-end cases need headroom that outlasts the day.
 LATE_SITE: Final = {"export_kwh": 3.0}
 # The timer cases need a 2-minute first timer, so that it is re-armed (with 1 min).
@@ -296,20 +302,6 @@ async def async_ignore_commands(rig: Rig) -> None:
     """Make the inverter drop out of forced discharge and ignore further commands."""
     rig.plant.obeys = False
     rig.plant.running = False
-
-
-async def async_crash_and_restart(rig: Rig) -> None:
-    """Simulate a crash (no unload), then start again with the stored session."""
-
-    async def _async_crash(self: ExportMonitorController) -> None:
-        """Forget the discharge in memory; the inverter and the Store keep it."""
-        self.session = None
-
-    with patch.object(ExportMonitorController, "async_shutdown", _async_crash):
-        assert await rig.hass.config_entries.async_unload(rig.entry.entry_id)
-    rig.inverter.restart()  # the vendor integration starts again, too
-    assert await rig.hass.config_entries.async_setup(rig.entry.entry_id)
-    await rig.async_settle()
 
 
 async def async_reload(rig: Rig) -> None:
@@ -745,7 +737,15 @@ def event_faults() -> list[Fault]:
             summary="the inverter follows 'off' 60 s late (measured, reported)",
             # SolaX's last block expires on the inverter 30 s after it was sent: a
             # late 'Disabled' cannot keep it running; the flow ends within 30 s.
-            vendor_outcomes={"solax": {"active": HEADROOM_END, "idle": HEADROOM_END}},
+            # On a floor-only inverter the SOC floor (below the headroom, as energy
+            # per percent is never understated) rests the battery before the stop.
+            vendor_outcomes={
+                "solax": {"active": HEADROOM_END, "idle": HEADROOM_END},
+                **{
+                    key: {"active": HEADROOM_END, "idle": HEADROOM_END}
+                    for key in FLOOR_ONLY
+                },
+            },
         ),
         Fault(
             id="timer_rearms_only_on_change",
@@ -1249,13 +1249,24 @@ def switched(rig: Rig) -> str | None:
     return "on" if rig.inverter.drive().on else "off"
 
 
+def site_of(profile: str, fault: Fault) -> Mapping[str, Any]:
+    """Return the case's site; the default one gives a floor-only inverter a SOC step."""
+    if fault.site is SITE and PROFILES[profile].needs_soc_floor:
+        return FLOOR_SITE
+    return fault.site
+
+
 def bound_of(rig: Rig, fault: Fault) -> timedelta:
     """Return how long after the fault the flow must have ended, for the rig's profile.
 
     A vendor's discharge is not shortened by the generic timer's reserve: with no
-    inverter timer it may run its whole headroom (0.17 kWh, about 3.4 min at 3 kW).
+    inverter timer it may run its whole headroom (0.17 kWh, about 3.4 min at 3 kW;
+    on the floor-only site 0.4 kWh, 8 min).
     """
-    return fault.bound + (VENDOR_SLACK if rig.inverter.key != "generic" else ZERO)
+    key = rig.inverter.key
+    if site_of(key, fault) is FLOOR_SITE:
+        return fault.bound + FLOOR_SLACK
+    return fault.bound + (VENDOR_SLACK if key != "generic" else ZERO)
 
 
 async def async_run_active(rig: Rig, fault: Fault) -> str | None:
@@ -1330,7 +1341,8 @@ async def rig(
     await hass.config.async_set_time_zone("Europe/London")
     freezer.move_to(local(fault.start_at))
     sim = partial(SIMS[profile], **fault.sim)
-    built = await async_setup_rig(hass, freezer, config_entry, sim=sim, **fault.site)
+    site = site_of(profile, fault)
+    built = await async_setup_rig(hass, freezer, config_entry, sim=sim, **site)
     yield built
     await async_heal(built)
 
@@ -1351,6 +1363,7 @@ DRIVEN: Final = (
     *(("alpha_ess",) if find_spec(f"{INTEGRATION}.inverter") is not None else ()),
     "solax",
     "huawei",
+    "fox_ess",
 )
 # The shared rows a vendor runs: those that drive its control surface (start, stop,
 # reconcile, its backstop). Source and meter rows do not depend on the inverter: they

@@ -359,6 +359,11 @@ class ExportMonitorController:
             reason, force=force, raise_on_failure=raise_on_failure
         )
 
+    async def async_restore_floor(self) -> None:
+        """With nothing running, put min SOC back on a cutoff left holding our floor."""
+        async with self.lock:
+            await self.starter.async_restore_cutoff()
+
     @callback
     def request_stop(self, reason: StopReason, *, force: bool = False) -> None:
         """Stop in the background, ahead of any start or re-arm in flight."""

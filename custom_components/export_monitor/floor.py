@@ -55,8 +55,9 @@ class ExportMonitorFloor:
         self._delivered: _Delivered | None = None
         # When the running discharge's cutoff was last written, and today's flash writes.
         self.written_at: datetime | None = None
-        # The cutoff holds a floor of ours, to be put back to min SOC after a stop.
-        self.owned = False
+        # The cutoff holds a floor of ours, to be put back to min SOC after a stop;
+        # kept in the store, so that a restart still puts it back.
+        self._owned = False
         self._writes: tuple[date, int] | None = None
 
     @property
@@ -74,6 +75,29 @@ class ExportMonitorFloor:
             return
         stored = None if data is None else data.get("learning")
         self.learning = FloorLearning.from_data(stored)
+        self._owned = data is not None and data.get("owned") is True
+
+    @property
+    def owned(self) -> bool:
+        """Return whether the cutoff holds a floor of ours (min SOC is to come back)."""
+        return self._owned
+
+    @owned.setter
+    def owned(self, owned: bool) -> None:
+        """Note whether the cutoff holds a floor of ours, and keep it in the store."""
+        if owned != self._owned:
+            self._owned = owned
+            self._save_soon()
+
+    def _save_soon(self) -> None:
+        """Write what was learned and whether a floor is ours, in a task."""
+        self.entry.async_create_background_task(
+            self.hass,
+            self._store.async_save(
+                {"learning": self.learning.to_data(), "owned": self._owned}
+            ),
+            "export_monitor save floor",
+        )
 
     @callback
     def async_start(self) -> None:
@@ -93,11 +117,7 @@ class ExportMonitorFloor:
         self.learning = self.learning.observe(soc, energy[0], from_battery=energy[1])
         if self.learning.to_data() != before:
             LOGGER.debug("Learned %s kWh per SOC percent", self.learning.to_data())
-            self.entry.async_create_background_task(
-                self.hass,
-                self._store.async_save({"learning": self.learning.to_data()}),
-                "export_monitor save floor",
-            )
+            self._save_soon()
 
     def _energy_kwh(self, snapshot: Snapshot) -> tuple[float, bool] | None:
         """Return the energy delivered so far and whether battery power measured it."""

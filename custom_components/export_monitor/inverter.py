@@ -133,16 +133,29 @@ class ExportMonitorInverter:
         running = self.profile.running
         entity_id = None if running is None else self.controls.get(running.role)
         state = None if entity_id is None else self._hass.states.get(entity_id)
+        if running is not None and self._gated_off(running.gate):
+            return False
         if running is None or state is None or state.state in _UNREADABLE:
             return None
         if running.prefix:
             return state.state.startswith(running.on_states)
         return state.state in running.on_states
 
+    def _gated_off(self, gate: Role | None) -> bool:
+        """Return whether the control that lets anything run reads off."""
+        entity_id = None if gate is None else self.controls.get(gate)
+        state = None if entity_id is None else self._hass.states.get(entity_id)
+        return state is not None and state.state == "off"
+
     @property
     def readable(self) -> bool:
         """Return whether a chosen entity can say whether an export runs."""
         return self.running_entity is not None
+
+    @property
+    def fallback_exports(self) -> bool:
+        """Return whether the inverter, left alone, falls back to a mode that exports."""
+        return self.profile.backstop.fallback_exports
 
     @property
     def timed(self) -> bool:

@@ -207,9 +207,10 @@ class ExportMonitorStarter:
         if cutoff is not None and abs(cutoff - soc) <= SETPOINT_TOLERANCE:
             return False
         self.controller.floor.note_write(dt_util.now())
-        self.controller.floor.owned = (
-            abs(soc - self.controller.coordinator.settings.min_soc) > SETPOINT_TOLERANCE
-        )
+        min_soc = self.controller.coordinator.settings.min_soc
+        if abs(soc - min_soc) > SETPOINT_TOLERANCE:
+            # Ours before it goes out; min SOC makes it the user's only once read back.
+            self.controller.floor.owned = True
         return True
 
     async def async_write_cutoff(self, soc: float) -> float:
@@ -234,6 +235,7 @@ class ExportMonitorStarter:
             await self.async_write_cutoff(self.controller.coordinator.settings.min_soc)
         except ActuatorError as err:
             # A floor left above min SOC is safe, but keeps the battery from the house.
+            # It stays ours: the next stop or start-up tries again.
             LOGGER.warning("Could not put the cutoff back to min SOC: %s", err)
             if (
                 self.controller.fault is ErrorState.NONE
@@ -241,6 +243,9 @@ class ExportMonitorStarter:
                 self.controller.set_fault(
                     ErrorState.CUTOFF_SOC_SET_FAILED, error_details(err)
                 )
+            return
+        self.controller.floor.owned = False
+        self.controller.clear_fault(ErrorState.CUTOFF_SOC_SET_FAILED)
 
     async def async_arm_backstop(self, bound: TimerBound) -> float | None:
         """Write the inverter-side timer; return the minutes read back (None: no entity)."""

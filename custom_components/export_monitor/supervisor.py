@@ -106,6 +106,9 @@ class ExportMonitorSupervisor:
         stored = await controller.async_load_session()
         enable_on = controller.inverter.is_running()
         if stored is None and enable_on is False:
+            # Nothing runs; a floor of ours left on the cutoff (a restore that failed or
+            # never ran before the restart) gives the user's min SOC back.
+            await controller.async_restore_floor()
             return
         if stored is None and not controller.inverter.readable:
             await controller.stopper.async_reconcile_quietly()
@@ -119,7 +122,14 @@ class ExportMonitorSupervisor:
         controller.session = stored
         await controller.async_stop(StopReason.RESTART)
         readable = controller.inverter.readable
-        if enable_on is True or (enable_on is None and (readable or stored)):
+        # A session on an inverter whose fallback exports ran on with its controls
+        # reading off (Fox: Feed-in First once its watchdog ran out).
+        ran_unseen = stored is not None and controller.inverter.fallback_exports
+        if (
+            enable_on is True
+            or ran_unseen
+            or (enable_on is None and (readable or stored))
+        ):
             # Only a switch found on (or unreadable) means a discharge was running;
             # an inverter with nothing to read ran one only if a session was stored.
             controller.notifier.async_raise(

@@ -34,7 +34,9 @@ PROFILES: Final[Mapping[str, InverterProfile]] = {
 # The profiles the setup offers: only those the fault matrix runs through the monitor
 # (tests/test_fault_matrix.py::test_the_setup_offers_only_proven_profiles). The others
 # are data, proven against their simulated vendors, that wait for that proof.
-OFFERED: frozenset[str] = frozenset({GENERIC.key, ALPHA_ESS.key, SOLAX.key, HUAWEI.key})
+OFFERED: frozenset[str] = frozenset(
+    {GENERIC.key, ALPHA_ESS.key, SOLAX.key, HUAWEI.key, FOX_ESS.key}
+)
 
 
 def offered_profiles() -> Mapping[str, InverterProfile]:

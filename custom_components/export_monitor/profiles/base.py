@@ -130,6 +130,9 @@ class Running:
     role: Role
     on_states: tuple[str, ...]  # states (or prefixes with `prefix`) that mean running
     prefix: bool = False
+    # An on/off control that must be on for anything to run: off, nothing runs,
+    # whatever the role's entity shows (it may then be unavailable).
+    gate: Role | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -76,7 +76,8 @@ SIGENERGY: Final = InverterProfile(
     ),
     reconcile=(_SELF_CONSUMPTION,),  # 6 Traps: remote EMS persists (#75)
     set_cutoff=(_CUTOFF,),
-    running=Running(role=Role.MODE, on_states=(DISCHARGING,)),
+    # 6 Entities: the select is available only while the switch is on; off, none runs.
+    running=Running(role=Role.MODE, on_states=(DISCHARGING,), gate=Role.ENABLE),
     power_meaning=PowerMeaning.BATTERY,  # 6 Power semantics: a battery limit
     backstop=Backstop(kind=BackstopKind.NONE),  # 6 Backstop: none
     readback_latency_s=5.0,  # 6 Read-back: awaited refresh after a write, 5 s poll
