@@ -166,6 +166,11 @@ class Plant:
         self.fallback_kw = drive.fallback_kw
         self.floor_soc = None if self.ignores_floor else drive.floor_soc
 
+    @property
+    def resting(self) -> bool:
+        """Return whether the battery rests at the inverter's cutoff: nothing flows."""
+        return self.floor_soc is not None and self.soc <= self.floor_soc + 1e-9
+
     def _stops_late(self, on: bool) -> bool:
         """Return whether an 'off' is still waiting out the inverter's stop delay."""
         if on or not self.running or self.stop_delay_s <= 0:
@@ -185,9 +190,11 @@ class Plant:
         energy = self._energy(seconds, dt_util.utcnow())
         if self.floor_soc is not None:
             room = max(0.0, (self.soc - self.floor_soc) * KWH_PER_PERCENT)
-            if energy >= room:
+            if energy >= room and not self.inverter.floor_rests:
                 # The battery reached the inverter's cutoff: it stopped there.
-                energy, self.running = room, False
+                self.running = False
+            # An inverter that rests at its cutoff goes on when it is written lower.
+            energy = min(energy, room)
         self.export_kwh += energy
         self.soc -= energy / KWH_PER_PERCENT
         self.breach_kwh += max(0.0, min(energy, self.export_kwh - allowance_kwh))
@@ -214,7 +221,7 @@ class Plant:
 
     def publish(self) -> None:
         """Have every meter report, through its fault if it has one."""
-        power_w = self.power_kw * 1000.0 if self.running else 0.0
+        power_w = self.power_kw * 1000.0 if self.running and not self.resting else 0.0
         values = {
             SOC: (f"{self.soc:.1f}", SOC_ATTRS),
             PV: (f"{self.pv_kwh:.3f}", ENERGY_ATTRS),

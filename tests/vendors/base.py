@@ -87,6 +87,9 @@ class VendorSim:
     key: ClassVar[str]
     # The integration's poll (s): a register-backed entity shows a write at the next one.
     poll_s: ClassVar[float] = 0.0
+    # At its cutoff the battery rests, still commanded, and goes on when the cutoff is
+    # written lower (False: the inverter ends the forced export there).
+    floor_rests: ClassVar[bool] = False
 
     hass: HomeAssistant
     alive: bool = True

@@ -49,6 +49,7 @@ class SigenergySim(VendorSim):
 
     key = "sigenergy"
     poll_s = 5.0
+    floor_rests = True  # 6 Backstop: Command Discharging persists at the cut-off SOC
     mode: str = SELF_CONSUMPTION  # the register; the select hides it while off
 
     @property
