@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -13,12 +13,13 @@ from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError
 from .const import DOMAIN, EVENT_DISCHARGE_STARTED, LOGGER
+from .logic.control_requests import StartVerdict, decide_start
 from .logic.control_start import StartRequest, start_bound, start_floor
 from .logic.deadman import TimerBound
 from .logic.errors import ErrorState
 from .logic.plan import DischargePlan
 from .logic.snapshot import Source, battery_discharge_kw, export_power_kw
-from .logic.status import MonitorView, is_fault
+from .logic.status import MonitorView
 from .logic.supervision import Session, StopReason
 from .profiles.base import Role, Write
 from .profiles.render import WriteValues
@@ -81,35 +82,30 @@ class ExportMonitorStarter:
 
     async def _async_start(self, request: StartRequest) -> None:
         """Start with the lock held, unless something forbids it."""
-        async with self.controller.lock:
-            if self.controller.closing:
+        controller = self.controller
+        async with controller.lock:
+            state, actions, decision = decide_start(
+                controller.state, controller.observe(), request
+            )
+            controller.apply((state, actions))
+            if decision.verdict is StartVerdict.ABORT:
                 raise StartAbortedError(
                     translation_domain=DOMAIN, translation_key="discharge_start_aborted"
                 )
-            if self.controller.pending_stop is not None:
-                self._refuse(ErrorState.DISCHARGE_STOP_FAILED)
-            if self.controller.active:
-                return
-            plan, blockers = self.controller.calculate(request)
-            if blockers or plan is None:
-                self._refuse(ErrorState(blockers[0]))
+            if decision.verdict is StartVerdict.REFUSE:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key=f"start_blocked_{decision.blocker}",
+                )
+            if decision.plan is None:
+                return  # a discharge runs already
             self.work = asyncio.current_task()
             self.starting = True
             try:
-                await self._async_actuate_start(plan, request)
+                await self._async_actuate_start(decision.plan, request)
             finally:
                 self.work = None
                 self.starting = False
-
-    def _refuse(self, blocker: ErrorState) -> NoReturn:
-        """Record a refused start, tell the user of faults, and raise."""
-        self.controller.refusal = blocker
-        if is_fault(blocker):
-            self.controller.notifier.async_raise(blocker, {})
-        self.controller.async_publish()
-        raise ServiceValidationError(
-            translation_domain=DOMAIN, translation_key=f"start_blocked_{blocker}"
-        )
 
     async def _async_actuate_start(
         self, plan: DischargePlan, request: StartRequest

@@ -14,17 +14,17 @@ from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError
 from .const import EVENT_DISCHARGE_STOPPED, LOGGER
+from .logic.control_requests import StopProgress, fallback_rungs, stop_confirmed_needed
 from .logic.deadman import SHORTEST_TIMER_MINUTES
 from .logic.errors import ErrorState
 from .logic.latency import FlowWatch
 from .logic.snapshot import Source, export_power_kw
-from .logic.supervision import StopReason, session_export_kwh, timer_seconds_left
+from .logic.supervision import StopReason, session_export_kwh
 
 if TYPE_CHECKING:
     from .controller import ExportMonitorController
 
 SETPOINT_TOLERANCE: Final = 0.001
-STOP_RETRIES: Final = 3
 STOP_BACKOFF_SECONDS: Final = 1.0
 STOP_RETRY_INTERVAL: Final = timedelta(seconds=30)
 
@@ -81,36 +81,36 @@ class ExportMonitorStopper:
         self, reason: StopReason, *, force: bool
     ) -> ActuatorError | None:
         """Stop with the lock held: retry with backoff, then keep trying slowly."""
-        # Nothing readable: only our own session says a discharge runs.
-        enable_off = (
-            self.controller.inverter.is_running() is False
-            or not self.controller.inverter.readable
-        )
-        if not force and not self.controller.active and enable_off:
+        controller = self.controller
+        inverter = controller.inverter
+        if not stop_confirmed_needed(
+            force=force,
+            active=controller.active,
+            running=inverter.is_running(),
+            readable=inverter.readable,
+        ):
             # Nothing runs: the off still goes out, once, and a failure is no alarm.
             try:
                 await self.async_turn_off(extra=True)
             except ActuatorError as err:
                 LOGGER.debug("Off for an idle inverter not confirmed: %s", err)
             return None
-        error: ActuatorError | None = None
-        sent_at = dt_util.now()
-        for attempt in range(STOP_RETRIES + 1):
+        progress = StopProgress(reason=reason, sent_at=dt_util.now())
+        while True:
             try:
                 await self.async_turn_off()
             except ActuatorError as err:
-                error = err
-                if attempt < STOP_RETRIES:
-                    await asyncio.sleep(stop_backoff_seconds(attempt))
+                progress = progress.failed()
+                if not progress.retry:
+                    controller.pending_stop = controller.pending_stop or reason
+                    self.stop_failed(err)
+                    return err
+                await asyncio.sleep(stop_backoff_seconds(progress.failures - 1))
                 continue
-            self._finish_stop(reason, sent_at)
-            self.controller.save_soon()
-            await self.controller.starter.async_restore_cutoff()
+            self._finish_stop(reason, progress.sent_at)
+            controller.save_soon()
+            await controller.starter.async_restore_cutoff()
             return None
-        self.controller.pending_stop = self.controller.pending_stop or reason
-        if error is not None:
-            self.stop_failed(error)
-        return error
 
     async def async_turn_off(self, *, extra: bool = False) -> None:
         """Send the normal stop and verify it; always sent, even when it reads off."""
@@ -145,18 +145,15 @@ class ExportMonitorStopper:
 
     async def _async_shorten_timer(self) -> None:
         """Step the stop ladder's fallbacks (the shortest timer first): a second way."""
-        session = self.controller.session
-        if session is None:
-            return
-        if timer_seconds_left(session, dt_util.now()) <= SHORTEST_TIMER_MINUTES * 60.0:
-            return  # writing would re-arm the timer for longer than it has left
+        inverter = self.controller.inverter
+        now = dt_util.now()
         values = self.controller.starter.write_values(
             timer_minutes=SHORTEST_TIMER_MINUTES
         )
         # The profile's fallbacks, in order (generic: the shortest timer, then power 0).
-        for rung in range(1, self.controller.inverter.rungs):
+        for rung in fallback_rungs(self.controller.session, inverter.rungs, now):
             try:
-                await self.controller.inverter.async_stop(values, rung)
+                await inverter.async_stop(values, rung)
             except ActuatorError as err:
                 LOGGER.debug("Stop fallback %s failed as well: %s", rung, err)
 

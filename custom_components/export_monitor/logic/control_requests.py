@@ -1,0 +1,100 @@
+"""A user's start and every stop through pure code: may it begin, how a stop steps down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from .control_start import Observation, StartRequest, assess_start
+from .control_state import Action, ControlState, Notify, Publish, view_of
+from .deadman import SHORTEST_TIMER_MINUTES
+from .errors import ErrorState
+from .plan import DischargePlan
+from .status import is_fault
+from .supervision import Session, StopReason, timer_seconds_left
+
+# Quick retries of the normal stop after the first send fails, before the alarm.
+STOP_RETRIES: Final = 3
+
+
+class StartVerdict(StrEnum):
+    """What becomes of a start request."""
+
+    ABORT = "abort"  # the entry is closing
+    RUNNING = "running"  # a discharge runs already: nothing to do
+    REFUSE = "refuse"
+    BEGIN = "begin"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartDecision:
+    """The verdict on a start request, with its plan or the reason it is refused."""
+
+    verdict: StartVerdict
+    plan: DischargePlan | None = None
+    blocker: ErrorState = ErrorState.NONE
+
+
+def decide_start(
+    state: ControlState, obs: Observation, request: StartRequest
+) -> tuple[ControlState, tuple[Action, ...], StartDecision]:
+    """Return whether a start may begin, and the state and actions a refusal leaves."""
+    if obs.inverter.closing:
+        return state, (), StartDecision(verdict=StartVerdict.ABORT)
+    if state.pending_stop is not None:
+        return _refuse(state, ErrorState.DISCHARGE_STOP_FAILED)
+    if state.session is not None:
+        return state, (), StartDecision(verdict=StartVerdict.RUNNING)
+    plan, blockers = assess_start(replace(obs, view=view_of(state, obs)), request)
+    if plan is None or blockers:
+        # No plan comes only with a data fault, which blocks; were there none, no data.
+        return _refuse(state, ErrorState(blockers[0] if blockers else "no_data"))
+    return state, (), StartDecision(verdict=StartVerdict.BEGIN, plan=plan)
+
+
+def _refuse(
+    state: ControlState, blocker: ErrorState
+) -> tuple[ControlState, tuple[Action, ...], StartDecision]:
+    """Record a refused start; a fault (not a start condition) is told as well."""
+    told: tuple[Action, ...] = (Notify(blocker),) if is_fault(blocker) else ()
+    decision = StartDecision(verdict=StartVerdict.REFUSE, blocker=blocker)
+    return replace(state, refusal=blocker), (*told, Publish()), decision
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopProgress:
+    """A stop under way: why, when it was first sent, and the failed sends so far."""
+
+    reason: StopReason
+    sent_at: datetime
+    failures: int = 0
+
+    def failed(self) -> StopProgress:
+        """Return the progress after one more failed send of the normal stop."""
+        return replace(self, failures=self.failures + 1)
+
+    @property
+    def retry(self) -> bool:
+        """Return whether the normal stop is tried again at once (after a backoff)."""
+        return 0 < self.failures <= STOP_RETRIES
+
+
+def stop_confirmed_needed(
+    *, force: bool, active: bool, running: bool | None, readable: bool
+) -> bool:
+    """Return whether a stop must be confirmed; else one off goes out, no alarm."""
+    # Nothing readable: only our own session says a discharge runs.
+    reads_off = running is False or not readable
+    return force or active or not reads_off
+
+
+def fallback_rungs(session: Session | None, rungs: int, now: datetime) -> range:
+    """Return the ladder's fallback rungs to send after the normal stop failed."""
+    if session is None:
+        return range(0)
+    if timer_seconds_left(session, now) <= SHORTEST_TIMER_MINUTES * 60.0:
+        # Writing the shortest timer would re-arm it for longer than it has left.
+        return range(0)
+    return range(1, rungs)

@@ -1,0 +1,159 @@
+"""Table tests of a user's start and of how a stop steps down its ladder."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from custom_components.export_monitor.logic.control_requests import (
+    STOP_RETRIES,
+    StartVerdict,
+    StopProgress,
+    decide_start,
+    fallback_rungs,
+    stop_confirmed_needed,
+)
+from custom_components.export_monitor.logic.control_start import (
+    Observation,
+    StartRequest,
+)
+from custom_components.export_monitor.logic.control_state import (
+    Action,
+    ControlState,
+    Notify,
+    Publish,
+)
+from custom_components.export_monitor.logic.errors import ErrorState
+from custom_components.export_monitor.logic.supervision import Session, StopReason
+
+from .common import NOW
+from .test_control import ARMED, SESSION, _obs, _view
+
+NO_PLAN = _obs(_view())
+NO_PLAN = replace(
+    NO_PLAN,
+    view=replace(
+        NO_PLAN.view, snapshot=replace(NO_PLAN.view.snapshot, headroom_kwh=None)
+    ),
+)
+
+STARTS: dict[
+    str, tuple[ControlState, Observation, StartVerdict, ErrorState, tuple[Action, ...]]
+] = {
+    "begins": (
+        ControlState(),
+        _obs(running=False),
+        StartVerdict.BEGIN,
+        ErrorState.NONE,
+        (),
+    ),
+    "closing_aborts": (
+        ControlState(),
+        _obs(closing=True),
+        StartVerdict.ABORT,
+        ErrorState.NONE,
+        (),
+    ),
+    "an_unconfirmed_stop_refuses": (
+        ControlState(pending_stop=StopReason.USER),
+        _obs(),
+        StartVerdict.REFUSE,
+        ErrorState.DISCHARGE_STOP_FAILED,
+        (Notify(ErrorState.DISCHARGE_STOP_FAILED), Publish()),
+    ),
+    "a_running_discharge_is_left": (
+        ControlState(session=SESSION),
+        _obs(),
+        StartVerdict.RUNNING,
+        ErrorState.NONE,
+        (),
+    ),
+    "a_start_condition_refuses_quietly": (
+        ControlState(),
+        _obs(_view(soc="20")),
+        StartVerdict.REFUSE,
+        ErrorState.SOC_AT_MIN,
+        (Publish(),),
+    ),
+    "a_fault_refuses_and_is_told": (
+        ControlState(fault=ErrorState.SOURCE_MISSING),
+        _obs(),
+        StartVerdict.REFUSE,
+        ErrorState.SOURCE_MISSING,
+        (Notify(ErrorState.SOURCE_MISSING), Publish()),
+    ),
+    "no_plan_is_no_data": (
+        ControlState(),
+        NO_PLAN,
+        StartVerdict.REFUSE,
+        ErrorState.NO_DATA,
+        (Notify(ErrorState.NO_DATA), Publish()),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("state", "obs", "verdict", "blocker", "actions"), STARTS.values(), ids=list(STARTS)
+)
+def test_decide_start(
+    state: ControlState,
+    obs: Observation,
+    verdict: StartVerdict,
+    blocker: ErrorState,
+    actions: tuple[Action, ...],
+) -> None:
+    """A start begins only when nothing forbids it; a refusal is recorded and shown."""
+    new, done, decision = decide_start(state, obs, StartRequest())
+    assert (decision.verdict, decision.blocker, done) == (verdict, blocker, actions)
+    assert (decision.plan is not None) is (verdict is StartVerdict.BEGIN)
+    expected = blocker if verdict is StartVerdict.REFUSE else state.refusal
+    assert new.refusal is expected
+
+
+def test_the_normal_stop_is_retried_then_the_alarm() -> None:
+    """The first send and STOP_RETRIES quick retries; then the slow retry and the alarm."""
+    progress = StopProgress(reason=StopReason.USER, sent_at=NOW)
+    retries = []
+    for _ in range(STOP_RETRIES + 1):
+        progress = progress.failed()
+        retries.append(progress.retry)
+    assert not StopProgress(reason=StopReason.USER, sent_at=NOW).retry
+    assert retries == [True] * STOP_RETRIES + [False]
+
+
+@pytest.mark.parametrize(
+    ("facts", "needed"),
+    [
+        ({"force": True, "active": False, "running": False, "readable": True}, True),
+        ({"force": False, "active": True, "running": False, "readable": True}, True),
+        ({"force": False, "active": False, "running": True, "readable": True}, True),
+        ({"force": False, "active": False, "running": None, "readable": True}, True),
+        ({"force": False, "active": False, "running": False, "readable": True}, False),
+        ({"force": False, "active": False, "running": None, "readable": False}, False),
+    ],
+    ids=["forced", "active", "reads_on", "unknown", "reads_off", "unreadable_idle"],
+)
+def test_stop_confirmed_needed(facts: dict[str, Any], needed: bool) -> None:
+    """Only an inverter that reads off (or reads nothing) with no session is idle."""
+    assert stop_confirmed_needed(**facts) is needed
+
+
+@pytest.mark.parametrize(
+    ("session", "rungs"),
+    [
+        (None, range(0)),
+        (SESSION, range(0)),
+        (ARMED, range(1, 3)),
+        (
+            replace(ARMED, backstop_armed_at=NOW - timedelta(minutes=9, seconds=30)),
+            range(0),
+        ),
+    ],
+    ids=["no_session", "no_timer_armed", "timer_running", "timer_nearly_out"],
+)
+def test_fallback_rungs(session: Session | None, rungs: range) -> None:
+    """The fallbacks go out unless the inverter's own timer ends the run sooner."""
+    assert fallback_rungs(session, 3, NOW) == rungs
