@@ -30,6 +30,7 @@ from custom_components.export_monitor.logic.supervision import (
     auto_start_due,
     backstop_due,
     backstop_minutes,
+    backstop_seconds_left,
     deadman_reserve_kwh,
     discharging,
     export_power_estimate_kw,
@@ -39,7 +40,6 @@ from custom_components.export_monitor.logic.supervision import (
     seconds_to_local_midnight,
     session_export_kwh,
     stop_reason,
-    timer_seconds_left,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -685,4 +685,4 @@ def test_timer_seconds_left(
 ) -> None:
     """The inverter's timer runs from its last arming, and never below zero."""
     session = replace(SESSION, **changes)
-    assert timer_seconds_left(session, NOW + timedelta(seconds=elapsed)) == expected
+    assert backstop_seconds_left(session, NOW + timedelta(seconds=elapsed)) == expected

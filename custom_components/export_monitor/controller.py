@@ -18,10 +18,10 @@ from .floor import ExportMonitorFloor
 from .inverter import ExportMonitorInverter, flash_store_key
 from .logic.cadence import MeterCadence
 from .logic.control_start import (
+    BackstopControl,
     InverterFacts,
     Observation,
     StartRequest,
-    TimerControl,
     assess_start,
 )
 from .logic.control_state import (
@@ -305,7 +305,7 @@ class ExportMonitorController:
         timer_entity = self.control(Role.TIMER)
         timer = None
         if timer_entity is not None:
-            timer = TimerControl(
+            timer = BackstopControl(
                 scale=duration_scale(actuator.unit(timer_entity)),
                 step=actuator.step(timer_entity),
                 value=actuator.number_value(timer_entity),

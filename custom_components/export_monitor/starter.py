@@ -15,7 +15,7 @@ from .actuator import ActuatorError
 from .const import DOMAIN, EVENT_DISCHARGE_STARTED, LOGGER
 from .logic.control_requests import StartVerdict, decide_start
 from .logic.control_start import StartRequest, start_bound, start_floor
-from .logic.deadman import TimerBound
+from .logic.deadman import BackstopBound
 from .logic.errors import ErrorState
 from .logic.plan import DischargePlan
 from .logic.snapshot import Source, battery_discharge_kw, export_power_kw
@@ -47,7 +47,7 @@ class ExportMonitorStarter:
         return self.rearm_queued or (self.work is not None and not self.work.done())
 
     @callback
-    def spawn_rearm(self, bound: TimerBound, now: datetime) -> None:
+    def spawn_rearm(self, bound: BackstopBound, now: datetime) -> None:
         """Re-arm in a task, one at a time (a re-arm waiting for the lock counts).
 
         Every source update while one waits for the lock (a floor write in flight)
@@ -60,7 +60,7 @@ class ExportMonitorStarter:
             self._async_rearm_once(bound, now), "export_monitor re-arm"
         )
 
-    async def _async_rearm_once(self, bound: TimerBound, now: datetime) -> None:
+    async def _async_rearm_once(self, bound: BackstopBound, now: datetime) -> None:
         """Re-arm, then let the next re-arm be spawned."""
         try:
             await self.async_rearm(bound, now)
@@ -174,7 +174,7 @@ class ExportMonitorStarter:
             # The reserve and the checks use the larger of the plan and the setting.
             power_kw=max(plan.power_kw, power or plan.power_kw),
             cutoff_soc=_or(self.controller.inverter.number(Role.CUTOFF), floor),
-            backstop_minutes=self._timer_minutes(),
+            backstop_minutes=self._backstop_minutes(),
         )
 
     def write_values(
@@ -193,7 +193,7 @@ class ExportMonitorStarter:
             timer_minutes=timer_minutes,
         )
 
-    def _timer_minutes(self) -> float | None:
+    def _backstop_minutes(self) -> float | None:
         """Return the inverter-side timer armed, in minutes (None: none expires)."""
         return self.controller.inverter.timer_minutes()
 
@@ -243,7 +243,7 @@ class ExportMonitorStarter:
         self.controller.floor.owned = False
         self.controller.clear_fault(ErrorState.CUTOFF_SOC_SET_FAILED)
 
-    async def async_arm_backstop(self, bound: TimerBound) -> float | None:
+    async def async_arm_backstop(self, bound: BackstopBound) -> float | None:
         """Write the inverter-side timer; return the minutes read back (None: no entity)."""
         # A timer read back longer than asked would outlast the headroom.
         # A keep-alive that re-sends the whole command (a service) carries the power.
@@ -252,7 +252,7 @@ class ExportMonitorStarter:
         await self.controller.inverter.async_keepalive(
             self.write_values(timer_minutes=bound.minutes, power_kw=power)
         )
-        return self._timer_minutes()
+        return self._backstop_minutes()
 
     def _begin_session(
         self, written: Written, request: StartRequest, view: MonitorView
@@ -315,7 +315,7 @@ class ExportMonitorStarter:
             return
         await self.async_restore_cutoff()
 
-    async def async_rearm(self, bound: TimerBound, now: datetime) -> None:
+    async def async_rearm(self, bound: BackstopBound, now: datetime) -> None:
         """Re-arm the inverter's timer as cancellable work; stop when it fails."""
         async with self.controller.lock:
             if self.controller.session is None or self.controller.stopping:

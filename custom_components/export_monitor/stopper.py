@@ -15,7 +15,7 @@ from homeassistant.util import dt as dt_util
 from .actuator import ActuatorError
 from .const import EVENT_DISCHARGE_STOPPED, LOGGER
 from .logic.control_requests import StopProgress, fallback_rungs, stop_confirmed_needed
-from .logic.deadman import SHORTEST_TIMER_MINUTES
+from .logic.deadman import SHORTEST_BACKSTOP_MINUTES
 from .logic.errors import ErrorState
 from .logic.latency import FlowWatch
 from .logic.snapshot import Source, export_power_kw
@@ -148,7 +148,7 @@ class ExportMonitorStopper:
         inverter = self.controller.inverter
         now = dt_util.now()
         values = self.controller.starter.write_values(
-            timer_minutes=SHORTEST_TIMER_MINUTES
+            timer_minutes=SHORTEST_BACKSTOP_MINUTES
         )
         # The profile's fallbacks, in order (generic: the shortest timer, then power 0).
         for rung in fallback_rungs(self.controller.session, inverter.rungs, now):

@@ -18,9 +18,9 @@ from custom_components.export_monitor.logic.control import (
 )
 from custom_components.export_monitor.logic.control_active import supervision_inputs
 from custom_components.export_monitor.logic.control_start import (
+    BackstopControl,
     InverterFacts,
     Observation,
-    TimerControl,
 )
 from custom_components.export_monitor.logic.control_state import (
     Action,
@@ -38,7 +38,7 @@ from custom_components.export_monitor.logic.control_state import (
     set_fault,
     view_of,
 )
-from custom_components.export_monitor.logic.deadman import TimerBound
+from custom_components.export_monitor.logic.deadman import BackstopBound
 from custom_components.export_monitor.logic.errors import ErrorState
 from custom_components.export_monitor.logic.lag import ExportIntegral
 from custom_components.export_monitor.logic.latency import FlowWatch, reaction_seconds
@@ -66,7 +66,7 @@ SESSION: Final = Session(
 ARMED: Final = replace(
     SESSION, backstop_minutes=10.0, backstop_armed_at=NOW - timedelta(minutes=6)
 )
-TIMER: Final = TimerControl(scale=1.0, step=1.0, value=10.0)
+TIMER: Final = BackstopControl(scale=1.0, step=1.0, value=10.0)
 WATCH: Final = FlowWatch(
     sent_at=NOW - timedelta(seconds=30),
     power_kw=3.0,
@@ -75,11 +75,11 @@ WATCH: Final = FlowWatch(
 )
 LONG_AGO: Final = NOW - timedelta(minutes=20)
 # How long the inverter may run alone: 8.5 kWh headroom at 4.5 kW, less the reserve.
-BOUND: Final = TimerBound(
+BOUND: Final = BackstopBound(
     minutes=pytest.approx(106.81, abs=0.01),  # type: ignore[arg-type]
     limit=StopReason.HEADROOM_EXHAUSTED,
 )
-COARSE: Final = TimerControl(scale=1.0, step=120.0, value=10.0)
+COARSE: Final = BackstopControl(scale=1.0, step=120.0, value=10.0)
 
 
 def _view(

@@ -7,21 +7,21 @@ from typing import Any
 import pytest
 
 from custom_components.export_monitor.logic.control_start import (
+    BackstopControl,
     StartRequest,
-    TimerControl,
     assess_start,
+    backstop_fits,
     floor_now,
-    timer_fits,
 )
-from custom_components.export_monitor.logic.deadman import TimerBound
+from custom_components.export_monitor.logic.deadman import BackstopBound
 from custom_components.export_monitor.logic.errors import ErrorState
 from custom_components.export_monitor.logic.supervision import StopReason
 
 from .common import NOW
 from .test_control import _obs, _view
 
-ONE_MINUTE = TimerBound(minutes=1.0, limit=StopReason.HEADROOM_EXHAUSTED)
-HALF_MINUTE = TimerBound(minutes=0.5, limit=StopReason.HEADROOM_EXHAUSTED)
+ONE_MINUTE = BackstopBound(minutes=1.0, limit=StopReason.HEADROOM_EXHAUSTED)
+HALF_MINUTE = BackstopBound(minutes=0.5, limit=StopReason.HEADROOM_EXHAUSTED)
 
 
 @pytest.mark.parametrize(
@@ -30,9 +30,17 @@ HALF_MINUTE = TimerBound(minutes=0.5, limit=StopReason.HEADROOM_EXHAUSTED)
         ({"timer": None, "timed": True}, ONE_MINUTE, True),
         ({"timer": None, "timed": True}, HALF_MINUTE, False),
         ({"timer": None, "timed": False}, HALF_MINUTE, True),
-        ({"timer": TimerControl(scale=None, step=None, value=None)}, HALF_MINUTE, True),
-        ({"timer": TimerControl(scale=1.0, step=1.0, value=None)}, ONE_MINUTE, True),
-        ({"timer": TimerControl(scale=1.0, step=1.0, value=None)}, HALF_MINUTE, False),
+        (
+            {"timer": BackstopControl(scale=None, step=None, value=None)},
+            HALF_MINUTE,
+            True,
+        ),
+        ({"timer": BackstopControl(scale=1.0, step=1.0, value=None)}, ONE_MINUTE, True),
+        (
+            {"timer": BackstopControl(scale=1.0, step=1.0, value=None)},
+            HALF_MINUTE,
+            False,
+        ),
     ],
     ids=[
         "field_timer_a_minute",
@@ -43,9 +51,9 @@ HALF_MINUTE = TimerBound(minutes=0.5, limit=StopReason.HEADROOM_EXHAUSTED)
         "entity_below_its_step",
     ],
 )
-def test_timer_fits(facts: dict[str, Any], bound: TimerBound, fits: bool) -> None:
+def test_timer_fits(facts: dict[str, Any], bound: BackstopBound, fits: bool) -> None:
     """The timer can be armed within the bound, by its entity's step or as a field."""
-    assert timer_fits(_obs(**facts), bound) is fits
+    assert backstop_fits(_obs(**facts), bound) is fits
 
 
 START: dict[str, tuple[dict[str, Any], StartRequest, bool, list[str]]] = {
@@ -102,7 +110,7 @@ def test_assess_start(
     ("facts", "blockers"),
     [
         (
-            {"timer": TimerControl(scale=1.0, step=120.0, value=0.0)},
+            {"timer": BackstopControl(scale=1.0, step=120.0, value=0.0)},
             [ErrorState.NO_HEADROOM],
         ),
         ({"timer": None, "kwh_per_percent": 100.0}, [ErrorState.NO_HEADROOM]),

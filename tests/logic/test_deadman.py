@@ -10,15 +10,15 @@ import pytest
 
 from custom_components.export_monitor.logic.deadman import (
     INVERTER_POWER_FACTOR,
+    BackstopBound,
     RearmAction,
-    TimerBound,
-    changed_timer_setting,
+    backstop_bound,
+    backstop_setting,
+    changed_backstop_setting,
     deadman_power_kw,
     duration_scale,
     readback_problem,
     rearm_action,
-    timer_bound,
-    timer_setting,
 )
 from custom_components.export_monitor.logic.supervision import (
     BACKSTOP_MAX_MINUTES,
@@ -59,19 +59,19 @@ def test_deadman_power(
 BOUNDS = {
     "headroom": (
         {"now": NOON},
-        TimerBound(minutes=10.0, limit=StopReason.HEADROOM_EXHAUSTED),
+        BackstopBound(minutes=10.0, limit=StopReason.HEADROOM_EXHAUSTED),
     ),
     "midnight": (
         {"now": datetime(2026, 6, 15, 23, 55, tzinfo=LONDON)},
-        TimerBound(minutes=4.5, limit=StopReason.MIDNIGHT),
+        BackstopBound(minutes=4.5, limit=StopReason.MIDNIGHT),
     ),
     "plan": (
         {"now": NOON, "plan": (3.0, StopReason.TARGET_REACHED)},
-        TimerBound(minutes=3.0, limit=StopReason.TARGET_REACHED),
+        BackstopBound(minutes=3.0, limit=StopReason.TARGET_REACHED),
     ),
     "spent": (
         {"now": NOON, "headroom_kwh": 0.05},
-        TimerBound(minutes=0.0, limit=StopReason.HEADROOM_EXHAUSTED),
+        BackstopBound(minutes=0.0, limit=StopReason.HEADROOM_EXHAUSTED),
     ),
 }
 
@@ -79,7 +79,7 @@ BOUNDS = {
 @pytest.mark.parametrize(
     ("changes", "expected"), list(BOUNDS.values()), ids=list(BOUNDS)
 )
-def test_timer_bound(changes: dict[str, object], expected: TimerBound) -> None:
+def test_timer_bound(changes: dict[str, object], expected: BackstopBound) -> None:
     """The tightest of headroom less reserve, the day's end and the plan binds."""
     arguments: dict[str, object] = {
         "headroom_kwh": 0.85,
@@ -87,7 +87,7 @@ def test_timer_bound(changes: dict[str, object], expected: TimerBound) -> None:
         "power_kw": 4.5,
         **changes,
     }
-    assert timer_bound(**arguments) == expected  # type: ignore[arg-type]
+    assert backstop_bound(**arguments) == expected  # type: ignore[arg-type]
 
 
 @given(
@@ -101,7 +101,7 @@ def test_timer_bound_never_outlasts_headroom_or_day(
 ) -> None:
     """Run alone for the bound, the inverter stays within headroom and the day."""
     now = datetime(2026, 6, 15, tzinfo=LONDON) + timedelta(seconds=seconds)
-    bound = timer_bound(
+    bound = backstop_bound(
         headroom_kwh=headroom, reserve_kwh=reserve, power_kw=power, now=now
     )
     assert bound.minutes >= 0.0
@@ -130,7 +130,7 @@ def test_timer_setting(
     bound: float, scale: float, step: float | None, expected: float | None
 ) -> None:
     """The timer is rounded down to the entity's step, in its unit, 1 to 15 min."""
-    assert timer_setting(bound, scale, step) == pytest.approx(expected)
+    assert backstop_setting(bound, scale, step) == pytest.approx(expected)
 
 
 @given(
@@ -142,7 +142,7 @@ def test_timer_setting_never_longer_than_the_bound(
     bound: float, scale: float, step: float | None
 ) -> None:
     """Whatever the unit and step, the timer written is within the bound, or none."""
-    setting = timer_setting(bound, scale, step)
+    setting = backstop_setting(bound, scale, step)
     if setting is not None:
         assert 1.0 - 1e-9 <= setting * scale <= min(bound, BACKSTOP_MAX_MINUTES) + 1e-9
 
@@ -179,7 +179,7 @@ def test_rearm_action(
     minutes: float, limit: StopReason, fits: bool, left: float, expected: RearmAction
 ) -> None:
     """Re-arm when a timer fits; headroom stops at once; else the timer ends alone."""
-    bound = TimerBound(minutes=minutes, limit=limit)
+    bound = BackstopBound(minutes=minutes, limit=limit)
     assert rearm_action(bound, fits, left) is expected
 
 
@@ -199,7 +199,7 @@ def test_changed_timer_setting(
     bound: float, current: float | None, expected: float | None
 ) -> None:
     """A timer equal to the entity's value is written a step shorter, above 1 min."""
-    assert changed_timer_setting(bound, 1.0, 1.0, current) == expected
+    assert changed_backstop_setting(bound, 1.0, 1.0, current) == expected
 
 
 READ_BACKS = {

@@ -9,9 +9,9 @@ from ..const import SUPERVISION_INTERVAL
 from .control_start import (
     Observation,
     alone_bound,
+    backstop_fits,
     export_measured,
     floor_now,
-    timer_fits,
 )
 from .control_state import (
     Action,
@@ -26,7 +26,7 @@ from .control_state import (
     clear_fault,
     set_fault,
 )
-from .deadman import RearmAction, TimerBound, deadman_power_kw, rearm_action
+from .deadman import BackstopBound, RearmAction, deadman_power_kw, rearm_action
 from .errors import ErrorState
 from .lag import lagged_headroom
 from .latency import flow_lost_too_long
@@ -44,12 +44,12 @@ from .supervision import (
     StopReason,
     SupervisionInputs,
     backstop_due,
+    backstop_seconds_left,
     discharging,
     obey_check_due,
     remaining_minutes,
     seconds_between,
     stop_reason,
-    timer_seconds_left,
 )
 
 
@@ -73,9 +73,9 @@ def supervise(state: ControlState, obs: Observation, session: Session) -> Step:
     # A floor the inverter takes only at a re-arm is re-armed at once.
     due = backstop_due(session, view.now) or state.cutoff_unapplied
     if session.backstop_minutes is not None and due and not obs.inverter.busy:
-        bound = _timer_bound(state, obs, session)
-        left = timer_seconds_left(session, view.now)
-        action = rearm_action(bound, timer_fits(obs, bound), left)
+        bound = _backstop_bound(state, obs, session)
+        left = backstop_seconds_left(session, view.now)
+        action = rearm_action(bound, backstop_fits(obs, bound), left)
         if action is RearmAction.STOP:
             state, stopped = _stop_for(state, obs, bound.limit)
             return state, actions + stopped
@@ -143,7 +143,9 @@ def _assumed_max_kw(obs: Observation, session: Session) -> float | None:
     )
 
 
-def _timer_bound(state: ControlState, obs: Observation, session: Session) -> TimerBound:
+def _backstop_bound(
+    state: ControlState, obs: Observation, session: Session
+) -> BackstopBound:
     """Return how long the inverter may run alone from now, should HA die."""
     snapshot = obs.view.snapshot
     planned = remaining_minutes(

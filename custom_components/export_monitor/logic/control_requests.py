@@ -9,11 +9,11 @@ from typing import Final
 
 from .control_start import Observation, StartRequest, assess_start
 from .control_state import Action, ControlState, Notify, Publish, view_of
-from .deadman import SHORTEST_TIMER_MINUTES
+from .deadman import SHORTEST_BACKSTOP_MINUTES
 from .errors import ErrorState
 from .plan import DischargePlan
 from .status import is_fault
-from .supervision import Session, StopReason, timer_seconds_left
+from .supervision import Session, StopReason, backstop_seconds_left
 
 # Quick retries of the normal stop after the first send fails, before the alarm.
 STOP_RETRIES: Final = 3
@@ -94,7 +94,7 @@ def fallback_rungs(session: Session | None, rungs: int, now: datetime) -> range:
     """Return the ladder's fallback rungs to send after the normal stop failed."""
     if session is None:
         return range(0)
-    if timer_seconds_left(session, now) <= SHORTEST_TIMER_MINUTES * 60.0:
+    if backstop_seconds_left(session, now) <= SHORTEST_BACKSTOP_MINUTES * 60.0:
         # Writing the shortest timer would re-arm it for longer than it has left.
         return range(0)
     return range(1, rungs)

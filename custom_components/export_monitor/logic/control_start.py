@@ -8,11 +8,11 @@ from datetime import datetime
 from ..profiles.base import InverterProfile
 from .cadence import MeterCadence
 from .deadman import (
-    SHORTEST_TIMER_MINUTES,
-    TimerBound,
-    changed_timer_setting,
+    SHORTEST_BACKSTOP_MINUTES,
+    BackstopBound,
+    backstop_bound,
+    changed_backstop_setting,
     deadman_power_kw,
-    timer_bound,
 )
 from .errors import ErrorState
 from .plan import DischargePlan, make_plan
@@ -41,7 +41,7 @@ class StartRequest:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TimerControl:
+class BackstopControl:
     """The inverter-side timer entity as it reads now."""
 
     scale: float | None  # minutes per unit; None when its unit is not a time
@@ -60,7 +60,7 @@ class InverterFacts:
     maybe_running: bool = False
     readable: bool = True
     timed: bool = False  # the start sends a timer in a service field
-    timer: TimerControl | None = None  # None: no timer entity chosen
+    timer: BackstopControl | None = None  # None: no timer entity chosen
     cutoff_step: float | None = None
     kwh_per_percent: float = 0.0
     floor_written_at: datetime | None = None
@@ -84,15 +84,17 @@ class Observation:
     reaction_s: float
 
 
-def timer_fits(obs: Observation, bound: TimerBound) -> bool:
+def backstop_fits(obs: Observation, bound: BackstopBound) -> bool:
     """Return whether the inverter's timer can be (re-)armed within `bound`."""
     timer = obs.inverter.timer
     if timer is None:
         # A timer sent as a service field (whole seconds or minutes) needs a minute.
-        return bound.minutes >= SHORTEST_TIMER_MINUTES or not obs.inverter.timed
+        return bound.minutes >= SHORTEST_BACKSTOP_MINUTES or not obs.inverter.timed
     if timer.scale is None:
         return True  # the write itself fails, and says why
-    setting = changed_timer_setting(bound.minutes, timer.scale, timer.step, timer.value)
+    setting = changed_backstop_setting(
+        bound.minutes, timer.scale, timer.step, timer.value
+    )
     return setting is not None
 
 
@@ -137,10 +139,10 @@ def alone_bound(
     plan: tuple[float, StopReason] | None,
     surplus_kw: float,
     since: datetime | None = None,
-) -> TimerBound:
+) -> BackstopBound:
     """Return how long the inverter may run alone, should Home Assistant die now."""
     power, reserve = deadman_reserve(obs, power_kw, surplus_kw, since)
-    return timer_bound(
+    return backstop_bound(
         headroom_kwh=obs.view.snapshot.headroom_kwh or 0.0,
         reserve_kwh=reserve,
         power_kw=power,
@@ -186,7 +188,7 @@ def _surplus_kw(view: MonitorView) -> float:
     return max(0.0, export_power_kw(view.snapshot, view.settings) or 0.0)
 
 
-def start_bound(obs: Observation, plan: DischargePlan) -> TimerBound:
+def start_bound(obs: Observation, plan: DischargePlan) -> BackstopBound:
     """Return how long the inverter may run alone if a start happened now."""
     surplus = _surplus_kw(obs.view)
     minutes = plan.energy_kwh / (plan.power_kw + surplus) * 60.0
@@ -226,7 +228,7 @@ def worth_starting(obs: Observation, plan: DischargePlan) -> bool:
     if day_ending(view.now):
         # Export after local midnight counts against a day with no PV yet.
         return False
-    if not timer_fits(obs, start_bound(obs, plan)):
+    if not backstop_fits(obs, start_bound(obs, plan)):
         return False  # the inverter's shortest timer would outlast the headroom
     soc = view.snapshot.value(Source.SOC) or 0.0
     if start_floor(obs, plan) >= soc:

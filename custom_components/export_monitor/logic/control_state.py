@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .control_start import Observation
-from .deadman import TimerBound
+from .deadman import BackstopBound
 from .errors import ErrorState
 from .lag import ExportIntegral
 from .latency import FlowWatch
@@ -52,7 +52,7 @@ class Stop:
 class Rearm:
     """Re-arm the inverter-side timer within the bound (decided at `at`)."""
 
-    bound: TimerBound
+    bound: BackstopBound
     at: datetime
 
 

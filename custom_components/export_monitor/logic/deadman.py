@@ -18,7 +18,7 @@ from .supervision import (
 # Without a declared inverter maximum, assume it may deliver this much more than planned:
 # an inverter left at a higher setting, or one that ignores the power write.
 INVERTER_POWER_FACTOR: Final = 1.5
-SHORTEST_TIMER_MINUTES: Final = 1.0
+SHORTEST_BACKSTOP_MINUTES: Final = 1.0
 # Minutes per unit of a duration entity; any other unit is refused.
 MINUTES_PER_UNIT: Final[dict[str, float]] = {"s": 1.0 / 60.0, "min": 1.0, "h": 60.0}
 # Floating-point slack when comparing values read back with values written.
@@ -26,7 +26,7 @@ _EPSILON: Final = 1e-9
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TimerBound:
+class BackstopBound:
     """The longest the inverter may run alone, and the limit that sets it."""
 
     minutes: float
@@ -46,14 +46,14 @@ def deadman_power_kw(
     return max(assumed, estimate_kw)
 
 
-def timer_bound(
+def backstop_bound(
     *,
     headroom_kwh: float,
     reserve_kwh: float,
     power_kw: float,
     now: datetime,
     plan: tuple[float, StopReason] | None = None,
-) -> TimerBound:
+) -> BackstopBound:
     """Return how long the inverter may run alone: headroom, local midnight and plan."""
     bounds = [
         ((headroom_kwh - reserve_kwh) / power_kw * 60.0, StopReason.HEADROOM_EXHAUSTED),
@@ -65,10 +65,10 @@ def timer_bound(
     if plan is not None:
         bounds.append(plan)
     minutes, limit = min(bounds, key=lambda bound: bound[0])
-    return TimerBound(minutes=max(0.0, minutes), limit=limit)
+    return BackstopBound(minutes=max(0.0, minutes), limit=limit)
 
 
-def timer_setting(
+def backstop_setting(
     bound_minutes: float, minutes_per_unit: float, step: float | None
 ) -> float | None:
     """Return the timer to write in the entity's unit, None when under one minute.
@@ -79,12 +79,12 @@ def timer_setting(
     units = min(bound_minutes, BACKSTOP_MAX_MINUTES) / minutes_per_unit
     grain = _grain(step)
     units = math.floor(units / grain + _EPSILON) * grain
-    if units * minutes_per_unit < SHORTEST_TIMER_MINUTES - _EPSILON:
+    if units * minutes_per_unit < SHORTEST_BACKSTOP_MINUTES - _EPSILON:
         return None
     return units
 
 
-def changed_timer_setting(
+def changed_backstop_setting(
     bound_minutes: float,
     minutes_per_unit: float,
     step: float | None,
@@ -98,12 +98,12 @@ def changed_timer_setting(
     the same value is written again; the flow check notices an inverter that then
     ends the discharge by itself.
     """
-    setting = timer_setting(bound_minutes, minutes_per_unit, step)
+    setting = backstop_setting(bound_minutes, minutes_per_unit, step)
     grain = _grain(step)
     if setting is None or current is None or abs(current - setting) > grain / 2:
         return setting
     shorter = setting - grain
-    if shorter * minutes_per_unit < SHORTEST_TIMER_MINUTES - _EPSILON:
+    if shorter * minutes_per_unit < SHORTEST_BACKSTOP_MINUTES - _EPSILON:
         return setting
     return shorter
 
@@ -122,7 +122,7 @@ class RearmAction(StrEnum):
 
 
 def rearm_action(
-    bound: TimerBound, timer_fits: bool, timer_left_seconds: float
+    bound: BackstopBound, backstop_fits: bool, timer_left_seconds: float
 ) -> RearmAction:
     """Return whether to re-arm the timer, stop now, or let the running timer end.
 
@@ -131,9 +131,9 @@ def rearm_action(
     timer is left to end with it. When no timer fits the entity's step, the running
     timer is left to end, and the discharge ends with it.
     """
-    if bound.minutes >= SHORTEST_TIMER_MINUTES and timer_fits:
+    if bound.minutes >= SHORTEST_BACKSTOP_MINUTES and backstop_fits:
         return RearmAction.REARM
-    short = bound.minutes < SHORTEST_TIMER_MINUTES
+    short = bound.minutes < SHORTEST_BACKSTOP_MINUTES
     if short and bound.limit is StopReason.HEADROOM_EXHAUSTED:
         return RearmAction.STOP
     if timer_left_seconds > bound.minutes * 60.0 + _EPSILON:

@@ -285,7 +285,7 @@ def backstop_minutes(remaining: float) -> int:
     return max(1, min(BACKSTOP_MAX_MINUTES, math.floor(remaining)))
 
 
-def timer_seconds_left(session: Session, now: datetime) -> float:
+def backstop_seconds_left(session: Session, now: datetime) -> float:
     """Return how long the inverter's own timer still runs (0 when none is armed)."""
     if session.backstop_minutes is None or session.backstop_armed_at is None:
         return 0.0

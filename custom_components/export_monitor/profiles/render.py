@@ -9,11 +9,11 @@ import math
 from typing import Final
 
 from ..logic.deadman import (
-    SHORTEST_TIMER_MINUTES,
-    changed_timer_setting,
+    SHORTEST_BACKSTOP_MINUTES,
+    backstop_setting,
+    changed_backstop_setting,
     duration_scale,
     readback_problem,
-    timer_setting,
 )
 from ..logic.readings import parse_number
 from ..logic.supervision import BACKSTOP_MAX_MINUTES
@@ -203,7 +203,7 @@ def _plain_value(value: Value, values: WriteValues) -> Literal:
     """Return a value that does not depend on the target entity."""
     watts = math.floor(values.power_kw * 1000.0 + _EPSILON)
     timer_s = math.floor(min(values.timer_minutes, BACKSTOP_MAX_MINUTES) * 60.0)
-    if value in _TIMERS and timer_s < SHORTEST_TIMER_MINUTES * 60.0:
+    if value in _TIMERS and timer_s < SHORTEST_BACKSTOP_MINUTES * 60.0:
         raise RenderError("less than one minute left")
     plain: dict[Value, Literal] = {
         Value.POWER_W: watts,
@@ -232,14 +232,14 @@ def _timer_in_unit(facts: EntityFacts, values: WriteValues) -> float:
         raise RenderError("unit is not s, min or h")
     if values.rearm is Rearm.REWRITE_CHANGED:
         current = None if facts.state is None else parse_number(facts.state)
-        setting = changed_timer_setting(
+        setting = changed_backstop_setting(
             values.timer_minutes,
             scale,
             facts.step,
             current if isinstance(current, float) else None,
         )
     else:
-        setting = timer_setting(values.timer_minutes, scale, facts.step)
+        setting = backstop_setting(values.timer_minutes, scale, facts.step)
     if setting is None:
         raise RenderError("less than one minute left")
     return setting
