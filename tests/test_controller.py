@@ -691,6 +691,24 @@ async def test_failing_stop_alarms_and_keeps_retrying(
     assert shown(hass)[:2] == ("idle", "none")
 
 
+@pytest.mark.parametrize(
+    "options", [FAKES | NO_DURATION], indirect=True, ids=["fakes_no_duration"]
+)
+async def test_a_failed_stop_without_a_timer_still_writes_power_zero(
+    hass: HomeAssistant,
+    fake_integration: MockConfigEntry,
+    fake_controls: FakeControls,
+) -> None:
+    """No inverter timer to shorten: a stop that fails steps down the ladder to power 0."""
+    await async_start(hass)
+    assert hass.states.get(FAKE_POWER).state == "3.0"
+    fake_controls.set(FAKE_ENABLE, "turn_off", Behaviour.RAISE)
+    assert await async_failure(hass, "stop_discharge") == "discharge_stop_failed"
+    await hass.async_block_till_done()
+    assert fake_controls.attempts(FAKE_POWER, "set_value") == 2
+    assert hass.states.get(FAKE_POWER).state == "0.0"
+
+
 @pytest.mark.parametrize("options", [FAKES], indirect=True, ids=["fakes"])
 async def test_failed_start_that_cannot_be_undone(
     hass: HomeAssistant,

@@ -151,7 +151,8 @@ class ExportMonitorStopper:
             timer_minutes=SHORTEST_BACKSTOP_MINUTES
         )
         # The profile's fallbacks, in order (generic: the shortest timer, then power 0).
-        for rung in fallback_rungs(self.controller.session, inverter.rungs, now):
+        ladder = inverter.profile.stop_ladder
+        for rung in fallback_rungs(self.controller.session, ladder, now):
             try:
                 await inverter.async_stop(values, rung)
             except ActuatorError as err:

@@ -28,6 +28,7 @@ from custom_components.export_monitor.logic.control_state import (
 )
 from custom_components.export_monitor.logic.errors import ErrorState
 from custom_components.export_monitor.logic.supervision import Session, StopReason
+from custom_components.export_monitor.profiles import PROFILES
 
 from .common import NOW
 from .test_control import ARMED, SESSION, _obs, _view
@@ -141,19 +142,19 @@ def test_stop_confirmed_needed(facts: dict[str, Any], needed: bool) -> None:
     assert stop_confirmed_needed(**facts) is needed
 
 
+NEARLY_OUT = replace(ARMED, backstop_armed_at=NOW - timedelta(minutes=9, seconds=30))
+
+
 @pytest.mark.parametrize(
     ("session", "rungs"),
     [
-        (None, range(0)),
-        (SESSION, range(0)),
-        (ARMED, range(1, 3)),
-        (
-            replace(ARMED, backstop_armed_at=NOW - timedelta(minutes=9, seconds=30)),
-            range(0),
-        ),
+        (None, ()),
+        (SESSION, (2,)),
+        (ARMED, (1, 2)),
+        (NEARLY_OUT, (2,)),
     ],
     ids=["no_session", "no_timer_armed", "timer_running", "timer_nearly_out"],
 )
-def test_fallback_rungs(session: Session | None, rungs: range) -> None:
-    """The fallbacks go out unless the inverter's own timer ends the run sooner."""
-    assert fallback_rungs(session, 3, NOW) == rungs
+def test_fallback_rungs(session: Session | None, rungs: tuple[int, ...]) -> None:
+    """Power 0 always goes out; the shortest timer only while it shortens the run."""
+    assert fallback_rungs(session, PROFILES["generic"].stop_ladder, NOW) == rungs

@@ -51,7 +51,7 @@ HALF_MINUTE = BackstopBound(minutes=0.5, limit=StopReason.HEADROOM_EXHAUSTED)
         "entity_below_its_step",
     ],
 )
-def test_timer_fits(facts: dict[str, Any], bound: BackstopBound, fits: bool) -> None:
+def test_backstop_fits(facts: dict[str, Any], bound: BackstopBound, fits: bool) -> None:
     """The timer can be armed within the bound, by its entity's step or as a field."""
     assert backstop_fits(_obs(**facts), bound) is fits
 

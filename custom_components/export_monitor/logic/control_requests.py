@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
+from ..profiles.base import Role, Write
 from .control_start import Observation, StartRequest, assess_start
 from .control_state import Action, ControlState, Notify, Publish, view_of
 from .deadman import SHORTEST_BACKSTOP_MINUTES
@@ -90,11 +91,17 @@ def stop_confirmed_needed(
     return force or active or not reads_off
 
 
-def fallback_rungs(session: Session | None, rungs: int, now: datetime) -> range:
+def fallback_rungs(
+    session: Session | None, ladder: tuple[tuple[Write, ...], ...], now: datetime
+) -> tuple[int, ...]:
     """Return the ladder's fallback rungs to send after the normal stop failed."""
     if session is None:
-        return range(0)
-    if backstop_seconds_left(session, now) <= SHORTEST_BACKSTOP_MINUTES * 60.0:
-        # Writing the shortest timer would re-arm it for longer than it has left.
-        return range(0)
-    return range(1, rungs)
+        return ()
+    # Writing the shortest timer would re-arm a timer with less left (or none armed)
+    # for longer; every other fallback (power 0, a safe mode) still goes out.
+    timer_out = backstop_seconds_left(session, now) <= SHORTEST_BACKSTOP_MINUTES * 60.0
+    return tuple(
+        rung
+        for rung in range(1, len(ladder))
+        if not (timer_out and any(write.role is Role.TIMER for write in ladder[rung]))
+    )
