@@ -151,10 +151,10 @@ NEARLY_OUT = replace(ARMED, backstop_armed_at=NOW - timedelta(minutes=9, seconds
         (None, ()),
         (SESSION, (2,)),
         (ARMED, (1, 2)),
-        (NEARLY_OUT, (2,)),
+        (NEARLY_OUT, ()),
     ],
     ids=["no_session", "no_timer_armed", "timer_running", "timer_nearly_out"],
 )
 def test_fallback_rungs(session: Session | None, rungs: tuple[int, ...]) -> None:
-    """Power 0 always goes out; the shortest timer only while it shortens the run."""
+    """Without a timer, power 0 still goes out; a timer about to end is left to end it."""
     assert fallback_rungs(session, PROFILES["generic"].stop_ladder, NOW) == rungs

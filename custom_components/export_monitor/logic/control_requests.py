@@ -97,11 +97,16 @@ def fallback_rungs(
     """Return the ladder's fallback rungs to send after the normal stop failed."""
     if session is None:
         return ()
-    # Writing the shortest timer would re-arm a timer with less left (or none armed)
-    # for longer; every other fallback (power 0, a safe mode) still goes out.
-    timer_out = backstop_seconds_left(session, now) <= SHORTEST_BACKSTOP_MINUTES * 60.0
-    return tuple(
-        rung
-        for rung in range(1, len(ladder))
-        if not (timer_out and any(write.role is Role.TIMER for write in ladder[rung]))
-    )
+    rungs = range(1, len(ladder))
+    if session.backstop_minutes is None:
+        # No timer runs: every fallback but a timer write (power 0, a safe mode).
+        return tuple(
+            rung
+            for rung in rungs
+            if all(write.role is not Role.TIMER for write in ladder[rung])
+        )
+    if backstop_seconds_left(session, now) <= SHORTEST_BACKSTOP_MINUTES * 60.0:
+        # The running timer ends the discharge within a minute; writing the
+        # shortest timer would re-arm it for longer than it has left.
+        return ()
+    return tuple(rungs)
