@@ -136,6 +136,7 @@ async def test_floor_follows_a_whole_discharge_and_min_soc_comes_back(
             break
     assert rig.reasons in (("headroom_exhausted",), ("target_reached",))
     assert min(seen[:-1]) < first  # lowered while it ran
+    await rig.async_run(30)  # the battery power shows the flow ended
     assert cutoff(hass) == MIN_SOC  # the user's min SOC is back
     assert plant.breach_kwh == 0.0
     await async_heal(rig)
@@ -257,6 +258,7 @@ async def test_min_soc_that_cannot_be_restored_is_reported(
     """The stop holds; the floor left on the cutoff is safe, and the user is told."""
     rig, first = await async_cutoff_breaks(hass, freezer, config_entry)
     await async_call(hass, "stop_discharge")
+    await rig.async_run(30)  # min SOC is written back once the flow has ended
     assert rig.reasons == ("user",)
     assert state_of(hass, ENABLE) == "off"
     assert cutoff(hass) == first

@@ -32,6 +32,7 @@ from .logic.control_state import (
     Notify,
     Publish,
     Rearm,
+    RestoreFloor,
     Save,
     Step,
     Stop,
@@ -230,6 +231,8 @@ class ExportMonitorController:
             case WriteFloor(soc=soc):
                 floor = self.starter.async_write_floor(soc)
                 self.spawn(floor, "export_monitor write cutoff")
+            case RestoreFloor():
+                self.spawn(self.async_restore_floor(), "export_monitor restore floor")
             case AutoStart():
                 self.spawn(self.starter.async_auto_start(), "export_monitor auto start")
             case Notify(condition=condition, details=details):

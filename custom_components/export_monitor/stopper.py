@@ -109,7 +109,7 @@ class ExportMonitorStopper:
                 continue
             self._finish_stop(reason, progress.sent_at)
             controller.save_soon()
-            await controller.starter.async_restore_cutoff()
+            await self._async_restore_unwatched()
             return None
 
     async def async_turn_off(self, *, extra: bool = False) -> None:
@@ -177,6 +177,11 @@ class ExportMonitorStopper:
                 return
             self._finish_stop(self.controller.pending_stop or StopReason.USER, sent_at)
             self.controller.save_soon()
+            await self._async_restore_unwatched()
+
+    async def _async_restore_unwatched(self) -> None:
+        """Put min SOC back now, unless the flow is watched: then once it has ended."""
+        if self.controller.flow_watch is None:
             await self.controller.starter.async_restore_cutoff()
 
     def _finish_stop(self, reason: StopReason, sent_at: datetime) -> None:

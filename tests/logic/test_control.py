@@ -30,6 +30,7 @@ from custom_components.export_monitor.logic.control_state import (
     Notify,
     Publish,
     Rearm,
+    RestoreFloor,
     Save,
     Stop,
     Warn,
@@ -302,7 +303,7 @@ WATCHED: dict[str, tuple[ControlState, str | None, tuple[Action, ...], Any]] = {
     "flow_ended_latency_kept": (
         ControlState(flow_watch=WATCH),
         "0",
-        (BREAKER_OK,),
+        (BREAKER_OK, RestoreFloor()),
         None,
     ),
     "flow_ended_slowly_is_a_fault": (
@@ -314,6 +315,7 @@ WATCHED: dict[str, tuple[ControlState, str | None, tuple[Action, ...], Any]] = {
             Notify(ErrorState.INVERTER_NOT_OBEYING, ENTITY),
             Publish(),
             Save(),
+            RestoreFloor(),
         ),
         None,
     ),
@@ -350,6 +352,12 @@ WATCHED: dict[str, tuple[ControlState, str | None, tuple[Action, ...], Any]] = {
         ControlState(flow_watch=replace(WATCH, sent_at=NOW - timedelta(hours=1))),
         "3",
         (BREAKER_OK,),
+        None,
+    ),
+    "a_watch_never_shown_gives_min_soc_back": (
+        ControlState(flow_watch=replace(WATCH, sent_at=NOW - timedelta(hours=1))),
+        None,
+        (BREAKER_OK, RestoreFloor()),
         None,
     ),
 }

@@ -16,6 +16,7 @@ from .control_state import (
     Dismiss,
     Notify,
     Publish,
+    RestoreFloor,
     Save,
     Step,
     Stop,
@@ -142,10 +143,14 @@ def _check_stopped_flow(state: ControlState, obs: Observation) -> Step:
     )
     watch = observe(watch, flowing, measured_at)
     action = watch_action(watch, flowing, measured_at, view.now)
+    # The SOC floor stays on the cutoff until the flow is seen to end: a stop the
+    # inverter follows late must not find the battery free down to min SOC.
     if action is WatchAction.ENDED:
-        return record_latency(replace(state, flow_watch=None), obs, watch)
+        state, actions = record_latency(replace(state, flow_watch=None), obs, watch)
+        return state, (*actions, RestoreFloor())
     if action is WatchAction.GIVE_UP:
-        return replace(state, flow_watch=None), ()
+        # Still flowing: the floor is the bound left; never shown: min SOC comes back.
+        return replace(state, flow_watch=None), () if flowing else (RestoreFloor(),)
     if action is WatchAction.WAIT:
         return replace(state, flow_watch=watch), ()
     state = replace(state, flow_watch=replace(watch, resent_at=view.now))

@@ -64,6 +64,11 @@ class WriteFloor:
 
 
 @dataclass(frozen=True, slots=True)
+class RestoreFloor:
+    """Put min SOC back on the cutoff: the flow has ended after a stop."""
+
+
+@dataclass(frozen=True, slots=True)
 class AutoStart:
     """Start a discharge automatically."""
 
@@ -101,7 +106,16 @@ class Publish:
 
 
 type Action = (
-    Stop | Rearm | WriteFloor | AutoStart | Notify | Dismiss | Warn | Save | Publish
+    Stop
+    | Rearm
+    | WriteFloor
+    | RestoreFloor
+    | AutoStart
+    | Notify
+    | Dismiss
+    | Warn
+    | Save
+    | Publish
 )
 type Step = tuple[ControlState, tuple[Action, ...]]
 
