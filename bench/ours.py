@@ -399,6 +399,8 @@ class HassSession:
 
     def _send(self, command: Command) -> None:
         """Send one command to the plant; a stop notes when it became due."""
+        if self.bridge is not None:  # a vendor's write: its commands are what it meant
+            _trace(self.plant, f"command {command}", self.tracker.cap_kwh)
         if command == SetEnable(False):
             self.reactions.append(self._reaction())
         apply_command(self.plant, command)
