@@ -118,8 +118,30 @@ def busy(hass: HomeAssistant) -> bool:
     return any(not t.done() and not waits_on_clock(t) for t in tracked | ours)
 
 
-async def async_settle(hass: HomeAssistant) -> None:
-    """Let queued work finish; never wait on a task that waits for the frozen clock."""
+async def async_cancel_clock_waits() -> None:
+    """Cancel our tasks still waiting for simulated time when the span ends.
+
+    The next day moves the frozen clock on: left pending, such a task would wake up then,
+    in a Home Assistant that is gone.
+    """
+    tasks = [
+        task
+        for task in asyncio.all_tasks()
+        if task.get_name().startswith(DOMAIN) and not task.done()
+    ]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def async_settle(hass: HomeAssistant, *, polled: bool = False) -> None:
+    """Let queued work finish; never wait on a task that waits for the frozen clock.
+
+    With the generic helpers (nothing read back at a poll) Home Assistant's own wait is
+    used, as in the reference run; a vendor's polled read-back would hang it.
+    """
+    if not polled:
+        await hass.async_block_till_done()
     for _ in range(SETTLE_ROUNDS):
         await asyncio.sleep(0)
         if not busy(hass):
@@ -253,14 +275,14 @@ class HassSession:
             self.entry.entry_id
         ):
             raise RuntimeError("the integration did not set up")
-        await async_settle(self.hass)
+        await async_settle(self.hass, polled=self.bridge is not None)
 
     async def async_crash(self) -> None:
         """Lose Home Assistant at once: nothing it does from now reaches the inverter."""
         self.close()
         if self.entry is not None:
             await self.hass.config_entries.async_unload(self.entry.entry_id)
-            await async_settle(self.hass)
+            await async_settle(self.hass, polled=self.bridge is not None)
 
     async def async_come_back(self) -> None:
         """Start again after a crash: controls as the inverter reports them, fresh sensors."""
@@ -327,7 +349,7 @@ class HassSession:
                 self._trigger_wall = wall_clock()
                 self._last_tick = plant.now_utc
                 async_fire_time_changed(hass)
-                await async_settle(hass)
+                await async_settle(hass, polled=self.bridge is not None)
 
     async def _async_source_update(self, states: list[EntityState]) -> None:
         """Write one poll's states and let everything they trigger run; time the whole path."""
@@ -336,7 +358,7 @@ class HassSession:
         start = time.process_time()
         self._trigger_wall = wall_clock()
         self._write(states)
-        await async_settle(self.hass)
+        await async_settle(self.hass, polled=self.bridge is not None)
         self.update_cpu_s.append(time.process_time() - start)
         self.state_writes += len(states)
 
@@ -468,6 +490,8 @@ async def async_run_ours(
             await _async_run_span(session, day, end_s, span.step_s)
         finally:
             session.close()
+            if session.bridge is not None:
+                await async_cancel_clock_waits()
     hass_span = (span_start, plant.now)
     advance(plant, tracker, midnight_s)
     result = day_result(plant, tracker, start_truth, [])
