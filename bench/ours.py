@@ -97,6 +97,11 @@ SETTLE_ROUNDS: Final = 500
 # Where a task waits for simulated time: a polled read-back, a retry's pause.
 CLOCK_WAITS: Final = frozenset({"_async_confirm", "sleep"})
 
+# After a vendor's span its entry is unloaded on a clock moved on in these steps (at
+# most an hour): long enough for any read-back latency and stop retry to run out.
+UNLOAD_CLOCK_STEP: Final = timedelta(seconds=5)
+UNLOAD_CLOCK_STEPS: Final = 720
+
 
 def waits_on_clock(task: asyncio.Future[Any]) -> bool:
     """Return whether a task waits for simulated time to pass (it cannot end now)."""
@@ -362,6 +367,27 @@ class HassSession:
         self.update_cpu_s.append(time.process_time() - start)
         self.state_writes += len(states)
 
+    async def async_unload_on_moving_clock(self) -> None:
+        """Unload the entry while Home Assistant's clock moves on (not the plant's).
+
+        Its stop may wait for a vendor's read-back at the next poll: on the frozen clock
+        that never comes, and the test's own teardown would wait for it for ever.
+        """
+        if self.entry is None:
+            return
+        unload = self.hass.async_create_task(
+            self.hass.config_entries.async_unload(self.entry.entry_id)
+        )
+        moved = self.plant.now_utc
+        for _ in range(UNLOAD_CLOCK_STEPS):
+            await async_settle(self.hass, polled=True)
+            if unload.done():
+                break
+            moved += UNLOAD_CLOCK_STEP
+            self.freezer.move_to(moved)
+            async_fire_time_changed(self.hass)
+        await unload
+
     def close(self) -> None:
         """Stop carrying writes to the plant (the plant keeps what it was told)."""
         while self._unsubs:
@@ -491,6 +517,7 @@ async def async_run_ours(
         finally:
             session.close()
             if session.bridge is not None:
+                await session.async_unload_on_moving_clock()
                 await async_cancel_clock_waits()
     hass_span = (span_start, plant.now)
     advance(plant, tracker, midnight_s)
