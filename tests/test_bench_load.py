@@ -35,6 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 ROLES = {"enable": "enable", "power": "power", "cutoff": "cutoff", "timer": "duration"}
 
 
+# How far the RSS fields of one /proc read may disagree (MiB).
+RSS_READ_SLACK_MIB = 4.0
+
+
 def _cycle(kind: str, write: float, off: float | None, reason: str) -> dict:
     """Return one recorded cycle (times in seconds)."""
     return {
@@ -279,7 +283,15 @@ def test_process_sample_reads_rss_and_cpu() -> None:
     """A process sample has a positive RSS and a CPU time (this test's own process)."""
     sample = process_sample(os.getpid(), 0.0)
     assert sample["rss_mib"] > 0
-    assert sample["rss_anon_mib"] + sample["rss_file_mib"] <= sample["rss_mib"] + 0.01
+    assert sample["rss_anon_mib"] > 0
+    assert sample["rss_file_mib"] > 0
+    # The kernel sums its per-CPU page counters for each field of one read without a
+    # lock: with other threads allocating, the parts may exceed the total by a few pages
+    # (seen in the full suite), never by a unit mistake's factor of 1024.
+    assert (
+        sample["rss_anon_mib"] + sample["rss_file_mib"]
+        <= sample["rss_mib"] + RSS_READ_SLACK_MIB
+    )
     assert sample["cpu_s"] >= 0
 
 
