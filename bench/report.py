@@ -31,6 +31,7 @@ from .scoring import (
     summaries,
     window_export_kwh,
 )
+from .targets import targets_table
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -285,6 +286,8 @@ def tables(document: Mapping[str, Any]) -> str:
     """Return all tables as one Markdown text."""
     return "\n\n".join(
         [
+            "## Targets of issue 10",
+            targets_table(document),
             "## Summary",
             summary_table(document),
             "## Per scenario",
