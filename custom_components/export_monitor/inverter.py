@@ -4,40 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
 import math
 from typing import Any, Final
 
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError, ExportMonitorActuator
-from .const import DOMAIN, SUPERVISION_INTERVAL
-from .logic.deadman import duration_scale
+from .const import DOMAIN
+from .inverter_view import FIELD_TIMERS, InverterView
 from .logic.errors import ErrorState
 from .logic.flash import FlashLedger
-from .logic.readings import parse_number
 from .logic.supervision import BACKSTOP_MAX_MINUTES
-from .profiles.base import (
-    BackstopKind,
-    InverterProfile,
-    Op,
-    PowerMeaning,
-    Role,
-    Value,
-    Write,
-)
-from .profiles.render import (
-    Call,
-    EntityFacts,
-    RenderError,
-    WriteValues,
-    clock_offset_s,
-    readback_failure,
-    render,
-    slot_minutes_left,
-)
+from .profiles.base import InverterProfile, Op, PowerMeaning, Role, Value, Write
+from .profiles.render import Call, RenderError, WriteValues, readback_failure, render
 
 # The error a failed write raises, by the role it writes (activation otherwise).
 _ROLE_ERRORS: Final = {
@@ -45,8 +26,6 @@ _ROLE_ERRORS: Final = {
     Role.CUTOFF: ErrorState.CUTOFF_SOC_SET_FAILED,
     Role.TIMER: ErrorState.DURATION_SET_FAILED,
 }
-_UNREADABLE: Final = ("unavailable", "unknown")
-_FIELD_TIMERS: Final = (Value.TIMER_S, Value.TIMER_MIN, Value.END)
 FLASH_STORE_VERSION: Final = 1
 
 
@@ -55,7 +34,7 @@ def flash_store_key(entry_id: str) -> str:
     return f"{DOMAIN}.{entry_id}.flash"
 
 
-class ExportMonitorInverter:
+class ExportMonitorInverter(InverterView):
     """Runs a profile's sequences on the entities chosen for its roles."""
 
     def __init__(
@@ -70,21 +49,12 @@ class ExportMonitorInverter:
 
         With a `store_key` the day's count of flash writes is kept across restarts.
         """
-        self._hass = hass
-        self.profile = profile
-        self._controls = controls
-        self.actuator = actuator
+        super().__init__(hass, profile, controls, actuator)
         # Flash-wearing writes sent today (local day), against the profile's budget.
         self.ledger = FlashLedger()
         self._store: Store[dict[str, Any]] | None = None
         if store_key is not None:
             self._store = Store(hass, FLASH_STORE_VERSION, store_key)
-        # The timer last sent as a plain value (minutes), for profiles that cannot
-        # read their timer back.
-        self._sent_timer_minutes: float | None = None
-        # When the last stop (or reconcile) was confirmed: a polled running state
-        # that has not reported since still shows the export that was stopped.
-        self._stopped_at: datetime | None = None
 
     async def async_load(self) -> None:
         """Read today's count of flash writes as stored before a restart."""
@@ -100,142 +70,6 @@ class ExportMonitorInverter:
     def flash_writes(self) -> int:
         """Return the flash-wearing writes counted on the ledger's day."""
         return self.ledger.used
-
-    @property
-    def expires(self) -> bool:
-        """Return whether the profile's own backstop ends a discharge unless re-armed."""
-        return self.profile.backstop_expires
-
-    def timer_minutes(self) -> float | None:
-        """Return the armed inverter-side timer in minutes; None when none expires.
-
-        Read back from the timer entity where there is one, else from the slot end on
-        the inverter's clock (a slot select holds whole minutes), else the value sent.
-        """
-        if not self.expires:
-            return None
-        entity_id = self.controls.get(Role.TIMER)
-        if entity_id is None:
-            slot = self._slot_minutes_left()
-            return self._sent_timer_minutes if slot is None else slot
-        value = self.number(Role.TIMER)
-        if value is None:
-            return None
-        return value * (duration_scale(self.actuator.unit(entity_id)) or 1.0)
-
-    @property
-    def controls(self) -> Mapping[Role, str]:
-        """Return the entity (or device) chosen for each role, as configured now."""
-        return self._controls()
-
-    def is_running(self) -> bool | None:
-        """Return whether a forced export runs; None when nothing readable says so."""
-        running = self.profile.running
-        entity_id = None if running is None else self.controls.get(running.role)
-        state = None if entity_id is None else self._hass.states.get(entity_id)
-        if running is not None and self._gated_off(running.gate):
-            return False
-        if running is None or state is None or state.state in _UNREADABLE:
-            return None
-        if running.prefix:
-            return state.state.startswith(running.on_states)
-        return state.state in running.on_states
-
-    def _gated_off(self, gate: Role | None) -> bool:
-        """Return whether the control that lets anything run reads off."""
-        entity_id = None if gate is None else self.controls.get(gate)
-        state = None if entity_id is None else self._hass.states.get(entity_id)
-        return state is not None and state.state == "off"
-
-    @property
-    def readable(self) -> bool:
-        """Return whether a chosen entity can say whether an export runs."""
-        return self.running_entity is not None
-
-    @property
-    def fallback_exports(self) -> bool:
-        """Return whether the inverter, left alone, falls back to a mode that exports."""
-        return self.profile.backstop.fallback_exports
-
-    @property
-    def timed(self) -> bool:
-        """Return whether the start sends a timer in a service field."""
-        return any(
-            field in _FIELD_TIMERS
-            for write in self.profile.start
-            for _name, field in write.fields
-        )
-
-    @property
-    def timer_backed(self) -> bool:
-        """Return whether a timer sized to the headroom bounds a discharge on the inverter."""
-        return Role.TIMER in self.controls or self.timed
-
-    @property
-    def running_entity(self) -> str | None:
-        """Return the entity whose state says whether an export runs."""
-        running = self.profile.running
-        return None if running is None else self.controls.get(running.role)
-
-    @property
-    def shown_entity(self) -> str:
-        """Return the control that names the inverter to the user."""
-        controls = self.controls
-        for role in (Role.ENABLE, Role.MODE):
-            if role in controls:
-                return controls[role]
-        return self.running_entity or next(iter(controls.values()), self.profile.key)
-
-    def maybe_running(self) -> bool:
-        """Return whether an export may run by what the inverter shows (unknown: may)."""
-        state = self._running_state()
-        if state is not None and self._stale_since_stop(state):
-            return False  # the stop just confirmed shows at the integration's next poll
-        return self.is_running() is True or (
-            state is not None and state.state == "unknown"
-        )
-
-    @property
-    def running_changed_at(self) -> datetime | None:
-        """Return when the running state last changed (None: nothing readable)."""
-        state = self._running_state()
-        return None if state is None else state.last_changed
-
-    def _running_state(self) -> State | None:
-        """Return the state of the entity that says whether an export runs."""
-        entity_id = self.running_entity
-        return None if entity_id is None else self._hass.states.get(entity_id)
-
-    def _stale_since_stop(self, state: State) -> bool:
-        """Return whether a polled running state has not reported since the last stop."""
-        stopped_at = self._stopped_at
-        latency = self.profile.readback_latency_s
-        if stopped_at is None or latency <= 0 or state.last_reported >= stopped_at:
-            return False
-        # The poll may land in the same tick as the latency ends: one tick of slack.
-        waited = (dt_util.utcnow() - stopped_at).total_seconds()
-        return waited <= latency + SUPERVISION_INTERVAL.total_seconds()
-
-    def _slot_minutes_left(self) -> float | None:
-        """Return the minutes the slot still runs, read back on the inverter's clock."""
-        slot_end = self.controls.get(Role.SLOT_END)
-        if slot_end is None or self.profile.backstop.kind is not BackstopKind.SLOT_END:
-            return None
-        state = self._hass.states.get(slot_end)
-        now = dt_util.now()
-        shown = None if state is None else state.state
-        return slot_minutes_left(shown, now, self._clock_offset_s(now))
-
-    def entity(self, role: Role) -> str | None:
-        """Return the entity chosen for a role, None when none is."""
-        return self.controls.get(role)
-
-    def number(self, role: Role) -> float | None:
-        """Return a role's numeric state, None when it has none."""
-        entity_id = self.controls.get(role)
-        state = None if entity_id is None else self._hass.states.get(entity_id)
-        parsed = None if state is None else parse_number(state.state)
-        return parsed if isinstance(parsed, float) else None
 
     async def async_start(
         self, values: WriteValues, before_each: Callable[[Write], None] | None = None
@@ -335,12 +169,6 @@ class ExportMonitorInverter:
                     await self._async_save_ledger()
             self._note_timer(write, values)
 
-    def _clock_offset_s(self, now: datetime) -> float:
-        """Return HA's clock minus the inverter's, as its clock role shows (else 0)."""
-        entity_id = self.controls.get(Role.CLOCK)
-        state = None if entity_id is None else self._hass.states.get(entity_id)
-        return clock_offset_s(now, None if state is None else state.state)
-
     def _render(
         self, write: Write, values: WriteValues, key: ErrorState
     ) -> Call | None:
@@ -350,24 +178,6 @@ class ExportMonitorInverter:
         except RenderError as err:
             target = self.controls.get(write.role) if write.role else write.service
             raise _error(key, str(target), str(err)) from err
-
-    def _facts(self) -> dict[str, EntityFacts]:
-        """Return state, unit and step of every control entity."""
-        facts: dict[str, EntityFacts] = {}
-        for entity_id in self.controls.values():
-            state = self._hass.states.get(entity_id)
-            if state is None:
-                continue
-            unit = state.attributes.get("unit_of_measurement")
-            step = state.attributes.get("step")
-            facts[entity_id] = EntityFacts(
-                state=state.state,
-                unit=unit if isinstance(unit, str) else None,
-                step=float(step)
-                if isinstance(step, int | float) and step > 0
-                else None,
-            )
-        return facts
 
     def _shows(self, write: Write, call: Call, *, activation: bool) -> bool:
         """Return whether a parameter already shows the value: no write is needed.
@@ -395,7 +205,7 @@ class ExportMonitorInverter:
     def _note_timer(self, write: Write, values: WriteValues) -> None:
         """Remember the timer sent as a plain value (nothing reads it back)."""
         fields = [field for _name, field in write.fields]
-        sent = [field for field in (write.value, *fields) if field in _FIELD_TIMERS]
+        sent = [field for field in (write.value, *fields) if field in FIELD_TIMERS]
         if not sent:
             return
         if Value.END in sent:
