@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_mock_service
@@ -28,6 +28,7 @@ from custom_components.export_monitor.profiles.base import (
     Write,
 )
 from custom_components.export_monitor.profiles.generic import GENERIC
+from custom_components.export_monitor.profiles.givenergy import GIVENERGY
 from custom_components.export_monitor.profiles.render import WriteValues
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
@@ -283,3 +284,23 @@ def _values(
         cutoff_soc=cutoff_soc,
         timer_minutes=timer_minutes,
     )
+
+
+async def test_a_givtcp_time_entity_gets_whole_minutes(hass: HomeAssistant) -> None:
+    """GivTCP's slot time entities keep HH:MM: an end with seconds would never read back."""
+    slot_end = "time.givtcp_sa1234_discharge_end_time_slot_1"
+    sent: list[str] = []
+
+    async def _async_set_time(call: ServiceCall) -> None:
+        """Store the time as GivTCP does: its handler takes the first five characters."""
+        sent.append(call.data["time"])
+        hass.states.async_set(slot_end, f"{call.data['time'][:5]}:00")
+
+    hass.services.async_register("time", "set_value", _async_set_time)
+    hass.states.async_set(slot_end, "00:00:00")
+    inverter = _inverter(hass, GIVENERGY, {Role.SLOT_END: slot_end})
+    values = WriteValues(now=_now() + timedelta(seconds=37), timer_minutes=12.5)
+    await inverter.async_keepalive(values)
+    # 12:00:37 + 12.5 min = 12:13:07, sent as 12:13: 13 minutes from 12:00 on.
+    assert sent == ["12:13:00"]
+    assert inverter.timer_minutes() == pytest.approx(13.0)

@@ -144,6 +144,7 @@ class ExportMonitorInverter(InverterView):
             values,
             rearm=self.profile.backstop.rearm,
             power_reads_lower=self.profile.power_meaning is PowerMeaning.RATE_CAP,
+            whole_minutes=self.profile.whole_minute_slots,
             clock_offset_s=self._clock_offset_s(values.now),
         )
         for index, write in enumerate(sequence):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Final
 
 from custom_components.export_monitor.profiles import PROFILES
 from custom_components.export_monitor.profiles.base import (
@@ -13,6 +14,10 @@ from custom_components.export_monitor.profiles.base import (
 )
 from custom_components.export_monitor.profiles.givenergy import GIVENERGY
 from custom_components.export_monitor.profiles.render import EntityFacts
+from custom_components.export_monitor.profiles.suggest import (
+    RegistryRow,
+    suggest_controls,
+)
 
 from .steps import SAMPLE, rendered, steps
 
@@ -117,3 +122,69 @@ def test_rendered_start_and_stop_for_a_sample_plan() -> None:
         (select, IDS[Role.SLOT_START], {"option": "00:00:00"}),
         (select, IDS[Role.SLOT_END], {"option": "00:00:00"}),
     ]
+
+
+def _mqtt(entity_id: str, unique_id: str, device_id: str) -> RegistryRow:
+    """Return an MQTT-discovered entity, as GivTCP (or any MQTT device) publishes it."""
+    return RegistryRow(
+        entity_id=entity_id, platform="mqtt", unique_id=unique_id, device_id=device_id
+    )
+
+
+# GivTCP's discovery (HA_Discovery.py): unique_id "<prefix>_<serial>_<Item>", one
+# device per inverter; slots also as time entities (unique_id + "_time").
+GIVTCP_ROWS: Final = [
+    _mqtt("select.givtcp_ce2146g123_mode", "GivTCP_CE2146G123_Mode", "inverter"),
+    _mqtt(
+        "select.givtcp_ce2146g123_battery_pause_mode",
+        "GivTCP_CE2146G123_Battery_pause_mode",
+        "inverter",
+    ),
+    *(
+        _mqtt(
+            f"{domain}.givtcp_ce2146g123_{item}",
+            f"GivTCP_CE2146G123_{unique}",
+            "inverter",
+        )
+        for item, unique in (
+            ("discharge_start_time_slot_1", "Discharge_start_time_slot_1"),
+            ("discharge_end_time_slot_1", "Discharge_end_time_slot_1"),
+        )
+        for domain, unique_suffix in (("select", ""), ("time", "_time"))
+        for unique in (unique + unique_suffix,)
+    ),
+    _mqtt(
+        "number.givtcp_ce2146g123_battery_discharge_rate",
+        "GivTCP_CE2146G123_Battery_Discharge_Rate",
+        "inverter",
+    ),
+    _mqtt(
+        "number.givtcp_ce2146g123_battery_discharge_rate_ac",
+        "GivTCP_CE2146G123_Battery_Discharge_Rate_AC",
+        "inverter",
+    ),
+    _mqtt(
+        "number.givtcp_ce2146g123_battery_power_reserve",
+        "GivTCP_CE2146G123_Battery_Power_Reserve",
+        "inverter",
+    ),
+    _mqtt(
+        "sensor.givtcp_ce2146g123_invertor_time",
+        "GivTCP_CE2146G123_Invertor_Time",
+        "inverter",
+    ),
+]
+
+
+def test_suggests_the_givtcp_inverter_over_other_mqtt_devices() -> None:
+    """A thermostat's shorter "mode" select over MQTT is not taken for the inverter's."""
+    thermostat = _mqtt("select.trv_mode", "0x00158d0001_mode", "thermostat")
+    found = suggest_controls(GIVENERGY, [thermostat, *GIVTCP_ROWS])
+    assert found == {
+        "slot_start": "time.givtcp_ce2146g123_discharge_start_time_slot_1",
+        "slot_end": "time.givtcp_ce2146g123_discharge_end_time_slot_1",
+        "power": "number.givtcp_ce2146g123_battery_discharge_rate",
+        "cutoff": "number.givtcp_ce2146g123_battery_power_reserve",
+        "mode": "select.givtcp_ce2146g123_mode",
+        "clock": "sensor.givtcp_ce2146g123_invertor_time",
+    }

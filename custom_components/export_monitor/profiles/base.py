@@ -175,6 +175,9 @@ class InverterProfile:
     cutoff_above_soc_imports: bool = False
     # A cutoff written while running takes effect only when the keep-alive re-arms.
     cutoff_needs_rearm: bool = False
+    # Slot times are held in whole minutes (GivEnergy's HHMM registers), whatever
+    # entity carries them: a time entity drops the seconds too.
+    whole_minute_slots: bool = False
 
     def control(self, role: Role) -> Control | None:
         """Return the control with this role, None when the profile has none."""

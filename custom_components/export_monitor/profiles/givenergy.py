@@ -115,4 +115,6 @@ GIVENERGY: Final = InverterProfile(
     readback_latency_s=30.0,
     # 5a Flash: ~270 register writes a day, ~6 registers per mode change: 270 / 6.
     write_budget_per_day=45,
+    # 5a: slots in 1-minute steps; GivTCP's time entities take HH:MM only.
+    whole_minute_slots=True,
 )

@@ -59,6 +59,8 @@ class WriteValues:
     # The inverter stores power quantised down (GivEnergy: % of capacity), so a power
     # read back lower than written confirms it; elsewhere lower means ignored.
     power_reads_lower: bool = False
+    # Times go out in whole minutes (the inverter holds no seconds).
+    whole_minutes: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -109,7 +111,8 @@ def render(
     value: Literal | None = None
     if write.value is not None:
         value = _entity_value(write.value, facts, values)
-        if write.op is Op.SET_TIME and domain in _MINUTE_DOMAINS:
+        minutes = values.whole_minutes or domain in _MINUTE_DOMAINS
+        if write.op is Op.SET_TIME and minutes:
             value = _whole_minute(str(value))
         data[_value_key(write.op, domain)] = value
     expect = None

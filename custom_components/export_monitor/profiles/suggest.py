@@ -41,13 +41,49 @@ def _matches(control: Control, row: RegistryRow) -> bool:
     return row.entity_id.partition(".")[0] in control.domains
 
 
-def _suggest(control: Control, rows: Iterable[RegistryRow]) -> str | None:
-    """Return the entity (or device) id for one control, None when none fits."""
-    # The shortest id first: the plain name before a second inverter's.
-    for row in sorted(rows, key=lambda r: (len(r.entity_id), r.entity_id)):
-        if _matches(control, row):
-            return row.device_id if control.role is Role.DEVICE else row.entity_id
-    return None
+def _candidates(control: Control, rows: Iterable[RegistryRow]) -> list[RegistryRow]:
+    """Return the rows that fit a control, the shortest id first.
+
+    The shortest id first: the plain name before a second inverter's.
+    """
+    fitting = (row for row in rows if _matches(control, row))
+    return sorted(fitting, key=lambda r: (len(r.entity_id), r.entity_id))
+
+
+def _inverter_device(
+    profile: InverterProfile, rows: Iterable[RegistryRow]
+) -> str | None:
+    """Return the device that holds the most of the profile's entity controls.
+
+    A tie goes to the device met first (its controls' shortest ids). A short name
+    of another device of the same integration (a thermostat's "mode" over MQTT)
+    then does not win over the inverter's own entity.
+    """
+    listed = tuple(rows)
+    held: dict[str, set[Role]] = {}
+    for control in profile.controls:
+        if control.role is Role.DEVICE:
+            continue
+        for row in _candidates(control, listed):
+            if row.device_id is not None:
+                held.setdefault(row.device_id, set()).add(control.role)
+    return max(held, key=lambda device: len(held[device]), default=None)
+
+
+def _suggest(
+    control: Control, rows: Iterable[RegistryRow], device: str | None
+) -> str | None:
+    """Return the entity (or device) id for one control, None when none fits.
+
+    An entity on the inverter's device comes first, then any other that fits.
+    """
+    candidates = _candidates(control, rows)
+    if control.role is not Role.DEVICE:
+        candidates.sort(key=lambda row: row.device_id != device)  # stable: keeps order
+    if not candidates:
+        return None
+    row = candidates[0]
+    return row.device_id if control.role is Role.DEVICE else row.entity_id
 
 
 def _device_of(
@@ -63,7 +99,10 @@ def suggest_controls(
 ) -> dict[str, str]:
     """Suggest an entity id (a device id for the device role) per control, by role."""
     listed = tuple(rows)
-    found = {control.role: _suggest(control, listed) for control in profile.controls}
+    device = _inverter_device(profile, listed)
+    found = {
+        control.role: _suggest(control, listed, device) for control in profile.controls
+    }
     # A device role without a suffix of its own: the device of the other controls.
     if Role.DEVICE in found and found[Role.DEVICE] is None:
         found[Role.DEVICE] = _device_of(found.values(), listed)
