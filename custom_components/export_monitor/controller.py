@@ -19,6 +19,7 @@ from .inverter import ExportMonitorInverter, flash_store_key
 from .logic.cadence import MeterCadence
 from .logic.control_start import (
     BackstopControl,
+    ControlSnapshot,
     InverterFacts,
     Observation,
     StartRequest,
@@ -39,16 +40,17 @@ from .logic.control_state import (
     Warn,
     WriteFloor,
     clear_fault,
+    observation,
     set_fault,
+    status_of,
 )
 from .logic.deadman import duration_scale
 from .logic.errors import ErrorState
-from .logic.latency import FlowWatch, reaction_seconds
+from .logic.latency import FlowWatch
 from .logic.persist import latency_from_data, session_from_data, session_to_data
 from .logic.plan import DischargePlan
-from .logic.snapshot import Source
-from .logic.status import ControllerStatus, MonitorView
-from .logic.supervision import Session, StopReason, session_export_kwh
+from .logic.status import MonitorView
+from .logic.supervision import Session, StopReason
 from .models import ExportMonitorConfigEntry
 from .notifier import ExportMonitorNotifier
 from .profiles.base import Role
@@ -188,19 +190,8 @@ class ExportMonitorController:
     @callback
     def async_publish(self) -> None:
         """Send the controller's status to the coordinator's view."""
-        exported = None
-        if self.session is not None:
-            exported = session_export_kwh(
-                self.session,
-                self.coordinator.snapshot.value(Source.EXPORTED_TODAY),
-            )
         self.coordinator.async_set_controller_status(
-            ControllerStatus(
-                active=self.active,
-                fault=self.fault,
-                refusal=self.refusal,
-                exported_this_session_kwh=exported,
-            )
+            status_of(self.state, self.coordinator.snapshot)
         )
 
     @callback
@@ -284,22 +275,27 @@ class ExportMonitorController:
         )
         await asyncio.wait({save}, timeout=SAVE_WAIT_SECONDS)
 
-    @property
-    def reaction_s(self) -> float:
-        """Return how late a stop may land, from the worst latency seen."""
-        return reaction_seconds(self.worst_latency_s)
-
     # -- start -------------------------------------------------------------------
 
     def observe(self, view: MonitorView | None = None) -> Observation:
         """Return one look at the world for a decision: the view and the inverter."""
         view = view or self.coordinator.view()
-        return Observation(
-            view=view,
+        return observation(
+            self.state,
+            self.control_snapshot(view),
+            view.settings,
+            self.inverter.profile,
+            view.now,
+        )
+
+    def control_snapshot(self, view: MonitorView) -> ControlSnapshot:
+        """Return what decide() reads now: the meters, the inverter, the breakers."""
+        return ControlSnapshot(
+            meters=view.snapshot,
             inverter=self._facts(view),
             cadence=self.cadence,
-            profile=self.inverter.profile,
-            reaction_s=self.reaction_s,
+            read_breaker=view.read_breaker,
+            action_breaker=view.action_breaker,
         )
 
     def _facts(self, view: MonitorView) -> InverterFacts:

@@ -85,7 +85,11 @@ class ExportMonitorSupervisor:
         """Decide on the latest view and act; any exception is a fault and a stop."""
         controller = self.controller
         try:
-            controller.apply(decide(controller.state, controller.observe()))
+            view = self.coordinator.view()
+            snapshot = controller.control_snapshot(view)
+            profile = controller.inverter.profile
+            state = controller.state
+            controller.apply(decide(state, snapshot, view.settings, profile, view.now))
         except Exception:  # noqa: BLE001 - any failure here must fail closed
             LOGGER.exception("Supervision failed; stopping any discharge")
             self._fail_closed()

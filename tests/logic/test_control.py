@@ -1,4 +1,4 @@
-"""Table tests of decide(): every decision of a supervision tick, without hass."""
+"""Table tests of _decide(): every decision of a supervision tick, without hass."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from custom_components.export_monitor.logic.control import (
 from custom_components.export_monitor.logic.control_active import supervision_inputs
 from custom_components.export_monitor.logic.control_start import (
     BackstopControl,
+    ControlSnapshot,
     InverterFacts,
     Observation,
 )
@@ -32,11 +33,14 @@ from custom_components.export_monitor.logic.control_state import (
     Rearm,
     RestoreFloor,
     Save,
+    Step,
     Stop,
     Warn,
     WriteFloor,
     clear_fault,
+    observation,
     set_fault,
+    status_of,
     view_of,
 )
 from custom_components.export_monitor.logic.deadman import BackstopBound
@@ -135,6 +139,19 @@ def _obs(
         profile=profile,
         reaction_s=reaction_seconds(0.0),
     )
+
+
+def _decide(state: ControlState, obs: Observation) -> Step:
+    """Run decide() on an observation's parts, as the shell passes them."""
+    view = obs.view
+    snapshot = ControlSnapshot(
+        meters=view.snapshot,
+        inverter=obs.inverter,
+        cadence=obs.cadence,
+        read_breaker=view.read_breaker,
+        action_breaker=view.action_breaker,
+    )
+    return decide(state, snapshot, view.settings, obs.profile, view.now)
 
 
 ENTITY: Final = (("entity_id", "switch.discharge"),)
@@ -280,20 +297,22 @@ def test_decide_while_idle(
     state: ControlState, obs: Observation, expected: tuple[Action, ...]
 ) -> None:
     """Idle (or waiting on a stop or start): the actions of one tick, in order."""
-    assert decide(state, obs)[1] == expected
+    assert _decide(state, obs)[1] == expected
 
 
 def test_a_lasting_data_fault_is_timed_from_its_first_sight() -> None:
     """A data fault starts its clock; it is forgotten once the data is good."""
-    state, _ = decide(ControlState(), _obs(_view(soc="unavailable"), running=False))
+    state, _ = _decide(ControlState(), _obs(_view(soc="unavailable"), running=False))
     assert state.fault_since == (ErrorState.SOC_READ_FAILED, NOW)
-    state, _ = decide(state, _obs(running=False))
+    state, _ = _decide(state, _obs(running=False))
     assert state.fault_since is None
 
 
 def test_a_forgotten_refusal_is_gone_from_the_state() -> None:
     """The refusal a tick dismissed is NONE in the returned state."""
-    state, _ = decide(ControlState(refusal=ErrorState.NO_HEADROOM), _obs(running=False))
+    state, _ = _decide(
+        ControlState(refusal=ErrorState.NO_HEADROOM), _obs(running=False)
+    )
     assert state.refusal is ErrorState.NONE
 
 
@@ -373,7 +392,7 @@ def test_decide_watches_the_flow_end_after_a_stop(
     watch: FlowWatch | None,
 ) -> None:
     """After a stop the battery power must fall; a slow or missing end is a fault."""
-    new, actions = decide(state, _obs(_view(battery=battery), running=False))
+    new, actions = _decide(state, _obs(_view(battery=battery), running=False))
     assert actions == expected
     assert new.flow_watch == watch
 
@@ -381,7 +400,7 @@ def test_decide_watches_the_flow_end_after_a_stop(
 def test_a_slow_stop_raises_the_latency_kept() -> None:
     """The slowest stop seen is kept, and widens the reserve after it."""
     state = ControlState(flow_watch=replace(WATCH, flowing_seen_at=NOW))
-    new, _ = decide(state, _obs(_view(battery="0"), running=False))
+    new, _ = _decide(state, _obs(_view(battery="0"), running=False))
     assert new.worst_latency_s == 30.0
     assert new.fault is ErrorState.INVERTER_NOT_OBEYING
 
@@ -564,7 +583,7 @@ def test_decide_while_active(
     state: ControlState, obs: Observation, expected: tuple[Action, ...]
 ) -> None:
     """A discharge runs: stop, keep its floor and timer, check the inverter obeyed."""
-    assert decide(state, obs)[1] == expected
+    assert _decide(state, obs)[1] == expected
 
 
 @pytest.mark.parametrize(
@@ -592,14 +611,14 @@ def test_decide_keeps_what_it_learned_of_the_flow(
     state: ControlState, battery: str, field: str, value: Any
 ) -> None:
     """What the power flow showed is in the state returned."""
-    new, _ = decide(state, _obs(_view(battery=battery)))
+    new, _ = _decide(state, _obs(_view(battery=battery)))
     assert getattr(new, field) == value
 
 
 def test_a_floor_write_is_marked_in_flight() -> None:
     """A floor write in flight is in the state, so the next tick does not repeat it."""
     obs = _obs(cutoff_step=1.0, timer=None, kwh_per_percent=0.5)
-    new, _ = decide(ControlState(session=SESSION), obs)
+    new, _ = _decide(ControlState(session=SESSION), obs)
     assert new.cutoff_writing
 
 
@@ -719,6 +738,28 @@ def test_view_of_takes_the_state_status() -> None:
     assert view_of(ControlState(), obs) is obs.view
     state = ControlState(fault=ErrorState.DISCHARGE_STOP_FAILED)
     assert view_of(state, obs).blockers == (ErrorState.DISCHARGE_STOP_FAILED,)
+
+
+def test_observation_takes_status_and_reaction_from_the_state() -> None:
+    """decide()'s arguments make one look at the world; the state says its own status."""
+    obs = _obs()
+    snapshot = ControlSnapshot(
+        meters=obs.view.snapshot,
+        inverter=obs.inverter,
+        cadence=obs.cadence,
+        read_breaker=CLOSED,
+        action_breaker=OPEN,
+    )
+    state = ControlState(session=SESSION, worst_latency_s=30.0)
+    seen = observation(state, snapshot, obs.view.settings, GENERIC, NOW)
+    assert seen.reaction_s == reaction_seconds(30.0)
+    assert seen.view.action_breaker is OPEN
+    assert seen.view.controller == status_of(state, obs.view.snapshot)
+    assert seen.view.controller.active
+    assert seen.view.controller.exported_this_session_kwh == 0.0
+    idle = status_of(ControlState(pending_stop=StopReason.USER), obs.view.snapshot)
+    assert idle.active
+    assert idle.exported_this_session_kwh is None
 
 
 def test_follow_meter_learns_cadence_and_lag() -> None:

@@ -6,9 +6,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
 
+from ..profiles.base import InverterProfile
 from .cadence import MeterCadence
 from .control_active import flow_measured_at, supervise
-from .control_start import Observation, StartRequest, assess_start
+from .control_start import ControlSnapshot, Observation, StartRequest, assess_start
 from .control_state import (
     Action,
     AutoStart,
@@ -21,6 +22,7 @@ from .control_state import (
     Step,
     Stop,
     Warn,
+    observation,
     set_fault,
     view_of,
 )
@@ -96,8 +98,19 @@ def rise_kw(
     return None if export is None else export - max(0.0, before_kw or 0.0)
 
 
-def decide(state: ControlState, obs: Observation) -> Step:
+def decide(
+    state: ControlState,
+    snapshot: ControlSnapshot,
+    settings: MonitorSettings,
+    profile: InverterProfile,
+    now: datetime,
+) -> Step:
     """Return the state after a supervision tick and what the shell must do."""
+    return _decide(state, observation(state, snapshot, settings, profile, now))
+
+
+def _decide(state: ControlState, obs: Observation) -> Step:
+    """Decide on one look at the world: notices, then by what runs."""
     state, told = _notifications(state, obs)
     if obs.inverter.stopping or state.pending_stop is not None:
         # A stop is under way, or the slow retry owns an unconfirmed one: never

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..profiles.base import InverterProfile
+from .breaker import CircuitBreaker
 from .cadence import MeterCadence
 from .deadman import (
     SHORTEST_BACKSTOP_MINUTES,
@@ -17,7 +18,7 @@ from .deadman import (
 from .errors import ErrorState
 from .plan import DischargePlan, make_plan
 from .readings import reserve_age_seconds
-from .snapshot import Source, export_power_kw
+from .snapshot import Snapshot, Source, export_power_kw
 from .soc_floor import soc_floor
 from .status import MonitorView
 from .supervision import (
@@ -82,6 +83,17 @@ class Observation:
     cadence: MeterCadence
     profile: InverterProfile
     reaction_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlSnapshot:
+    """What the shell read for one decision: the meters, the inverter, the breakers."""
+
+    meters: Snapshot
+    inverter: InverterFacts
+    cadence: MeterCadence
+    read_breaker: CircuitBreaker
+    action_breaker: CircuitBreaker
 
 
 def backstop_fits(obs: Observation, bound: BackstopBound) -> bool:

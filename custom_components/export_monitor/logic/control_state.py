@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from .control_start import Observation
+from ..profiles.base import InverterProfile
+from .control_start import ControlSnapshot, Observation
 from .deadman import BackstopBound
 from .errors import ErrorState
 from .lag import ExportIntegral
-from .latency import FlowWatch
-from .status import MonitorView
-from .supervision import Session, StopReason
+from .latency import FlowWatch, reaction_seconds
+from .settings import MonitorSettings
+from .snapshot import Snapshot, Source
+from .status import ControllerStatus, MonitorView
+from .supervision import Session, StopReason, session_export_kwh
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,3 +149,42 @@ def view_of(state: ControlState, obs: Observation) -> MonitorView:
         return obs.view
     status = replace(status, fault=state.fault, refusal=state.refusal)
     return replace(obs.view, controller=status)
+
+
+def status_of(state: ControlState, meters: Snapshot) -> ControllerStatus:
+    """Return the controller's status as the state has it, for the view."""
+    session = state.session
+    exported = None
+    if session is not None:
+        exported = session_export_kwh(session, meters.value(Source.EXPORTED_TODAY))
+    return ControllerStatus(
+        active=session is not None or state.pending_stop is not None,
+        fault=state.fault,
+        refusal=state.refusal,
+        exported_this_session_kwh=exported,
+    )
+
+
+def observation(
+    state: ControlState,
+    snapshot: ControlSnapshot,
+    settings: MonitorSettings,
+    profile: InverterProfile,
+    now: datetime,
+) -> Observation:
+    """Return one look at the world from decide()'s arguments."""
+    view = MonitorView(
+        snapshot=snapshot.meters,
+        settings=settings,
+        controller=status_of(state, snapshot.meters),
+        read_breaker=snapshot.read_breaker,
+        action_breaker=snapshot.action_breaker,
+        now=now,
+    )
+    return Observation(
+        view=view,
+        inverter=snapshot.inverter,
+        cadence=snapshot.cadence,
+        profile=profile,
+        reaction_s=reaction_seconds(state.worst_latency_s),
+    )
