@@ -143,6 +143,12 @@ class Plant:
     actual_power_kw: float | None = None
     # An inverter that ignores its discharge cutoff (the SOC floor) as well.
     ignores_floor: bool = False
+    # House load: the battery covers it while idle (self-use, its energy not counted);
+    # a forced discharge exports only what is left over.
+    house_kw: float = 0.0
+    # Meters that report only this often (seconds), not at every step.
+    every_s: dict[str, float] = field(default_factory=dict)
+    _reported_at: dict[str, datetime] = field(default_factory=dict)
     _off_since: datetime | None = None
     _on_seen: bool | None = None
     _day: date | None = None
@@ -195,8 +201,9 @@ class Plant:
                 self.running = False
             # An inverter that rests at its cutoff goes on when it is written lower.
             energy = min(energy, room)
-        self.export_kwh += energy
         self.soc -= energy / KWH_PER_PERCENT
+        energy = max(0.0, energy - self.house_kw * seconds / 3600.0)
+        self.export_kwh += energy
         self.breach_kwh += max(0.0, min(energy, self.export_kwh - allowance_kwh))
 
     def _energy(self, seconds: float, now: datetime) -> float:
@@ -222,15 +229,16 @@ class Plant:
     def publish(self) -> None:
         """Have every meter report, through its fault if it has one."""
         power_w = self.power_kw * 1000.0 if self.running and not self.resting else 0.0
+        battery_w = power_w if self.running else self.house_kw * 1000.0
         values = {
             SOC: (f"{self.soc:.1f}", SOC_ATTRS),
             PV: (f"{self.pv_kwh:.3f}", ENERGY_ATTRS),
             EXPORT: (f"{self.export_kwh:.3f}", ENERGY_ATTRS),
-            GRID: (f"{-power_w:.0f}", POWER_ATTRS),
-            BATTERY: (f"{power_w:.0f}", POWER_ATTRS),
+            GRID: (f"{-(battery_w - self.house_kw * 1000.0):.0f}", POWER_ATTRS),
+            BATTERY: (f"{battery_w:.0f}", POWER_ATTRS),
         }
         for entity_id, (value, attributes) in values.items():
-            if entity_id in self.frozen:
+            if entity_id in self.frozen or not self._due(entity_id):
                 continue
             fault = self.faults.get(entity_id)
             state, attrs = (
@@ -239,6 +247,20 @@ class Plant:
             if self.changes_only and state == state_of(self.hass, entity_id):
                 continue
             self.hass.states.async_set(entity_id, state, attrs)
+
+    def _due(self, entity_id: str) -> bool:
+        """Return whether a meter reports now (its own cadence, if it has one)."""
+        every = self.every_s.get(entity_id)
+        now = dt_util.utcnow()
+        last = self._reported_at.get(entity_id)
+        if (
+            every is not None
+            and last is not None
+            and (now - last).total_seconds() < every
+        ):
+            return False
+        self._reported_at[entity_id] = now
+        return True
 
 
 def delayed_meter(delay_s: float) -> Publish:

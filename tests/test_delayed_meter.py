@@ -3,7 +3,8 @@
 With a grid power sensor the export of a discharge is the larger of the counter and the
 counter at the start plus the integrated export power, and the counter's lag is learned
 into the reserve (logic/lag.py). Without one, the declared delay is in the reserve
-(bench.md section 6, scenario adv_delayed_export).
+(bench.md section 6, scenario adv_delayed_export). A start's echo is judged against the
+rise it should cause, so a battery already covering house load is no late feed.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.export_monitor.const import (
     CONF_EXPORT_METER_DELAY_SECONDS,
     CONF_GRID_POWER_ENTITY,
+    CONF_STALE_AFTER_SECONDS,
 )
-from tests.conftest import EXPORT, GRID, base_options
+from tests.conftest import BATTERY, EXPORT, GRID, base_options
 from tests.discharge import async_call
 from tests.resilience import Rig, async_heal, async_setup_rig, delayed_meter
 
@@ -111,4 +113,76 @@ async def test_grid_power_as_late_as_the_counter(
     cadence = config_entry.runtime_data.controller.cadence
     assert cadence.lag_seconds >= delay_s - 20
     assert cadence.to_data()["echoes"]
+    await async_heal(rig)
+
+
+# House load the battery covers before the start: a 3 kW discharge adds 1.4 kW to the
+# grid, under half the setpoint (the echo's old test), over half the rise expected.
+HOUSE_KW = 1.6
+
+
+async def _run_with_house_load(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    plant: dict[str, Any],
+    load_off_after_s: float,
+) -> Rig:
+    """Start 3 kW while the battery covers house load; the load goes off later."""
+    rig = await async_setup_rig(
+        hass, freezer, entry, pv_kwh=4.1, export_kwh=1.6, house_kw=HOUSE_KW, **plant
+    )
+    await rig.async_run(60)
+    await async_call(hass, "start_discharge", power_kw=3.0)
+    await rig.async_run(load_off_after_s)
+    rig.plant.house_kw = 0.0
+    await rig.async_run(7200 - load_off_after_s)
+    return rig
+
+
+@pytest.mark.parametrize(
+    "options", [{CONF_STALE_AFTER_SECONDS: 900}], indirect=True, ids=["stale_900"]
+)
+async def test_a_battery_covering_house_load_is_no_late_feed(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """Coarse meters, the battery busy before the start: no lag learned, room used.
+
+    The grid reports every 300 s and rises by 1.4 kW, not 1.5, until the house load
+    goes off 20 minutes in (coarse_slow-2 in the bench): that was read as a feed 20
+    minutes late, and the reserve kept about 1 kWh of the headroom unused.
+    """
+    coarse = {"every_s": {GRID: 300.0, EXPORT: 300.0, BATTERY: 300.0}}
+    rig = await _run_with_house_load(hass, freezer, config_entry, coarse, 1200.0)
+    assert rig.plant.breach_kwh == pytest.approx(0.0, abs=1e-9)
+    cadence = config_entry.runtime_data.controller.cadence
+    assert cadence.echoes == (0.0,)
+    assert cadence.lag_seconds == 0.0
+    assert rig.reasons[0] == "headroom_exhausted"
+    assert rig.plant.export_kwh > 1.6 + 1.3  # most of the 2 kWh of headroom
+    await async_heal(rig)
+
+
+@pytest.mark.parametrize("delay_s", [200.0, 300.0])
+async def test_a_late_feed_with_the_battery_busy_before_the_start(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    delay_s: float,
+) -> None:
+    """One feed minutes late, the battery covering house load at the start: lag learned.
+
+    The grid rises by 1.4 kW only, under half the setpoint, and never more while the
+    load stays on: that echo was never seen, no lag was learned, and the reserve left
+    out the export the feed had not shown yet.
+    """
+    late = {meter: delayed_meter(delay_s) for meter in (EXPORT, GRID, BATTERY)}
+    rig = await _run_with_house_load(
+        hass, freezer, config_entry, {"faults": late}, 7200.0
+    )
+    assert rig.plant.breach_kwh == pytest.approx(0.0, abs=1e-9)
+    cadence = config_entry.runtime_data.controller.cadence
+    assert cadence.lag_seconds >= delay_s - 20
+    assert cadence.echoes
+    assert rig.plant.export_kwh > 1.6 + 1.0  # most of the 2 kWh of headroom
     await async_heal(rig)

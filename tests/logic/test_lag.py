@@ -14,6 +14,7 @@ from custom_components.export_monitor.logic.control import reported_at, rise_kw
 from custom_components.export_monitor.logic.lag import (
     MAX_LAG_SECONDS,
     ExportIntegral,
+    expected_rise_kw,
     follow_echo,
     follow_export,
     lagged_headroom,
@@ -132,6 +133,35 @@ def test_the_start_echo_gives_the_feed_lag() -> None:
     assert follow_echo(echoed, START + _at(180), 3.0, 3.0) == (echoed, None)
     # A first report after the start that already shows it: no lag to learn.
     assert follow_echo(start, START + _at(10), 3.0, 3.0)[1] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("battery_before_kw", "export_before_kw", "expected_kw"),
+    [
+        pytest.param(None, None, 3.0, id="nothing_known_the_setpoint"),
+        pytest.param(0.0, 0.5, 3.0, id="idle_battery_exporting"),
+        pytest.param(1.0, 0.0, 2.0, id="battery_covering_house_load"),
+        pytest.param(0.5, -0.5, 2.0, id="import_covered_first"),
+        pytest.param(2.8, 0.0, 1.5, id="never_below_half_the_setpoint"),
+        pytest.param(-1.0, 1.0, 3.0, id="charging_never_above_the_setpoint"),
+    ],
+)
+def test_the_rise_a_start_should_cause(
+    battery_before_kw: float | None, export_before_kw: float | None, expected_kw: float
+) -> None:
+    """The setpoint less the battery's discharge and the import before the start."""
+    assert expected_rise_kw(3.0, battery_before_kw, export_before_kw) == pytest.approx(
+        expected_kw
+    )
+
+
+def test_the_echo_is_judged_against_the_rise_expected() -> None:
+    """A 1.4 kW rise shows a start expected to add 1.4 kW, not one expected to add 3."""
+    start = ExportIntegral(started_at=START, start_counter_kwh=10.0)
+    seen, lag = follow_echo(start, START + _at(240), 1.4, expected_rise_kw(3.0, 1.6, 0))
+    assert (seen.echoed, lag) == (True, 0.0)
+    unseen, lag = follow_echo(start, START + _at(240), 1.4, 3.0)
+    assert (unseen.echoed, lag) == (False, None)
 
 
 def test_cadence_keeps_the_recent_echoes() -> None:

@@ -27,7 +27,7 @@ from .control_state import (
     view_of,
 )
 from .errors import ErrorState
-from .lag import follow_echo, follow_export
+from .lag import expected_rise_kw, follow_echo, follow_export
 from .latency import (
     FlowWatch,
     WatchAction,
@@ -70,7 +70,11 @@ def follow_meter(
             integral,
             reported_at(snapshot, Source.GRID_POWER),
             rise_kw(snapshot, settings, state.export_before_start_kw),
-            session.power_kw,
+            expected_rise_kw(
+                session.power_kw,
+                state.battery_before_start_kw,
+                state.export_before_start_kw,
+            ),
         )
         cadence = cadence.learn_echo(echo)
     state = replace(state, integral=integral)

@@ -9,7 +9,10 @@ reserve, so a value that arrives minutes late under a fresh timestamp is covered
 
 When grid power comes from the same late feed as the counter, the two agree and that lag
 is nought. The feed's own lag is then the time from our start to the first grid reading
-that shows the discharge's export (its echo), counted up to the report before it.
+that shows the discharge's export (its echo), counted up to the report before it. The
+echo is judged against the rise the start should cause: the setpoint less what the battery
+already gave before it (house load it covered) and any import it must cover first, so a
+battery busy before the start does not read as a late feed (expected_rise_kw).
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from typing import Final
 
 # Integral samples kept: enough to find a lag of this many seconds.
 MAX_LAG_SECONDS: Final = 1800.0
-# Grid power shows a start once its export rose by this share of the setpoint.
+# Grid power shows a start once its export rose by this share of the rise expected.
 ECHO_SHARE: Final = 0.5
+# The rise expected is never taken below this share of the setpoint: a smaller one
+# could not be told from a load switching off or a cloud passing.
+ECHO_FLOOR_SHARE: Final = 0.5
 
 
 def _seconds(start: datetime, end: datetime) -> float:
@@ -89,15 +95,31 @@ class ExportIntegral:
         return None
 
 
+def expected_rise_kw(
+    setpoint_kw: float, battery_before_kw: float | None, export_before_kw: float | None
+) -> float:
+    """Return how far grid export should rise over its level before a start.
+
+    The discharge adds the setpoint less the battery's discharge before the start (the
+    house load it covered) and less any import it must cover first; never more than
+    the setpoint, never below ECHO_FLOOR_SHARE of it. Unknown powers count as none.
+    """
+    covered = max(0.0, battery_before_kw or 0.0)
+    imported = max(0.0, -(export_before_kw or 0.0))
+    rise = setpoint_kw - covered - imported
+    return min(setpoint_kw, max(ECHO_FLOOR_SHARE * setpoint_kw, rise))
+
+
 def follow_echo(
     integral: ExportIntegral,
     reported_at: datetime | None,
     rise_kw: float | None,
-    setpoint_kw: float,
+    expected_kw: float,
 ) -> tuple[ExportIntegral, float | None]:
     """Return the integral after a grid reading, and the feed's lag once it shows the start.
 
-    `rise_kw` is the export power over the export before the start. The lag counts from
+    `rise_kw` is the export power over the export before the start; it shows the start
+    once it reaches ECHO_SHARE of `expected_kw` (expected_rise_kw). The lag counts from
     the start to the report before the one that showed the rise (never more than the
     feed's delay; the counter's interval in the reserve covers the rest).
     """
@@ -106,7 +128,7 @@ def follow_echo(
         return integral, None
     integral = replace(integral, report_at=reported_at)
     after_start = _seconds(integral.started_at, reported_at) >= 0
-    if rise_kw is None or not after_start or rise_kw < ECHO_SHARE * setpoint_kw:
+    if rise_kw is None or not after_start or rise_kw < ECHO_SHARE * expected_kw:
         return integral, None
     since = integral.started_at if previous is None else previous
     return replace(integral, echoed=True), max(
