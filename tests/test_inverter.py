@@ -140,7 +140,7 @@ async def test_generic_start_writes_only_what_differs(hass: HomeAssistant) -> No
     inverter = _inverter(hass, GENERIC, GENERIC_CONTROLS)
     hass.states.async_set(ENABLE, "on")  # the mocked turn_on changes nothing
     hass.states.async_set(TIMER, "12.0", {"unit_of_measurement": "min", "step": 1})
-    values = _values(power_kw=3.0, cutoff_soc=25.0, timer_minutes=12.5)
+    values = _values(power_kw=3.0, cutoff_soc=25.0, backstop_minutes=12.5)
     with pytest.raises(ActuatorError) as err:
         # The mocked services change no state: the cutoff does not read back.
         await inverter.async_start(values)
@@ -160,7 +160,7 @@ async def test_generic_ladder_and_reconcile(hass: HomeAssistant) -> None:
     off = async_mock_service(hass, "input_boolean", "turn_off")
     numbers = async_mock_service(hass, "input_number", "set_value")
     inverter = _inverter(hass, GENERIC, GENERIC_CONTROLS)
-    values = _values(timer_minutes=1.0)
+    values = _values(backstop_minutes=1.0)
     for rung in range(inverter.rungs + 1):  # past the last rung stays on it
         await inverter.async_stop(values, rung)
     await inverter.async_reconcile(values)
@@ -186,7 +186,7 @@ async def test_generic_power_cutoff_and_keepalive(hass: HomeAssistant) -> None:
     numbers.clear()
     await inverter.async_set_cutoff(_values(cutoff_soc=19.2))  # 20 % is above
     with pytest.raises(ActuatorError) as err:
-        await inverter.async_keepalive(_values(timer_minutes=10))
+        await inverter.async_keepalive(_values(backstop_minutes=10))
     assert err.value.translation_key == "duration_set_failed"
     assert [(c.data["entity_id"], c.data["value"]) for c in numbers] == [(TIMER, 10.0)]
 
@@ -198,7 +198,7 @@ async def test_a_write_that_cannot_be_rendered_is_a_translated_failure(
     _generic_states(hass)
     inverter = _inverter(hass, GENERIC, GENERIC_CONTROLS)
     with pytest.raises(ActuatorError) as err:
-        await inverter.async_keepalive(_values(timer_minutes=0.5))
+        await inverter.async_keepalive(_values(backstop_minutes=0.5))
     assert err.value.translation_key == "duration_set_failed"
     assert err.value.translation_placeholders == {
         "entity_id": TIMER,
@@ -274,7 +274,7 @@ def _values(
     *,
     power_kw: float = 0.0,
     cutoff_soc: float = 100.0,
-    timer_minutes: float = 0.0,
+    backstop_minutes: float = 0.0,
     now: datetime | None = None,
 ) -> WriteValues:
     """Return write values for now with some fields set."""
@@ -282,7 +282,7 @@ def _values(
         now=now or _now(),
         power_kw=power_kw,
         cutoff_soc=cutoff_soc,
-        timer_minutes=timer_minutes,
+        backstop_minutes=backstop_minutes,
     )
 
 
@@ -299,8 +299,8 @@ async def test_a_givtcp_time_entity_gets_whole_minutes(hass: HomeAssistant) -> N
     hass.services.async_register("time", "set_value", _async_set_time)
     hass.states.async_set(slot_end, "00:00:00")
     inverter = _inverter(hass, GIVENERGY, {Role.SLOT_END: slot_end})
-    values = WriteValues(now=_now() + timedelta(seconds=37), timer_minutes=12.5)
+    values = WriteValues(now=_now() + timedelta(seconds=37), backstop_minutes=12.5)
     await inverter.async_keepalive(values)
     # 12:00:37 + 12.5 min = 12:13:07, sent as 12:13: 13 minutes from 12:00 on.
     assert sent == ["12:13:00"]
-    assert inverter.timer_minutes() == pytest.approx(13.0)
+    assert inverter.backstop_minutes() == pytest.approx(13.0)

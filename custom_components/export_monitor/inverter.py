@@ -168,7 +168,7 @@ class ExportMonitorInverter(InverterView):
             finally:
                 if flash:
                     await self._async_save_ledger()
-            self._note_timer(write, values)
+            self._note_backstop(write, values)
 
     def _render(
         self, write: Write, values: WriteValues, key: ErrorState
@@ -203,19 +203,19 @@ class ExportMonitorInverter(InverterView):
         control = None if write.role is None else self.profile.control(write.role)
         return control is not None and control.flash
 
-    def _note_timer(self, write: Write, values: WriteValues) -> None:
+    def _note_backstop(self, write: Write, values: WriteValues) -> None:
         """Remember the timer sent as a plain value (nothing reads it back)."""
         fields = [field for _name, field in write.fields]
         sent = [field for field in (write.value, *fields) if field in FIELD_TIMERS]
         if not sent:
             return
         if Value.END in sent:
-            self._sent_timer_minutes = values.timer_minutes
+            self._sent_backstop_minutes = values.backstop_minutes
             return
-        seconds = math.floor(min(values.timer_minutes, BACKSTOP_MAX_MINUTES) * 60.0)
+        seconds = math.floor(min(values.backstop_minutes, BACKSTOP_MAX_MINUTES) * 60.0)
         if Value.TIMER_MIN in sent:
             seconds -= seconds % 60  # whole minutes, as the field is sent
-        self._sent_timer_minutes = seconds / 60.0
+        self._sent_backstop_minutes = seconds / 60.0
 
     def _spend_flash(
         self,

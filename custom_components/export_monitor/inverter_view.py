@@ -38,7 +38,7 @@ class InverterView:
         self.actuator = actuator
         # The timer last sent as a plain value (minutes), for profiles that cannot
         # read their timer back.
-        self._sent_timer_minutes: float | None = None
+        self._sent_backstop_minutes: float | None = None
         # When the last stop (or reconcile) was confirmed: a polled running state
         # that has not reported since still shows the export that was stopped.
         self._stopped_at: datetime | None = None
@@ -48,8 +48,8 @@ class InverterView:
         """Return whether the profile's own backstop ends a discharge unless re-armed."""
         return self.profile.backstop_expires
 
-    def timer_minutes(self) -> float | None:
-        """Return the armed inverter-side timer in minutes; None when none expires.
+    def backstop_minutes(self) -> float | None:
+        """Return the armed backstop in minutes; None when none expires.
 
         Read back from the timer entity where there is one, else from the slot end on
         the inverter's clock (a slot select holds whole minutes), else the value sent.
@@ -59,7 +59,7 @@ class InverterView:
         entity_id = self.controls.get(Role.TIMER)
         if entity_id is None:
             slot = self._slot_minutes_left()
-            return self._sent_timer_minutes if slot is None else slot
+            return self._sent_backstop_minutes if slot is None else slot
         value = self.number(Role.TIMER)
         if value is None:
             return None
@@ -109,7 +109,7 @@ class InverterView:
         )
 
     @property
-    def timer_backed(self) -> bool:
+    def backstop_backed(self) -> bool:
         """Return whether a timer sized to the headroom bounds a discharge on the inverter."""
         return Role.TIMER in self.controls or self.timed
 

@@ -159,7 +159,7 @@ class ExportMonitorStarter:
         values = self.write_values(
             power_kw=plan.power_kw,
             cutoff_soc=floor,
-            timer_minutes=bound.minutes,
+            backstop_minutes=bound.minutes,
             now=view.now,
         )
         await self.controller.inverter.async_start(values, _before)
@@ -182,7 +182,7 @@ class ExportMonitorStarter:
         *,
         power_kw: float = 0.0,
         cutoff_soc: float = 100.0,
-        timer_minutes: float = 0.0,
+        backstop_minutes: float = 0.0,
         now: datetime | None = None,
     ) -> WriteValues:
         """Return the values a profile's writes are filled in from."""
@@ -190,12 +190,12 @@ class ExportMonitorStarter:
             now=now or dt_util.now(),
             power_kw=power_kw,
             cutoff_soc=cutoff_soc,
-            timer_minutes=timer_minutes,
+            backstop_minutes=backstop_minutes,
         )
 
     def _backstop_minutes(self) -> float | None:
         """Return the inverter-side timer armed, in minutes (None: none expires)."""
-        return self.controller.inverter.timer_minutes()
+        return self.controller.inverter.backstop_minutes()
 
     def _note_cutoff(self, soc: float) -> bool:
         """Record a cutoff write of the floor; False when the cutoff already reads it."""
@@ -250,7 +250,7 @@ class ExportMonitorStarter:
         session = self.controller.session
         power = 0.0 if session is None else session.power_kw
         await self.controller.inverter.async_keepalive(
-            self.write_values(timer_minutes=bound.minutes, power_kw=power)
+            self.write_values(backstop_minutes=bound.minutes, power_kw=power)
         )
         return self._backstop_minutes()
 

@@ -135,7 +135,7 @@ class ExportMonitorStopper:
             ErrorState.DISCHARGE_STOP_FAILED, error_details(error)
         )
         self.controller.spawn(
-            self._async_shorten_timer(), "export_monitor shorten timer"
+            self._async_shorten_backstop(), "export_monitor shorten backstop"
         )
         if self._retry_unsub is None:
             self._retry_unsub = async_track_time_interval(
@@ -143,12 +143,12 @@ class ExportMonitorStopper:
             )
             self.controller.entry.async_on_unload(self._cancel_retry)
 
-    async def _async_shorten_timer(self) -> None:
+    async def _async_shorten_backstop(self) -> None:
         """Step the stop ladder's fallbacks (the shortest timer first): a second way."""
         inverter = self.controller.inverter
         now = dt_util.now()
         values = self.controller.starter.write_values(
-            timer_minutes=SHORTEST_BACKSTOP_MINUTES
+            backstop_minutes=SHORTEST_BACKSTOP_MINUTES
         )
         # The profile's fallbacks, in order (generic: the shortest timer, then power 0).
         ladder = inverter.profile.stop_ladder

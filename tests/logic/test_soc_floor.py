@@ -180,7 +180,7 @@ def test_timer_backed_floor_leaves_a_step_and_keeps_min_soc(
     case: dict[str, Any],
 ) -> None:
     """With the inverter's timer as the bound, at most one step more, never below min SOC."""
-    floor = floor_of(case, timer_backed=True)
+    floor = floor_of(case, backstop_backed=True)
     soc, per_percent, step = case["soc"], case["kwh_per_percent"], case["step"]
     grain = step or 1.0
     lowest = round_up(case["min_soc"], step)

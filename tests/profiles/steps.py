@@ -18,7 +18,7 @@ from custom_components.export_monitor.profiles.render import (
 SAMPLE: Final = WriteValues(
     now=datetime(2026, 6, 1, 12, 0, 0, tzinfo=ZoneInfo("Europe/Berlin")),
     power_kw=3.2567,
-    timer_minutes=12.5,
+    backstop_minutes=12.5,
     cutoff_soc=31.2,
 )
 

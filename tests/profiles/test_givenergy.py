@@ -109,7 +109,7 @@ FACTS = {
 def test_rendered_start_and_stop_for_a_sample_plan() -> None:
     """At 12:00 for 12 min: slot 12:00:00-12:12:00 (GivTCP's options are whole minutes)."""
     select = "select.select_option"
-    values = replace(SAMPLE, timer_minutes=12.0)
+    values = replace(SAMPLE, backstop_minutes=12.0)
     assert rendered(GIVENERGY.start, IDS, FACTS, values) == [
         (select, IDS[Role.SLOT_START], {"option": "12:00:00"}),
         (select, IDS[Role.SLOT_END], {"option": "12:12:00"}),

@@ -33,7 +33,7 @@ from custom_components.export_monitor.profiles.render import (
 TZ: Final = ZoneInfo("Europe/Berlin")
 NOW: Final = datetime(2026, 6, 1, 12, 0, 0, tzinfo=TZ)
 VALUES: Final = WriteValues(
-    now=NOW, power_kw=3.2567, timer_minutes=12.5, cutoff_soc=31.2
+    now=NOW, power_kw=3.2567, backstop_minutes=12.5, cutoff_soc=31.2
 )
 IDS: Final = {
     Role.ENABLE: "switch.force",
@@ -197,7 +197,7 @@ def test_timer_in_the_entity_unit(
 ) -> None:
     """The timer is rounded down to the step, and changed when only a change re-arms."""
     write = Write(op=Op.SET_NUMBER, role=Role.TIMER, value=Value.TIMER)
-    values = WriteValues(now=NOW, timer_minutes=12.5, rearm=rearm)
+    values = WriteValues(now=NOW, backstop_minutes=12.5, rearm=rearm)
     facts = EntityFacts(state=state, unit=unit, step=step)
     call = _render(write, values, **{"number.timer": facts})
     assert call.data == {"value": written}
@@ -262,7 +262,7 @@ def test_writes_that_cannot_be_sent(
 def test_a_timer_under_a_minute_is_refused(value: Value) -> None:
     """Less than a minute left cannot arm the inverter's timer, in any unit."""
     write = Write(op=Op.SET_NUMBER, role=Role.TIMER, value=value)
-    values = WriteValues(now=NOW, timer_minutes=0.99)
+    values = WriteValues(now=NOW, backstop_minutes=0.99)
     with pytest.raises(RenderError, match="less than one minute left"):
         render(write, IDS, FACTS, values)
 
@@ -449,7 +449,7 @@ def test_end_time_on_the_inverter_clock(
     now: datetime, minutes: float, offset_s: float, end: str
 ) -> None:
     """A slot end is now + the timer on the inverter's clock and never wraps midnight."""
-    values = WriteValues(now=now, timer_minutes=minutes, clock_offset_s=offset_s)
+    values = WriteValues(now=now, backstop_minutes=minutes, clock_offset_s=offset_s)
     assert end_time(values) == end
 
 
@@ -514,7 +514,7 @@ def test_now_on_the_inverter_clock() -> None:
 def test_a_slot_select_gets_whole_minutes(value: Value, time: str) -> None:
     """A time written to a select (GivTCP's slots) is rounded down to its minute."""
     write = Write(op=Op.SET_TIME, role=Role.SLOT_START, value=value)
-    values = WriteValues(now=NOW + timedelta(seconds=37), timer_minutes=12.5)
+    values = WriteValues(now=NOW + timedelta(seconds=37), backstop_minutes=12.5)
     call = _render(write, values)
     assert call.service == "select_option"
     assert call.data == {"option": time}

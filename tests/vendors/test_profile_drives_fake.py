@@ -75,7 +75,7 @@ async def async_send(
         values = WriteValues(
             now=dt_util.now(),
             power_kw=POWER_KW,
-            timer_minutes=TIMER_MINUTES,
+            backstop_minutes=TIMER_MINUTES,
             cutoff_soc=FLOOR,
             # Home Assistant's clock minus the inverter's.
             clock_offset_s=-float(getattr(sim, "clock_offset_s", 0.0)),

@@ -190,7 +190,7 @@ def floor_now(
         raise_pct=profile.cutoff_raise_pct,
         # The inverter's own timer bounds the run, unless it exports on fallback.
         # A timer entity, or one sent in the start's fields (Huawei's duration).
-        timer_backed=(obs.inverter.timer is not None or obs.inverter.timed)
+        backstop_backed=(obs.inverter.timer is not None or obs.inverter.timed)
         and not profile.needs_soc_floor,
     )
 

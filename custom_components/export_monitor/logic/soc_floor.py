@@ -139,7 +139,7 @@ def soc_floor(
     kwh_per_percent: float,
     step: float | None,
     above_soc_imports: bool = False,
-    timer_backed: bool = False,
+    backstop_backed: bool = False,
     raise_pct: float = 0.0,
 ) -> float:
     """Return the cutoff that lets the battery deliver no more than headroom - reserve.
@@ -153,7 +153,7 @@ def soc_floor(
     allowed = max(0.0, headroom_kwh - reserve_kwh)
     lowest = max(min_soc, soc - allowed / kwh_per_percent)
     floor = round_up(lowest + raise_pct, step)
-    if timer_backed:
+    if backstop_backed:
         room = round_down(soc, step) - _grain(step)
         floor = max(min(floor, room), round_up(min_soc, step))
     ceiling = (

@@ -51,7 +51,7 @@ class WriteValues:
 
     now: datetime  # Home Assistant's local time, aware
     power_kw: float = 0.0
-    timer_minutes: float = 0.0  # the longest the inverter may run alone
+    backstop_minutes: float = 0.0  # the longest the inverter may run alone
     cutoff_soc: float = 100.0
     # Home Assistant's clock minus the inverter's, when a clock role measures it.
     clock_offset_s: float = 0.0
@@ -205,7 +205,7 @@ def _entity_value(value: Field, facts: EntityFacts, values: WriteValues) -> Lite
 def _plain_value(value: Value, values: WriteValues) -> Literal:
     """Return a value that does not depend on the target entity."""
     watts = math.floor(values.power_kw * 1000.0 + _EPSILON)
-    timer_s = math.floor(min(values.timer_minutes, BACKSTOP_MAX_MINUTES) * 60.0)
+    timer_s = math.floor(min(values.backstop_minutes, BACKSTOP_MAX_MINUTES) * 60.0)
     if value in _TIMERS and timer_s < SHORTEST_BACKSTOP_MINUTES * 60.0:
         raise RenderError("less than one minute left")
     plain: dict[Value, Literal] = {
@@ -236,13 +236,13 @@ def _timer_in_unit(facts: EntityFacts, values: WriteValues) -> float:
     if values.rearm is Rearm.REWRITE_CHANGED:
         current = None if facts.state is None else parse_number(facts.state)
         setting = changed_backstop_setting(
-            values.timer_minutes,
+            values.backstop_minutes,
             scale,
             facts.step,
             current if isinstance(current, float) else None,
         )
     else:
-        setting = backstop_setting(values.timer_minutes, scale, facts.step)
+        setting = backstop_setting(values.backstop_minutes, scale, facts.step)
     if setting is None:
         raise RenderError("less than one minute left")
     return setting
@@ -252,7 +252,7 @@ def end_time(values: WriteValues) -> str:
     """Return now + the timer on the inverter's clock, never past midnight."""
     now = values.now
     last = datetime.combine(now.date(), time(23, 59, 59), now.tzinfo)
-    end = min(now + timedelta(minutes=max(0.0, values.timer_minutes)), last)
+    end = min(now + timedelta(minutes=max(0.0, values.backstop_minutes)), last)
     on_inverter = _inverter_time(end, values)
     inverter_day = _inverter_time(now, values).date()
     if on_inverter.date() != inverter_day:
