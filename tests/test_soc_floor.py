@@ -17,6 +17,7 @@ from custom_components.export_monitor.const import (
     CONF_DISCHARGE_DURATION_ENTITY,
 )
 from custom_components.export_monitor.floor import floor_store_key
+from custom_components.export_monitor.logic.latency import WATCH_SPAN
 from tests import resilience
 from tests.conftest import CUTOFF, ENABLE, base_options
 from tests.discharge import async_call
@@ -121,7 +122,7 @@ def cutoff(hass: HomeAssistant) -> float:
 async def test_floor_follows_a_whole_discharge_and_min_soc_comes_back(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
 ) -> None:
-    """Lowered as the battery goes down, never reached, min SOC restored at the stop."""
+    """Lowered as the battery goes down to it; min SOC back once the stop's watch ends."""
     rig, plant = await async_floor_rig(
         hass, freezer, config_entry, pv_kwh=8.1, export_kwh=2.6
     )
@@ -136,8 +137,10 @@ async def test_floor_follows_a_whole_discharge_and_min_soc_comes_back(
             break
     assert rig.reasons in (("headroom_exhausted",), ("target_reached",))
     assert min(seen[:-1]) < first  # lowered while it ran
-    await rig.async_run(30)  # the battery power shows the flow ended
-    assert cutoff(hass) == MIN_SOC  # the user's min SOC is back
+    await rig.async_run(30)  # no flow: the battery rests at the floor, no proof
+    assert cutoff(hass) > MIN_SOC  # held: a late stop must not find it freed
+    await rig.async_run(WATCH_SPAN.total_seconds())
+    assert cutoff(hass) == MIN_SOC  # the user's min SOC is back after the watch
     assert plant.breach_kwh == 0.0
     await async_heal(rig)
 

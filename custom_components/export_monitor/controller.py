@@ -223,7 +223,8 @@ class ExportMonitorController:
                 floor = self.starter.async_write_floor(soc)
                 self.spawn(floor, "export_monitor write cutoff")
             case RestoreFloor():
-                self.spawn(self.async_restore_floor(), "export_monitor restore floor")
+                restore = self.stopper.async_after_flow_ended()
+                self.spawn(restore, "export_monitor restore floor")
             case AutoStart():
                 self.spawn(self.starter.async_auto_start(), "export_monitor auto start")
             case Notify(condition=condition, details=details):

@@ -96,6 +96,10 @@ class ExportMonitorInverter(InverterView):
         """Write the SOC floor, unless it already reads it."""
         await self._async_run(self.profile.set_cutoff, values, skip_unchanged=True)
 
+    async def async_after_stop(self, values: WriteValues) -> None:
+        """Set back what a discharge changed that applies outside it too."""
+        await self._async_run(self.profile.after_stop, values, skip_unchanged=True)
+
     async def async_reconcile(self, values: WriteValues) -> None:
         """End whatever may run after a restart, as the profile says."""
         await self._async_run(

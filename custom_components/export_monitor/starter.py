@@ -313,7 +313,7 @@ class ExportMonitorStarter:
             self.controller.pending_stop = StopReason.START_FAILED
             self.controller.stopper.stop_failed(err)
             return
-        await self.async_restore_cutoff()
+        await self.controller.stopper.async_put_back()
 
     async def async_rearm(self, bound: BackstopBound, now: datetime) -> None:
         """Re-arm the inverter's timer as cancellable work; stop when it fails."""

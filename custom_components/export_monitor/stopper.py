@@ -13,7 +13,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError
-from .const import EVENT_DISCHARGE_STOPPED, LOGGER
+from .const import DEFAULT_INVERTER_MAX_POWER_KW, EVENT_DISCHARGE_STOPPED, LOGGER
 from .logic.control_requests import StopProgress, fallback_rungs, stop_confirmed_needed
 from .logic.deadman import SHORTEST_BACKSTOP_MINUTES
 from .logic.errors import ErrorState
@@ -182,34 +182,61 @@ class ExportMonitorStopper:
     async def _async_restore_unwatched(self) -> None:
         """Put min SOC back now, unless the flow is watched: then once it has ended."""
         if self.controller.flow_watch is None:
-            await self.controller.starter.async_restore_cutoff()
+            await self.async_put_back()
+
+    async def async_after_flow_ended(self) -> None:
+        """Our stop's flow has ended: put back what the discharge changed."""
+        async with self.controller.lock:
+            await self.async_put_back()
+
+    async def async_put_back(self) -> None:
+        """With the lock held and nothing running: min SOC, then the profile's set-back.
+
+        The set-back (Sigenergy: the discharging limit to the inverter's maximum)
+        failing leaves the discharge stopped: it is logged, no alarm.
+        """
+        controller = self.controller
+        await controller.starter.async_restore_cutoff()
+        if not controller.inverter.profile.after_stop:
+            return
+        settings = controller.coordinator.settings
+        rated = settings.inverter_max_kw or DEFAULT_INVERTER_MAX_POWER_KW
+        try:
+            await controller.inverter.async_after_stop(
+                controller.starter.write_values(power_kw=rated)
+            )
+        except ActuatorError as err:
+            LOGGER.warning("Could not set the inverter back after the stop: %s", err)
 
     def _finish_stop(self, reason: StopReason, sent_at: datetime) -> None:
         """Forget the session, fire the stopped event, watch the power flow end."""
         self._cancel_retry()
         now = dt_util.now()
         exported = 0.0
-        if self.controller.session is not None:
+        session = self.controller.session
+        min_soc = self.controller.coordinator.settings.min_soc
+        # The floor the session left on the cutoff (None: min SOC).
+        floor = None
+        if session is not None and session.cutoff_soc - min_soc > SETPOINT_TOLERANCE:
+            floor = session.cutoff_soc
+        if session is not None:
             exported = session_export_kwh(
-                self.controller.session,
+                session,
                 self.controller.coordinator.snapshot.shown_value(Source.EXPORTED_TODAY),
             )
             # A re-sent stop keeps the watch (and the latency) of the first one.
             self.controller.flow_watch = FlowWatch(
                 sent_at=sent_at,
-                power_kw=self.controller.session.power_kw,
+                power_kw=session.power_kw,
                 export_at_stop_kw=export_power_kw(
                     self.controller.coordinator.snapshot,
                     self.controller.coordinator.settings,
                 ),
                 battery_before_kw=self.controller.battery_before_start_kw,
+                floor_soc=floor,
             )
-        if self.controller.session is not None:
             # A session restored after a restart left its floor on the cutoff.
-            min_soc = self.controller.coordinator.settings.min_soc
-            self.controller.floor.owned |= (
-                self.controller.session.cutoff_soc - min_soc > SETPOINT_TOLERANCE
-            )
+            self.controller.floor.owned |= floor is not None
         self.controller.session = None
         self.controller.cadence = self.controller.cadence.end()
         self.controller.pending_stop = None

@@ -373,6 +373,42 @@ WATCHED: dict[str, tuple[ControlState, str | None, tuple[Action, ...], Any]] = {
         (BREAKER_OK,),
         None,
     ),
+    # At the floor (SOC 60 %), a battery rests whether the inverter left forced
+    # discharge or not: no flow proves nothing, and the floor stays.
+    "no_flow_at_the_floor_is_no_proof": (
+        ControlState(flow_watch=replace(WATCH, floor_soc=59.5)),
+        "0",
+        (BREAKER_OK,),
+        replace(WATCH, floor_soc=59.5),
+    ),
+    "a_flow_ended_at_the_floor_keeps_its_latency_and_the_floor": (
+        ControlState(flow_watch=replace(WATCH, floor_soc=59.5, flowing_seen_at=NOW)),
+        "0",
+        (
+            BREAKER_OK,
+            Warn("The inverter took 30 s to stop"),
+            Notify(ErrorState.INVERTER_NOT_OBEYING, ENTITY),
+            Publish(),
+            Save(),
+        ),
+        replace(WATCH, floor_soc=59.5),
+    ),
+    "no_flow_above_the_floor_ends": (
+        ControlState(flow_watch=replace(WATCH, floor_soc=50.0)),
+        "0",
+        (BREAKER_OK, RestoreFloor()),
+        None,
+    ),
+    "resting_the_whole_watch_gives_min_soc_back": (
+        ControlState(
+            flow_watch=replace(
+                WATCH, floor_soc=59.5, sent_at=NOW - timedelta(minutes=10)
+            )
+        ),
+        "0",
+        (BREAKER_OK, RestoreFloor()),
+        None,
+    ),
     "a_watch_never_shown_gives_min_soc_back": (
         ControlState(flow_watch=replace(WATCH, sent_at=NOW - timedelta(hours=1))),
         None,

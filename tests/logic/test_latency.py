@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from custom_components.export_monitor.logic.latency import (
     flow_lost_too_long,
     flow_on,
     latency_seconds,
+    may_rest,
     observe,
     reaction_seconds,
     watch_action,
@@ -139,6 +141,26 @@ def test_watch_action(
         **changes,
     )
     assert watch_action(watch, flowing, at(measured), at(now)) is expected
+
+
+@pytest.mark.parametrize(
+    ("floor", "soc", "expected"),
+    [(None, 40.0, False), (40.0, 41.0, True), (40.0, 41.1, False), (40.0, None, True)],
+    ids=["min_soc_held", "within_a_percent", "above_it", "soc_unknown"],
+)
+def test_may_rest(floor: float | None, soc: float | None, expected: bool) -> None:
+    """A battery may rest at the floor held at the stop while SOC reads near it."""
+    assert may_rest(replace(WATCH, floor_soc=floor), soc) is expected
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [(30, WatchAction.RESTING), (600, WatchAction.GIVE_UP)],
+    ids=["within_the_span", "span_over"],
+)
+def test_no_flow_while_resting_is_no_proof(now: float, expected: WatchAction) -> None:
+    """Resting at the floor, no flow is no proof the stop took effect: watch on."""
+    assert watch_action(WATCH, False, at(now), at(now), resting=True) is expected
 
 
 @pytest.mark.parametrize(

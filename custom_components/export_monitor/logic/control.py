@@ -33,6 +33,7 @@ from .latency import (
     WatchAction,
     flow_on,
     latency_seconds,
+    may_rest,
     observe,
     watch_action,
 )
@@ -159,14 +160,21 @@ def _check_stopped_flow(state: ControlState, obs: Observation) -> Step:
         export_power_kw(view.snapshot, view.settings),
     )
     watch = observe(watch, flowing, measured_at)
-    action = watch_action(watch, flowing, measured_at, view.now)
     # The SOC floor stays on the cutoff until the flow is seen to end: a stop the
-    # inverter follows late must not find the battery free down to min SOC.
+    # inverter follows late must not find the battery free down to min SOC. A
+    # battery resting at that floor shows no flow either way: it proves nothing.
+    resting = may_rest(watch, view.snapshot.value(Source.SOC))
+    action = watch_action(watch, flowing, measured_at, view.now, resting=resting)
     if action is WatchAction.ENDED:
         state, actions = record_latency(replace(state, flow_watch=None), obs, watch)
         return state, (*actions, RestoreFloor())
+    if action is WatchAction.RESTING:
+        # The flow's end is measured once; the floor waits for the watch's end.
+        state, actions = record_latency(state, obs, watch)
+        return replace(state, flow_watch=replace(watch, flowing_seen_at=None)), actions
     if action is WatchAction.GIVE_UP:
-        # Still flowing: the floor is the bound left; never shown: min SOC comes back.
+        # Still flowing: the floor is the bound left. Not flowing (resting at the
+        # floor for the whole watch, too): min SOC comes back.
         return replace(state, flow_watch=None), () if flowing else (RestoreFloor(),)
     if action is WatchAction.WAIT:
         return replace(state, flow_watch=watch), ()

@@ -22,6 +22,9 @@ RESEND_EVERY: Final = timedelta(seconds=60)
 WATCH_SPAN: Final = timedelta(minutes=10)
 # A confirmed discharge whose flow is gone this long has been ended by the inverter.
 FLOW_LOST_GRACE: Final = timedelta(seconds=60)
+# A SOC this close above the floor may be the battery resting at it: a SOC sensor
+# reports whole percent at its coarsest, so a reading up to 1 % above says nothing.
+REST_MARGIN_PCT: Final = 1.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +37,8 @@ class FlowWatch:
     battery_before_kw: float | None
     flowing_seen_at: datetime | None = None
     resent_at: datetime | None = None
+    # The SOC floor on the cutoff when the stop went out (None: min SOC was).
+    floor_soc: float | None = None
 
 
 class WatchAction(StrEnum):
@@ -41,6 +46,9 @@ class WatchAction(StrEnum):
 
     WAIT = "wait"
     ENDED = "ended"
+    # No flow, but the battery may rest at the floor: the latency is known, the
+    # floor stays (no proof the inverter left forced discharge).
+    RESTING = "resting"
     RESEND = "resend"
     GIVE_UP = "give_up"
 
@@ -80,15 +88,36 @@ def latency_seconds(watch: FlowWatch) -> float:
     return max(0.0, seconds_between(watch.sent_at, watch.flowing_seen_at))
 
 
+def may_rest(watch: FlowWatch, soc: float | None) -> bool:
+    """Return whether the battery may rest at the floor held at the stop.
+
+    Resting there, it shows no flow whether the inverter left forced discharge or
+    not: no flow then proves nothing (an unknown SOC may be resting too).
+    """
+    floor = watch.floor_soc
+    return floor is not None and (soc is None or soc <= floor + REST_MARGIN_PCT)
+
+
 def watch_action(
-    watch: FlowWatch, flowing: bool | None, measured_at: datetime, now: datetime
+    watch: FlowWatch,
+    flowing: bool | None,
+    measured_at: datetime,
+    now: datetime,
+    *,
+    resting: bool = False,
 ) -> WatchAction:
-    """Return what a reading (measured at `measured_at`) means for the stop."""
+    """Return what a reading (measured at `measured_at`) means for the stop.
+
+    `resting`: the battery may rest at the SOC floor, so no flow is no proof.
+    """
     measured = seconds_between(watch.sent_at, measured_at)
-    if flowing is False and measured >= 0:
+    ended = flowing is False and measured >= 0
+    if ended and not resting:
         return WatchAction.ENDED
     if seconds_between(watch.sent_at, now) >= WATCH_SPAN.total_seconds():
         return WatchAction.GIVE_UP
+    if ended:
+        return WatchAction.RESTING
     # A reading from before the grace ended cannot show the inverter disobeyed.
     if not flowing or measured < OBEY_GRACE.total_seconds():
         return WatchAction.WAIT

@@ -164,6 +164,9 @@ class InverterProfile:
     keepalive: tuple[Write, ...] = ()  # re-arms the backstop
     reconcile: tuple[Write, ...] = ()  # at start-up, when a discharge may be running
     set_cutoff: tuple[Write, ...] = ()  # writes the SOC floor (empty: not writable)
+    # Set back once the stop's flow has ended: settings a discharge changed that apply
+    # outside it too (Value.POWER_KW is then the inverter's maximum power).
+    after_stop: tuple[Write, ...] = ()
     running: Running | None = None  # None: not readable (service-only)
     power_meaning: PowerMeaning = PowerMeaning.BATTERY
     backstop: Backstop = field(default_factory=lambda: Backstop(kind=BackstopKind.NONE))
@@ -197,6 +200,7 @@ class InverterProfile:
             self.keepalive,
             self.reconcile,
             self.set_cutoff,
+            self.after_stop,
             *self.stop_ladder,
         )
         return tuple(write for sequence in sequences for write in sequence)

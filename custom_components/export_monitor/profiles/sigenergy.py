@@ -75,6 +75,8 @@ SIGENERGY: Final = InverterProfile(
         (Write(op=Op.SET_NUMBER, role=Role.POWER, value=Value.ZERO_POWER),),
     ),
     reconcile=(_SELF_CONSUMPTION,),  # 6 Traps: remote EMS persists (#75)
+    # 6 Stop 2: the limit applies globally; left low it throttles self-consumption.
+    after_stop=(_POWER,),
     set_cutoff=(_CUTOFF,),
     # 6 Entities: the select is available only while the switch is on; off, none runs.
     running=Running(role=Role.MODE, on_states=(DISCHARGING,), gate=Role.ENABLE),
