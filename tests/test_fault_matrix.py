@@ -1353,17 +1353,16 @@ async def rig(
 # since its polled status register is read as the stale read-back it is after a stop. The
 # others are written and left out, each for a missing piece of that controller
 # (reported): fox_ess, huawei, givenergy and solaredge have no enable control,
-# and the set-up's reconcile still reads one (KeyError: Role.ENABLE); sigenergy's
-# remote-EMS switch stays on after a stop by its mode select, and the unexpected-discharge
-# check reads that switch (a stop every poll), no SOC floor below the headroom is written
-# yet (HA dies: up to 5.8 kWh beyond the allowance), and a failing mode select or a stop
-# 60 s late let 0.088 / 0.038 kWh beyond it. Add a key when its rows pass.
+# and the set-up's reconcile still reads one (KeyError: Role.ENABLE). Sigenergy runs
+# since no flow from a battery resting at its SOC floor is no longer taken as a stop
+# proven (logic/latency.may_rest). Add a key when its rows pass.
 DRIVEN: Final = (
     "generic",
     *(("alpha_ess",) if find_spec(f"{INTEGRATION}.inverter") is not None else ()),
     "solax",
     "huawei",
     "fox_ess",
+    "sigenergy",
 )
 # The shared rows a vendor runs: those that drive its control surface (start, stop,
 # reconcile, its backstop). Source and meter rows do not depend on the inverter: they

@@ -122,7 +122,7 @@ CASES: Final[dict[str, Calls]] = {
 # on main (checked by hand with both branches merged: Fox ESS and Huawei moved).
 # Only profiles the setup offers (profiles.OFFERED) can be set up through the flow.
 MONITOR_DRIVES: Final = tuple(
-    p for p in ("fox_ess", "huawei", "solax", "givenergy") if p in OFFERED
+    p for p in ("fox_ess", "huawei", "solax", "givenergy", "sigenergy") if p in OFFERED
 )
 PACKAGE: Final = ROOT / "custom_components" / "export_monitor"
 PROFILE_FLOW: Final = (PACKAGE / "inverter.py").exists() and (
