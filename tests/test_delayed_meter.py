@@ -186,3 +186,27 @@ async def test_a_late_feed_with_the_battery_busy_before_the_start(
     assert cadence.echoes
     assert rig.plant.export_kwh > 1.6 + 1.0  # most of the 2 kWh of headroom
     await async_heal(rig)
+
+
+async def test_a_late_feed_that_never_shows_the_start(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """Grid power 300 s late and a load on at the start: no echo, yet the lag counts.
+
+    The export rises by 1.4 kW, under half the 3 kW expected, so grid power never shows
+    the start; the time it has not shown it counts as the feed's lag meanwhile.
+    """
+    late = {meter: delayed_meter(300.0) for meter in (EXPORT, GRID)}
+    rig = await async_setup_rig(
+        hass, freezer, config_entry, pv_kwh=4.1, export_kwh=1.6, faults=late
+    )
+    await rig.async_run(60)
+    await async_call(hass, "start_discharge", power_kw=3.0)
+    rig.plant.house_kw = HOUSE_KW
+    await rig.async_run(600)
+    cadence = config_entry.runtime_data.controller.cadence
+    assert (cadence.echoes, cadence.lag_seconds) == ((), 600.0)
+    await rig.async_run(6600)
+    assert rig.plant.breach_kwh == pytest.approx(0.0, abs=1e-9)
+    assert rig.reasons[0] == "headroom_exhausted"
+    await async_heal(rig)

@@ -164,6 +164,24 @@ def test_the_echo_is_judged_against_the_rise_expected() -> None:
     assert (unseen.echoed, lag) == (False, None)
 
 
+def test_a_start_not_yet_shown_counts_as_lag() -> None:
+    """Until grid power shows the start, its last report's age since the start is lag."""
+    start = ExportIntegral(started_at=START, start_counter_kwh=10.0)
+    assert start.unshown_seconds == 0.0  # no report yet
+    before, _ = follow_echo(start, START - _at(5), 0.0, 3.0)
+    assert before.unshown_seconds == 0.0  # reported before the start
+    quiet, _ = follow_echo(before, START + _at(150), 0.2, 3.0)
+    assert quiet.unshown_seconds == 150.0
+    echoed, lag = follow_echo(quiet, START + _at(160), 3.0, 3.0)
+    assert (echoed.unshown_seconds, lag) == (0.0, 150.0)
+    cadence = MeterCadence(echoes=(20.0,)).begin(START)
+    waiting = cadence.awaiting_echo(quiet.unshown_seconds)
+    assert waiting.lag_seconds == 150.0
+    assert waiting.awaiting_echo(150.0) is waiting
+    assert waiting.to_data() == cadence.to_data()  # one discharge's: not stored
+    assert waiting.end().lag_seconds == 20.0
+
+
 def test_cadence_keeps_the_recent_echoes() -> None:
     """Echo lags widen the reserve like the counter's lags; they are stored too."""
     cadence = MeterCadence(delay_s=60.0)

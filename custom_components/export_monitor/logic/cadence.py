@@ -45,11 +45,18 @@ class MeterCadence:
     lags: tuple[float, ...] = ()
     # How late grid power showed our recent starts (one feed for both: logic/lag.py).
     echoes: tuple[float, ...] = ()
+    # How long grid power's reports have not shown the running start yet: the feed is
+    # at least that late until they do (not stored: it belongs to one discharge).
+    unshown_s: float = 0.0
 
     @property
     def lag_seconds(self) -> float:
-        """Return how late a value may arrive: the declared delay or the worst lag seen."""
-        return max((self.delay_s, *self.lags, *self.echoes))
+        """Return how late a value may arrive: declared, the worst seen, or still unshown."""
+        return max((self.delay_s, *self.lags, *self.echoes, self.unshown_s))
+
+    def awaiting_echo(self, seconds: float) -> MeterCadence:
+        """Return the cadence with how long grid power has not shown the start (0: has)."""
+        return self if seconds == self.unshown_s else replace(self, unshown_s=seconds)
 
     def learn_echo(self, seconds: float | None) -> MeterCadence:
         """Return the cadence with one more start's echo lag (None: nothing learned)."""
@@ -112,7 +119,7 @@ class MeterCadence:
 
     def end(self) -> MeterCadence:
         """Mark the end of a discharge."""
-        return replace(self, session_since=None)
+        return replace(self, session_since=None, unshown_s=0.0)
 
     def seen_since_start(self) -> bool:
         """Return whether the counter has changed since the discharge started."""

@@ -78,6 +78,8 @@ def follow_meter(
             ),
         )
         cadence = cadence.learn_echo(echo)
+    unshown = 0.0 if integral is None else integral.unshown_seconds
+    cadence = cadence.awaiting_echo(unshown)
     state = replace(state, integral=integral)
     reading = snapshot.readings.get(Source.EXPORTED_TODAY)
     value = snapshot.value(Source.EXPORTED_TODAY)

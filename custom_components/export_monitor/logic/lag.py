@@ -12,7 +12,9 @@ is nought. The feed's own lag is then the time from our start to the first grid 
 that shows the discharge's export (its echo), counted up to the report before it. The
 echo is judged against the rise the start should cause: the setpoint less what the battery
 already gave before it (house load it covered) and any import it must cover first, so a
-battery busy before the start does not read as a late feed (expected_rise_kw).
+battery busy before the start does not read as a late feed (expected_rise_kw). Until the
+echo comes, the time from the start to grid power's last report counts as the lag
+(unshown_seconds): a feed that never shows the start is at least that late.
 """
 
 from __future__ import annotations
@@ -49,6 +51,13 @@ class ExportIntegral:
     # Grid power's last report seen, and whether it has shown this start yet.
     report_at: datetime | None = None
     echoed: bool = False
+
+    @property
+    def unshown_seconds(self) -> float:
+        """Return how long after the start grid power last reported without showing it."""
+        if self.echoed or self.report_at is None:
+            return 0.0
+        return max(0.0, _seconds(self.started_at, self.report_at))
 
     @property
     def estimate_kwh(self) -> float:
