@@ -13,7 +13,7 @@ from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError
 from .const import DOMAIN, EVENT_DISCHARGE_STARTED, LOGGER
-from .logic.control_requests import StartVerdict, decide_start
+from .logic.control_requests import SETPOINT_TOLERANCE, StartVerdict, decide_start
 from .logic.control_start import StartRequest, start_bound, start_floor
 from .logic.deadman import BackstopBound
 from .logic.errors import ErrorState
@@ -23,7 +23,7 @@ from .logic.status import MonitorView
 from .logic.supervision import Session, StopReason
 from .profiles.base import Role, Write
 from .profiles.render import WriteValues
-from .stopper import SETPOINT_TOLERANCE, error_details
+from .stopper import error_details
 
 if TYPE_CHECKING:
     from .controller import ExportMonitorController

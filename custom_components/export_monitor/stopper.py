@@ -14,17 +14,21 @@ from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError
 from .const import DEFAULT_INVERTER_MAX_POWER_KW, EVENT_DISCHARGE_STOPPED, LOGGER
-from .logic.control_requests import StopProgress, fallback_rungs, stop_confirmed_needed
+from .logic.control_requests import (
+    StopProgress,
+    fallback_rungs,
+    session_floor,
+    stop_confirmed,
+    stop_confirmed_needed,
+)
 from .logic.deadman import SHORTEST_BACKSTOP_MINUTES
 from .logic.errors import ErrorState
-from .logic.latency import FlowWatch
-from .logic.snapshot import Source, export_power_kw
+from .logic.snapshot import Source
 from .logic.supervision import StopReason, session_export_kwh
 
 if TYPE_CHECKING:
     from .controller import ExportMonitorController
 
-SETPOINT_TOLERANCE: Final = 0.001
 STOP_BACKOFF_SECONDS: Final = 1.0
 STOP_RETRY_INTERVAL: Final = timedelta(seconds=30)
 
@@ -211,38 +215,28 @@ class ExportMonitorStopper:
     def _finish_stop(self, reason: StopReason, sent_at: datetime) -> None:
         """Forget the session, fire the stopped event, watch the power flow end."""
         self._cancel_retry()
-        now = dt_util.now()
+        controller = self.controller
+        coordinator = controller.coordinator
+        session = controller.session
         exported = 0.0
-        session = self.controller.session
-        min_soc = self.controller.coordinator.settings.min_soc
-        # The floor the session left on the cutoff (None: min SOC).
-        floor = None
-        if session is not None and session.cutoff_soc - min_soc > SETPOINT_TOLERANCE:
-            floor = session.cutoff_soc
         if session is not None:
             exported = session_export_kwh(
-                session,
-                self.controller.coordinator.snapshot.shown_value(Source.EXPORTED_TODAY),
-            )
-            # A re-sent stop keeps the watch (and the latency) of the first one.
-            self.controller.flow_watch = FlowWatch(
-                sent_at=sent_at,
-                power_kw=session.power_kw,
-                export_at_stop_kw=export_power_kw(
-                    self.controller.coordinator.snapshot,
-                    self.controller.coordinator.settings,
-                ),
-                battery_before_kw=self.controller.battery_before_start_kw,
-                floor_soc=floor,
+                session, coordinator.snapshot.shown_value(Source.EXPORTED_TODAY)
             )
             # A session restored after a restart left its floor on the cutoff.
-            self.controller.floor.owned |= floor is not None
-        self.controller.session = None
-        self.controller.cadence = self.controller.cadence.end()
-        self.controller.pending_stop = None
-        self.controller.last_stop_at = now
-        self.controller.last_stop_reason = reason
-        self.controller.clear_fault(ErrorState.DISCHARGE_STOP_FAILED)
+            min_soc = coordinator.settings.min_soc
+            controller.floor.owned |= session_floor(session, min_soc) is not None
+        controller.cadence = controller.cadence.end()
+        controller.apply(
+            stop_confirmed(
+                controller.state,
+                reason,
+                sent_at,
+                dt_util.now(),
+                meters=coordinator.snapshot,
+                settings=coordinator.settings,
+            )
+        )
         self.controller.hass.bus.async_fire(
             EVENT_DISCHARGE_STOPPED,
             {

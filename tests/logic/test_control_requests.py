@@ -14,6 +14,7 @@ from custom_components.export_monitor.logic.control_requests import (
     StopProgress,
     decide_start,
     fallback_rungs,
+    stop_confirmed,
     stop_confirmed_needed,
 )
 from custom_components.export_monitor.logic.control_start import (
@@ -23,10 +24,12 @@ from custom_components.export_monitor.logic.control_start import (
 from custom_components.export_monitor.logic.control_state import (
     Action,
     ControlState,
+    Dismiss,
     Notify,
     Publish,
 )
 from custom_components.export_monitor.logic.errors import ErrorState
+from custom_components.export_monitor.logic.latency import FlowWatch
 from custom_components.export_monitor.logic.supervision import Session, StopReason
 from custom_components.export_monitor.profiles import PROFILES
 
@@ -158,3 +161,59 @@ NEARLY_OUT = replace(ARMED, backstop_armed_at=NOW - timedelta(minutes=9, seconds
 def test_fallback_rungs(session: Session | None, rungs: tuple[int, ...]) -> None:
     """Without a timer, power 0 still goes out; a timer about to end is left to end it."""
     assert fallback_rungs(session, PROFILES["generic"].stop_ladder, NOW) == rungs
+
+
+def test_a_confirmed_stop_forgets_the_session_and_watches_the_flow() -> None:
+    """A confirmed stop ends the session, clears the stop fault, watches the flow end."""
+    view = _view(grid="-2")  # importing is positive: 2 kW exported
+    sent_at = NOW - timedelta(seconds=5)
+    state = ControlState(
+        session=SESSION,
+        pending_stop=StopReason.USER,
+        fault=ErrorState.DISCHARGE_STOP_FAILED,
+        battery_before_start_kw=0.5,
+    )
+    new, actions = stop_confirmed(
+        state,
+        StopReason.USER,
+        sent_at,
+        NOW,
+        meters=view.snapshot,
+        settings=view.settings,
+    )
+    assert (new.session, new.pending_stop, new.fault) == (None, None, ErrorState.NONE)
+    assert (new.last_stop_at, new.last_stop_reason) == (NOW, StopReason.USER)
+    assert new.flow_watch == FlowWatch(
+        sent_at=sent_at, power_kw=3.0, export_at_stop_kw=2.0, battery_before_kw=0.5
+    )
+    assert actions == (Dismiss(ErrorState.DISCHARGE_STOP_FAILED), Publish())
+    floored = replace(state, session=replace(SESSION, cutoff_soc=42.0))
+    watched, _ = stop_confirmed(
+        floored,
+        StopReason.USER,
+        sent_at,
+        NOW,
+        meters=view.snapshot,
+        settings=view.settings,
+    )
+    assert watched.flow_watch is not None
+    assert watched.flow_watch.floor_soc == 42.0  # the floor stays for the watch
+
+
+def test_a_stop_sent_again_keeps_the_first_watch() -> None:
+    """With no session left, a re-sent stop keeps the flow watch it had."""
+    view = _view()
+    watch = FlowWatch(
+        sent_at=NOW, power_kw=3.0, export_at_stop_kw=None, battery_before_kw=None
+    )
+    later = NOW + timedelta(seconds=30)
+    new, _ = stop_confirmed(
+        ControlState(flow_watch=watch),
+        StopReason.INVERTER_NOT_OBEYING,
+        later,
+        later,
+        meters=view.snapshot,
+        settings=view.settings,
+    )
+    assert new.flow_watch is watch
+    assert new.last_stop_reason is StopReason.INVERTER_NOT_OBEYING

@@ -9,15 +9,28 @@ from typing import Final
 
 from ..profiles.base import Role, Write
 from .control_start import Observation, StartRequest, assess_start
-from .control_state import Action, ControlState, Notify, Publish, view_of
+from .control_state import (
+    Action,
+    ControlState,
+    Notify,
+    Publish,
+    Step,
+    clear_fault,
+    view_of,
+)
 from .deadman import SHORTEST_BACKSTOP_MINUTES
 from .errors import ErrorState
+from .latency import FlowWatch
 from .plan import DischargePlan
+from .settings import MonitorSettings
+from .snapshot import Snapshot, export_power_kw
 from .status import is_fault
 from .supervision import Session, StopReason, backstop_seconds_left
 
 # Quick retries of the normal stop after the first send fails, before the alarm.
 STOP_RETRIES: Final = 3
+# A cutoff this close to a setpoint (min SOC, the SOC) reads as that setpoint.
+SETPOINT_TOLERANCE: Final = 0.001
 
 
 class StartVerdict(StrEnum):
@@ -80,6 +93,44 @@ class StopProgress:
     def retry(self) -> bool:
         """Return whether the normal stop is tried again at once (after a backoff)."""
         return 0 < self.failures <= STOP_RETRIES
+
+
+def session_floor(session: Session, min_soc: float) -> float | None:
+    """Return the floor a session left on the cutoff; None when that is min SOC."""
+    if session.cutoff_soc - min_soc > SETPOINT_TOLERANCE:
+        return session.cutoff_soc
+    return None
+
+
+def stop_confirmed(
+    state: ControlState,
+    reason: StopReason,
+    sent_at: datetime,
+    now: datetime,
+    *,
+    meters: Snapshot,
+    settings: MonitorSettings,
+) -> Step:
+    """Return the state once a stop is confirmed: no session, the power flow watched."""
+    session = state.session
+    if session is not None:
+        # A re-sent stop (no session left) keeps the watch and latency of the first.
+        watch = FlowWatch(
+            sent_at=sent_at,
+            power_kw=session.power_kw,
+            export_at_stop_kw=export_power_kw(meters, settings),
+            battery_before_kw=state.battery_before_start_kw,
+            floor_soc=session_floor(session, settings.min_soc),
+        )
+        state = replace(state, flow_watch=watch)
+    state = replace(
+        state,
+        session=None,
+        pending_stop=None,
+        last_stop_at=now,
+        last_stop_reason=reason,
+    )
+    return clear_fault(state, ErrorState.DISCHARGE_STOP_FAILED)
 
 
 def stop_confirmed_needed(
