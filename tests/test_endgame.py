@@ -156,7 +156,7 @@ async def test_one_rearm_while_the_lock_is_held(
     """
     follow_enable(hass, ENABLE)
     await async_start(hass)
-    await async_exporting(hass, freezer, 445)  # the 15 min timer is due at 450 s
+    await async_exporting(hass, freezer, 775)  # the 15 min timer is due at 780 s
     service_calls.clear()
     controller = init_integration.runtime_data.controller
     await controller.lock.acquire()  # held, as by a write of the SOC floor
@@ -189,10 +189,11 @@ async def test_rearm_counts_the_unseen_export_at_the_measured_power(
 ) -> None:
     """With a 300 s meter the re-arm's timer counts the unseen 300 s at the measured 3 kW.
 
-    Headroom 1.2 kWh as the counter shows it at the re-arm (270 s, not moved yet):
-    3 kW x 300 s + 4.5 kW x 11.5 s + 0.1 kWh reserved leave 11 minutes at 4.5 kW,
-    where the whole reserve at 4.5 kW left 9 (written 8, a changed value). The true
-    headroom (0.975 kWh) still covers the timer at 4.5 kW and its write.
+    Headroom 1.2 kWh as the counter shows it at the re-arm (420 s, 2 min before the
+    9-minute timer ends; the counter not moved yet): 3 kW x 420 s + 4.5 kW x 11.5 s +
+    0.1 kWh reserved leave 9.8 minutes at 4.5 kW (9 is held: written 8, a changed
+    value), where the whole reserve at 4.5 kW left 7.5 (written 7). The true headroom
+    (0.85 kWh) still covers the timer at 4.5 kW and its write.
     """
     follow_enable(hass, ENABLE)
     true_export = 10.3
@@ -201,11 +202,11 @@ async def test_rearm_counts_the_unseen_export_at_the_measured_power(
     await async_start(hass)
     assert timer_writes(service_calls) == [9.0]
     service_calls.clear()
-    for _ in range(54):  # 270 s, grid power every 5 s, the counter not yet
+    for _ in range(84):  # 420 s, grid power every 5 s, the counter not yet
         freezer.tick(STEP)
         true_export += POWER_KW * STEP.total_seconds() / 3600.0
         report(hass, (SOC, PV, BATTERY, GRID))
         async_fire_time_changed(hass)
         await async_settle(hass)
-    assert timer_writes(service_calls) == [11.0]
+    assert timer_writes(service_calls) == [8.0]
     assert ALLOWANCE - true_export >= DEADMAN_KW * (11.0 * 60 + 11.5) / 3600.0

@@ -739,8 +739,12 @@ def event_faults() -> list[Fault]:
             # late 'Disabled' cannot keep it running; the flow ends within 30 s.
             # On a floor-only inverter the SOC floor (below the headroom, as energy
             # per percent is never understated) rests the battery before the stop.
+            # Alpha ESS holds its shortest timer (1 min on this site) and is never sent
+            # the same value: the stop goes out a reaction before the dispatch ends, so
+            # the dispatch's own end follows the late stop within seconds.
             vendor_outcomes={
                 "solax": {"active": HEADROOM_END, "idle": HEADROOM_END},
+                "alpha_ess": {"active": HEADROOM_END, "idle": HEADROOM_END},
                 **{
                     key: {"active": HEADROOM_END, "idle": HEADROOM_END}
                     for key in FLOOR_ONLY
@@ -791,6 +795,11 @@ def event_faults() -> list[Fault]:
             active=not_obeying,
             idle=not_obeying,
             summary="battery power stays 0 while the enable switch is on",
+            # Alpha ESS: its 1-minute dispatch cannot be re-armed with a changed value on
+            # this site, so the discharge ends (by headroom) before the 90 s obey check.
+            vendor_outcomes={
+                "alpha_ess": {"active": HEADROOM_END, "idle": HEADROOM_END},
+            },
         ),
         Fault(
             id="restart",

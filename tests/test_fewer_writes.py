@@ -6,16 +6,23 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_CALL_SERVICE
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 
 from custom_components.export_monitor.inverter import flash_store_key
 from custom_components.export_monitor.profiles.solaredge import SOLAREDGE
+from tests.conftest import DURATION
 from tests.discharge import ENTRY_ID, async_start, async_stop
 from tests.resilience import Rig, async_heal, async_setup_rig, state_of
+from tests.vendors.alpha_ess import DURATION as ALPHA_DURATION, AlphaEssSim
 from tests.vendors.base import VendorSim
+from tests.vendors.generic import GenericSim
 from tests.vendors.huawei import DISCHARGE, HuaweiSim
 from tests.vendors.solaredge import COMMAND_MODE, DEFAULT_MODE, SolarEdgeSim
 
@@ -39,13 +46,15 @@ async def _async_rig(
     return await async_setup_rig(hass, freezer, entry, sim=sim, pv_kwh=12.0)
 
 
-async def test_a_service_timer_is_kept_alive_at_half_its_period(
+async def test_a_service_timer_is_kept_alive_before_it_ends(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
 ) -> None:
-    """Huawei's duration (a service field, unreadable) is re-sent at half its period.
+    """Huawei's duration (a service field, unreadable) is re-sent before it ends.
 
     40 minutes of discharge with a 15-minute timer: the inverter's own timer never
-    lapses while the discharge should run, and it is re-sent about every 7.5 minutes.
+    lapses while the discharge should run, and it is re-sent about every 12.6 minutes
+    (twice its 30 s read-back and the reaction delay before its end; it was every
+    7.5 minutes, at half its period: 6 sends).
     """
     rig = await _async_rig(hass, freezer, config_entry, HuaweiSim)
     await async_start(hass, power_kw=3.0)
@@ -54,9 +63,60 @@ async def test_a_service_timer_is_kept_alive_at_half_its_period(
         assert rig.inverter.drive().on is True
     assert rig.reasons == ()
     assert state_of(hass, STATUS) == "active"
-    assert rig.inverter.writes[DISCHARGE] == 6
+    assert rig.inverter.writes[DISCHARGE] == 4
     await async_stop(hass)
     await async_heal(rig)
+
+
+async def test_a_timer_is_rearmed_two_minutes_before_its_end(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """The generic duration: 40 minutes of discharge, 4 timer writes, never lapsing.
+
+    Re-armed 2 min before its end (15, then 14 min: its value must change) instead of
+    at half its period (6 writes before).
+    """
+    rig = await _async_rig(hass, freezer, config_entry, GenericSim)
+    calls = async_capture_events(hass, EVENT_CALL_SERVICE)
+    await async_start(hass, power_kw=3.0)
+    for _ in range(40):
+        await rig.async_run(60)
+        assert rig.inverter.drive().on is True
+        assert rig.plant.running is True
+    assert rig.reasons == ()
+    assert _values(calls, DURATION) == [15.0, 14.0, 15.0, 14.0]
+    await async_stop(hass)
+    await async_heal(rig)
+
+
+async def test_a_slow_inverter_is_rearmed_before_its_timer_ends(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """Huawei acting on each command 100 s late, read back at its 30 s poll: no lapse.
+
+    The re-arm goes out 143 s before the 15-minute timer ends (twice the reaction
+    delay and the read-back of two writes), so it lands before the end even this late.
+    """
+    rig = await _async_rig(hass, freezer, config_entry, HuaweiSim)
+    await async_start(hass, power_kw=3.0)
+    rig.inverter.delay_s = 100.0
+    rig.inverter.break_target(DISCHARGE, "delay")
+    for _ in range(30 * 6):
+        await rig.async_step()
+        assert rig.inverter.drive().on is True
+    assert rig.reasons == ()
+    assert rig.inverter.writes[DISCHARGE] == 3
+    await async_stop(hass)
+    await async_heal(rig)
+
+
+def _values(calls: list[Event], entity_id: str) -> list[Any]:
+    """Return the values written to a number entity, in order."""
+    return [
+        call.data["service_data"]["value"]
+        for call in calls
+        if call.data["service_data"].get("entity_id") == entity_id
+    ]
 
 
 def _stored(hass_storage: dict[str, Any]) -> dict[str, Any]:
@@ -122,3 +182,29 @@ def _leave_default_mode(rig: Rig, mode: str) -> None:
     assert sim.registers is not None
     sim.registers[DEFAULT_MODE] = mode
     sim.poll()
+
+
+async def test_a_timer_that_rearms_on_change_is_never_sent_the_same_value(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """Alpha ESS: only the shortest timer fits, and it holds it: no keep-alive is sent.
+
+    The helper package re-arms the dispatch only on a changed duration: the same value
+    again would re-arm nothing, and the dispatch would run out under a discharge
+    believed to run. With PV raising the allowance as fast as the discharge uses it,
+    the headroom leaves 1-2 min for the timer; the monitor stops before it ends.
+    """
+    rig = await async_setup_rig(
+        hass, freezer, config_entry, sim=AlphaEssSim, export_kwh=3.46
+    )
+    calls = async_capture_events(hass, EVENT_CALL_SERVICE)
+    await async_start(hass, power_kw=3.0)
+    for _ in range(12):
+        rig.plant.pv_kwh += 3.0 * 10.0 / 3600.0
+        await rig.async_step()
+    # Before, 1 min was written five times: four re-armed nothing.
+    assert _values(calls, ALPHA_DURATION) == [1.0]
+    assert "same_value_not_rearmed" not in rig.inverter.traps
+    assert rig.reasons == ("headroom_exhausted",)
+    assert rig.plant.breach_kwh <= 1e-9
+    await async_heal(rig)

@@ -35,6 +35,7 @@ from custom_components.export_monitor.logic.supervision import (
     discharging,
     export_power_estimate_kw,
     obey_check_due,
+    rearm_margin_seconds,
     remaining_minutes,
     reserve_kwh,
     seconds_to_local_midnight,
@@ -400,13 +401,23 @@ BACKSTOP_DUE = {
     "never_armed": ({}, 0, True),
     "fifteen_minutes_early": (
         {"backstop_minutes": 15, "backstop_armed_at": NOW},
-        449,
+        779,
         False,
     ),
-    "fifteen_minutes_half": (
+    "fifteen_minutes_two_before_the_end": (
         {"backstop_minutes": 15, "backstop_armed_at": NOW},
-        450,
+        780,
         True,
+    ),
+    "four_minutes_at_half": (
+        {"backstop_minutes": 4, "backstop_armed_at": NOW},
+        120,
+        True,
+    ),
+    "four_minutes_not_before": (
+        {"backstop_minutes": 4, "backstop_armed_at": NOW},
+        119,
+        False,
     ),
     "one_minute_waits_half_a_minute": (
         {"backstop_minutes": 1, "backstop_armed_at": NOW},
@@ -427,8 +438,45 @@ BACKSTOP_DUE = {
     ids=list(BACKSTOP_DUE),
 )
 def test_backstop_due(session: dict[str, Any], seconds: int, expected: bool) -> None:
-    """The timer is re-armed at half its time, at most once a minute."""
+    """The timer is re-armed 2 min before its end, never before half its time."""
     assert backstop_due(replace(SESSION, **session), NOW + seconds * SECOND) is expected
+
+
+SLOW_DUE = {
+    "half_time_when_the_margin_is_longer": (620.0, 449, False),
+    "at_half_time": (620.0, 450, True),
+    "margin_between": (300.0, 599, False),
+    "at_the_margin": (300.0, 600, True),
+}
+
+
+@pytest.mark.parametrize(
+    ("margin", "seconds", "expected"), list(SLOW_DUE.values()), ids=list(SLOW_DUE)
+)
+def test_backstop_due_with_a_slow_read_back(
+    margin: float, seconds: int, expected: bool
+) -> None:
+    """A longer margin (a slow read-back) re-arms earlier, never before half time."""
+    session = replace(SESSION, backstop_minutes=15, backstop_armed_at=NOW)
+    assert backstop_due(session, NOW + seconds * SECOND, margin) is expected
+
+
+REARM_MARGINS = {
+    "prompt": (11.5, 0.0, 120.0),
+    "polled": (11.5, 60.0, 143.0),
+    "slow_read_back": (11.5, 600.0, 1223.0),
+    "slow_machine": (70.0, 0.0, 140.0),
+}
+
+
+@pytest.mark.parametrize(
+    ("reaction", "writes_ahead", "expected"),
+    list(REARM_MARGINS.values()),
+    ids=list(REARM_MARGINS),
+)
+def test_rearm_margin(reaction: float, writes_ahead: float, expected: float) -> None:
+    """Twice what a re-arm may take to land, never under two minutes."""
+    assert rearm_margin_seconds(reaction, writes_ahead) == pytest.approx(expected)
 
 
 # -- did the inverter obey? ----------------------------------------------------------------
@@ -634,10 +682,10 @@ def test_obey_grace_counts_real_seconds_over_the_clock_change() -> None:
 
 
 def test_backstop_rearm_counts_real_seconds_over_the_clock_change() -> None:
-    """The backstop half time is real time across the clock change."""
+    """The backstop's re-arm time is real time across the clock change."""
     session = replace(SESSION, backstop_minutes=15, backstop_armed_at=LAST_BST)
-    assert backstop_due(session, gmt(6, 59)) is False
-    assert backstop_due(session, gmt(7, 0)) is True
+    assert backstop_due(session, gmt(12, 29)) is False
+    assert backstop_due(session, gmt(12, 30)) is True
 
 
 def test_duration_ends_in_real_time_over_the_clock_change() -> None:

@@ -68,8 +68,9 @@ SESSION: Final = Session(
     cutoff_soc=20.0,
     start_exported_kwh=3.0,
 )
+# A 10-minute timer armed 8 minutes ago: 2 minutes before its end, a re-arm is due.
 ARMED: Final = replace(
-    SESSION, backstop_minutes=10.0, backstop_armed_at=NOW - timedelta(minutes=6)
+    SESSION, backstop_minutes=10.0, backstop_armed_at=NOW - timedelta(minutes=8)
 )
 TIMER: Final = BackstopControl(scale=1.0, step=1.0, value=10.0)
 WATCH: Final = FlowWatch(
@@ -549,7 +550,7 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
             *NOT_OBEYING,
         ),
     ),
-    "the_timer_is_rearmed_at_half_time": (
+    "the_timer_is_rearmed_two_minutes_before_its_end": (
         ControlState(session=ARMED),
         _obs(),
         (
@@ -557,6 +558,13 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
             Rearm(BOUND, NOW),
             Publish(),
         ),
+    ),
+    "no_rearm_at_half_time": (
+        ControlState(
+            session=replace(ARMED, backstop_armed_at=NOW - timedelta(minutes=7))
+        ),
+        _obs(),
+        (BREAKER_OK, Publish()),
     ),
     "no_rearm_while_busy": (
         ControlState(session=ARMED),

@@ -19,6 +19,7 @@ from custom_components.export_monitor.logic.deadman import (
     duration_scale,
     readback_problem,
     rearm_action,
+    timer_changes,
 )
 from custom_components.export_monitor.logic.supervision import (
     BACKSTOP_MAX_MINUTES,
@@ -170,6 +171,21 @@ REARMS = {
 }
 
 
+LEADS = {
+    "stops_a_reaction_before_the_end": (11.5, RearmAction.STOP),
+    "waits_while_the_timer_runs_longer": (11.6, RearmAction.WAIT),
+}
+
+
+@pytest.mark.parametrize(("left", "expected"), list(LEADS.values()), ids=list(LEADS))
+def test_a_timer_that_cannot_be_rearmed_is_stopped_before_its_end(
+    left: float, expected: RearmAction
+) -> None:
+    """No timer fits: the stop goes out a reaction delay before the running one ends."""
+    bound = BackstopBound(minutes=1.5, limit=StopReason.HEADROOM_EXHAUSTED)
+    assert rearm_action(bound, False, left, 11.5) is expected
+
+
 @pytest.mark.parametrize(
     ("minutes", "limit", "fits", "left", "expected"),
     list(REARMS.values()),
@@ -200,6 +216,27 @@ def test_changed_timer_setting(
 ) -> None:
     """A timer equal to the entity's value is written a step shorter, above 1 min."""
     assert changed_backstop_setting(bound, 1.0, 1.0, current) == expected
+
+
+TIMER_CHANGES = {
+    "first_write": (15.0, None, True),
+    "shorter_by_a_step": (15.0, 15.0, True),
+    "another_value": (2.5, 1.0, True),
+    "only_the_same_fits": (1.5, 1.0, False),
+    "under_a_minute": (0.5, 2.0, False),
+}
+
+
+@pytest.mark.parametrize(
+    ("bound", "current", "expected"),
+    list(TIMER_CHANGES.values()),
+    ids=list(TIMER_CHANGES),
+)
+def test_a_rearm_changes_the_timer(
+    bound: float, current: float | None, expected: bool
+) -> None:
+    """A re-arm fits only when it can write a value other than the one held."""
+    assert timer_changes(bound, 1.0, 1.0, current) is expected
 
 
 READ_BACKS = {

@@ -181,12 +181,21 @@ def test_power_kw_in_the_entity_unit_rounded_down(
     [
         ("min", 1.0, "12", Rearm.REWRITE_CHANGED, 11.0),
         ("min", 1.0, "12", Rearm.REWRITE_SAME, 12.0),
+        ("min", 1.0, "12", Rearm.PREFER_CHANGED, 11.0),
         ("min", 1.0, "unknown", Rearm.REWRITE_CHANGED, 12.0),
         ("min", 1.0, None, Rearm.REWRITE_CHANGED, 12.0),
         ("s", 30.0, "0", Rearm.NOT_NEEDED, 750.0),
         ("h", 0.01, "0", Rearm.NOT_NEEDED, 0.2),
     ],
-    ids=["changed", "same", "unreadable", "no_state", "seconds", "hours"],
+    ids=[
+        "changed",
+        "same",
+        "prefer_changed",
+        "unreadable",
+        "no_state",
+        "seconds",
+        "hours",
+    ],
 )
 def test_timer_in_the_entity_unit(
     unit: str,

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..const import SUPERVISION_INTERVAL
+from ..profiles.base import Rearm as RearmMode
 from .control_start import (
     Observation,
     alone_bound,
@@ -26,7 +27,13 @@ from .control_state import (
     clear_fault,
     set_fault,
 )
-from .deadman import BackstopBound, RearmAction, deadman_power_kw, rearm_action
+from .deadman import (
+    BackstopBound,
+    RearmAction,
+    deadman_power_kw,
+    rearm_action,
+    timer_changes,
+)
 from .errors import ErrorState
 from .lag import lagged_headroom
 from .latency import flow_lost_too_long
@@ -47,6 +54,7 @@ from .supervision import (
     backstop_seconds_left,
     discharging,
     obey_check_due,
+    rearm_margin_seconds,
     remaining_minutes,
     seconds_between,
     stop_reason,
@@ -71,17 +79,37 @@ def supervise(state: ControlState, obs: Observation, session: Session) -> Step:
         state, stopped = _stop_for(state, obs, reason)
         return state, actions + stopped
     # A floor the inverter takes only at a re-arm is re-armed at once.
-    due = backstop_due(session, view.now) or state.cutoff_unapplied
+    due = backstop_due(session, view.now, _rearm_margin(obs)) or state.cutoff_unapplied
     if session.backstop_minutes is not None and due and not obs.inverter.busy:
         bound = _backstop_bound(state, obs, session)
         left = backstop_seconds_left(session, view.now)
-        action = rearm_action(bound, backstop_fits(obs, bound), left)
+        action = rearm_action(bound, _rearm_fits(obs, bound), left, obs.reaction_s)
         if action is RearmAction.STOP:
             state, stopped = _stop_for(state, obs, bound.limit)
             return state, actions + stopped
         if action is RearmAction.REARM:
             actions += (Rearm(bound, view.now),)
     return state, (*actions, Publish())
+
+
+def _rearm_fits(obs: Observation, bound: BackstopBound) -> bool:
+    """Return whether a re-arm within the bound can restart the inverter's timer."""
+    if not backstop_fits(obs, bound):
+        return False
+    timer = obs.inverter.timer
+    if obs.profile.backstop.rearm is not RearmMode.REWRITE_CHANGED or timer is None:
+        return True
+    if timer.scale is None:
+        return True  # the write itself fails, and says why
+    return timer_changes(bound.minutes, timer.scale, timer.step, timer.value)
+
+
+def _rearm_margin(obs: Observation) -> float:
+    """Return how long before its end the timer is re-armed on this inverter."""
+    profile = obs.profile
+    # Each keep-alive write, and a floor write that may hold the lock, read back in turn.
+    writes = len(profile.keepalive) + 1
+    return rearm_margin_seconds(obs.reaction_s, writes * profile.readback_latency_s)
 
 
 def supervision_inputs(

@@ -108,6 +108,24 @@ def changed_backstop_setting(
     return shorter
 
 
+def timer_changes(
+    bound_minutes: float,
+    minutes_per_unit: float,
+    step: float | None,
+    current: float | None,
+) -> bool:
+    """Return whether a re-arm within the bound writes a value other than `current`.
+
+    On an inverter whose timer restarts only on a changed value, a re-arm that can
+    only write the value it holds re-arms nothing: it is not sent, and the running
+    timer ends the discharge.
+    """
+    setting = changed_backstop_setting(bound_minutes, minutes_per_unit, step, current)
+    if setting is None:
+        return False
+    return current is None or abs(current - setting) > _grain(step) / 2
+
+
 def _grain(step: float | None) -> float:
     """Return the granularity a timer is written in: its step, whole units without."""
     return step if step is not None and step > 0 else 1.0
@@ -122,14 +140,18 @@ class RearmAction(StrEnum):
 
 
 def rearm_action(
-    bound: BackstopBound, backstop_fits: bool, timer_left_seconds: float
+    bound: BackstopBound,
+    backstop_fits: bool,
+    timer_left_seconds: float,
+    lead_seconds: float = 0.0,
 ) -> RearmAction:
     """Return whether to re-arm the timer, stop now, or let the running timer end.
 
     Under a minute of headroom stops at once, and so does a running timer that would
     outlast the bound. When the day or the plan ends within a minute, the running
-    timer is left to end with it. When no timer fits the entity's step, the running
-    timer is left to end, and the discharge ends with it.
+    timer is left to end with it. When no timer fits (the entity's step, or no
+    changed value), the running timer is left to run, and the discharge is stopped
+    `lead_seconds` before it ends (so the stop, not the timer, ends it).
     """
     if bound.minutes >= SHORTEST_BACKSTOP_MINUTES and backstop_fits:
         return RearmAction.REARM
@@ -140,7 +162,8 @@ def rearm_action(
         return RearmAction.STOP
     if short:
         return RearmAction.WAIT  # the day or the plan ends within a minute anyway
-    return RearmAction.STOP if timer_left_seconds <= 0 else RearmAction.WAIT
+    ending = timer_left_seconds <= lead_seconds + _EPSILON
+    return RearmAction.STOP if ending else RearmAction.WAIT
 
 
 def readback_problem(

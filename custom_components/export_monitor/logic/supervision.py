@@ -28,6 +28,8 @@ RETRY_PAUSES: Final = (
     timedelta(minutes=45),
 )
 MIN_WORTHWHILE_KWH: Final = 0.1
+# The inverter's timer is re-armed at least this long before it would end.
+REARM_MARGIN_SECONDS: Final = 120.0
 
 
 class StopReason(StrEnum):
@@ -293,13 +295,30 @@ def backstop_seconds_left(session: Session, now: datetime) -> float:
     return max(0.0, session.backstop_minutes * 60.0 - elapsed)
 
 
-def backstop_due(session: Session, now: datetime) -> bool:
-    """Return whether the inverter-side timer must be (re-)armed now."""
+def rearm_margin_seconds(reaction_seconds: float, writes_ahead: float) -> float:
+    """Return how long before its end the inverter's timer is re-armed.
+
+    Twice what a re-arm may take to land: the reaction delay plus `writes_ahead`,
+    the worst read-back time of every write that may go out first (the keep-alive's
+    and a floor write holding the lock); never under REARM_MARGIN_SECONDS.
+    """
+    return max(REARM_MARGIN_SECONDS, 2.0 * (reaction_seconds + writes_ahead))
+
+
+def backstop_due(
+    session: Session, now: datetime, margin_seconds: float = REARM_MARGIN_SECONDS
+) -> bool:
+    """Return whether the inverter-side timer must be (re-)armed now.
+
+    At `margin_seconds` before the timer ends, and never before half its time: the
+    timer's length (sized to the headroom when armed) bounds the export should Home
+    Assistant die; when it is re-armed only decides how many writes keep it alive.
+    """
     if session.backstop_minutes is None or session.backstop_armed_at is None:
         return True
-    # Re-arm at half time, so the timer never runs out while we are still here.
-    half = session.backstop_minutes * 60.0 / 2
-    return seconds_between(session.backstop_armed_at, now) >= half
+    period = session.backstop_minutes * 60.0
+    due_after = max(period / 2, period - margin_seconds)
+    return seconds_between(session.backstop_armed_at, now) >= due_after
 
 
 def discharging(setpoint_kw: float, battery_discharge_kw: float) -> bool:

@@ -91,6 +91,9 @@ class Rearm(StrEnum):
 
     REWRITE_SAME = "rewrite_same"  # writing the same value restarts it
     REWRITE_CHANGED = "rewrite_changed"  # only a changed value restarts it
+    # Not known which: a changed value is written where one fits; at the shortest
+    # timer the same value goes out (it may re-arm; the flow check notices if not).
+    PREFER_CHANGED = "prefer_changed"
     NOT_NEEDED = "not_needed"  # nothing expires
 
 

@@ -43,5 +43,5 @@ GENERIC: Final = InverterProfile(
     reconcile=(Write(op=Op.TURN_OFF, role=Role.ENABLE),),
     set_cutoff=(Write(op=Op.SET_NUMBER, role=Role.CUTOFF, value=Value.CUTOFF),),
     running=Running(role=Role.ENABLE, on_states=("on",)),
-    backstop=Backstop(kind=BackstopKind.DURATION, rearm=Rearm.REWRITE_CHANGED),
+    backstop=Backstop(kind=BackstopKind.DURATION, rearm=Rearm.PREFER_CHANGED),
 )

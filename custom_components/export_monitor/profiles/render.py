@@ -233,7 +233,7 @@ def _timer_in_unit(facts: EntityFacts, values: WriteValues) -> float:
     scale = duration_scale(facts.unit)
     if scale is None:
         raise RenderError("unit is not s, min or h")
-    if values.rearm is Rearm.REWRITE_CHANGED:
+    if values.rearm in (Rearm.REWRITE_CHANGED, Rearm.PREFER_CHANGED):
         current = None if facts.state is None else parse_number(facts.state)
         setting = changed_backstop_setting(
             values.backstop_minutes,
