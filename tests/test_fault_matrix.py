@@ -113,7 +113,9 @@ ZERO: Final = timedelta(0)
 # headroom less the stop reserve spans a whole cutoff step at the energy per percent
 # assumed before it is measured (0.22 kWh at 2 x 10 kWh + 10 %): 0.4 kWh of headroom.
 FLOOR_SITE: Final = {"export_kwh": 3.2}
-FLOOR_ONLY: Final = ("fox_ess", "sigenergy")
+# The profiles whose only dead-man is that floor (no backstop, one that exports on
+# fallback, or a slot that recurs daily): Fox ESS, GivEnergy, Sigenergy.
+FLOOR_ONLY: Final = tuple(key for key, p in PROFILES.items() if p.needs_soc_floor)
 # The day-end cases need headroom that outlasts the day.
 LATE_SITE: Final = {"export_kwh": 3.0}
 # The timer cases need a 2-minute first timer, so that it is re-armed (with 1 min).
@@ -1372,6 +1374,7 @@ DRIVEN: Final = (
     "huawei",
     "fox_ess",
     "sigenergy",
+    "givenergy",
 )
 # The shared rows a vendor runs: those that drive its control surface (start, stop,
 # reconcile, its backstop). Source and meter rows do not depend on the inverter: they

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_mock_service
@@ -304,3 +305,46 @@ async def test_a_givtcp_time_entity_gets_whole_minutes(hass: HomeAssistant) -> N
     # 12:00:37 + 12.5 min = 12:13:07, sent as 12:13: 13 minutes from 12:00 on.
     assert sent == ["12:13:00"]
     assert inverter.backstop_minutes() == pytest.approx(13.0)
+
+
+GIVTCP: Final = {
+    Role.MODE: "select.givtcp_sa1234_mode",
+    Role.SLOT_START: "select.givtcp_sa1234_discharge_start_time_slot_1",
+    Role.SLOT_END: "select.givtcp_sa1234_discharge_end_time_slot_1",
+}
+
+
+@pytest.mark.parametrize(
+    ("refused", "holds"),
+    [(Role.SLOT_END, True), (Role.MODE, False)],
+    ids=["slot_clear_refused", "eco_refused"],
+)
+async def test_a_stop_holds_once_its_mode_reads_off(
+    hass: HomeAssistant, refused: Role, holds: bool
+) -> None:
+    """Eco read back ends the export: a slot that cannot be cleared fails no stop."""
+    for entity_id in GIVTCP.values():
+        hass.states.async_set(entity_id, "Timed Export")
+    sent: list[str] = []
+
+    async def _async_select(call: ServiceCall) -> None:
+        """Show the option, or refuse it on the refused control."""
+        entity_id = call.data["entity_id"]
+        sent.append(entity_id)
+        if entity_id == GIVTCP[refused]:
+            raise HomeAssistantError("the inverter did not answer")
+        hass.states.async_set(entity_id, call.data["option"])
+
+    hass.services.async_register("select", "select_option", _async_select)
+    inverter = _inverter(hass, GIVENERGY, GIVTCP)
+    if holds:
+        await inverter.async_stop(_values())
+        await inverter.async_reconcile(_values())
+    else:
+        with pytest.raises(ActuatorError) as err:
+            await inverter.async_stop(_values())
+        assert err.value.translation_key == "discharge_stop_failed"
+    assert inverter.is_running() is not holds
+    # Eco first; the slot is cleared start first, and only after Eco landed.
+    order = [GIVTCP[Role.MODE], GIVTCP[Role.SLOT_START], GIVTCP[Role.SLOT_END]]
+    assert sent == (order * 2 if holds else order[:1])

@@ -12,7 +12,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .actuator import ActuatorError, ExportMonitorActuator
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .inverter_view import FIELD_TIMERS, InverterView
 from .logic.errors import ErrorState
 from .logic.flash import FlashLedger
@@ -102,13 +102,7 @@ class ExportMonitorInverter(InverterView):
 
     async def async_reconcile(self, values: WriteValues) -> None:
         """End whatever may run after a restart, as the profile says."""
-        await self._async_run(
-            self.profile.reconcile,
-            values,
-            error=ErrorState.DISCHARGE_STOP_FAILED,
-            budgeted=False,
-        )
-        self._stopped_at = dt_util.utcnow()
+        await self._async_run_stop(self.profile.reconcile, values)
 
     @property
     def rungs(self) -> int:
@@ -120,14 +114,42 @@ class ExportMonitorInverter(InverterView):
     ) -> None:
         """Step the stop ladder: rung 0 is the normal stop, later ones fallbacks."""
         sequence = self.profile.stop_ladder[min(rung, self.rungs - 1)]
-        await self._async_run(
-            sequence,
-            values,
-            error=ErrorState.DISCHARGE_STOP_FAILED,
-            extra=extra,
-            budgeted=False,
-        )
+        await self._async_run_stop(sequence, values, extra=extra)
+
+    async def _async_run_stop(
+        self, sequence: tuple[Write, ...], values: WriteValues, *, extra: bool = False
+    ) -> None:
+        """Send a stop sequence; it holds once the running control reads off.
+
+        A later write of the sequence that fails (GivEnergy: clearing the slot after
+        Eco) is logged, not a failed stop: retrying the stop would change nothing the
+        inverter does, and each retry waits out that write's read-back again.
+        """
+        landed: list[Write] = []
+        try:
+            await self._async_run(
+                sequence,
+                values,
+                error=ErrorState.DISCHARGE_STOP_FAILED,
+                extra=extra,
+                budgeted=False,
+                landed=landed,
+            )
+        except ActuatorError as err:
+            if not self._stopped_by(landed):
+                raise
+            LOGGER.warning("Stopped, but a later write of the stop failed: %s", err)
         self._stopped_at = dt_util.utcnow()
+
+    def _stopped_by(self, landed: list[Write]) -> bool:
+        """Return whether a confirmed write to the running control (or its gate) ended it."""
+        running = self.profile.running
+        if running is None:
+            return False
+        roles = (running.role, running.gate)
+        return (
+            any(write.role in roles for write in landed) and self.is_running() is False
+        )
 
     async def _async_run(
         self,
@@ -139,10 +161,12 @@ class ExportMonitorInverter(InverterView):
         extra: bool = False,
         before_each: Callable[[Write], None] | None = None,
         budgeted: bool = True,
+        landed: list[Write] | None = None,
     ) -> None:
         """Render and send each write in order; the first failure raises.
 
-        A write that is not `budgeted` (a stop) is counted but never refused.
+        A write that is not `budgeted` (a stop) is counted but never refused. Each
+        write sent and confirmed is appended to `landed`.
         """
         values = replace(
             values,
@@ -173,6 +197,8 @@ class ExportMonitorInverter(InverterView):
                 if flash:
                     await self._async_save_ledger()
             self._note_backstop(write, values)
+            if landed is not None:
+                landed.append(write)
 
     def _render(
         self, write: Write, values: WriteValues, key: ErrorState
