@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -16,7 +16,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.components.persistent_notification import UpdateType
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.const import ATTR_ENTITY_ID, EVENT_HOMEASSISTANT_CLOSE
 from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
@@ -27,6 +27,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.export_monitor.actuator import ExportMonitorActuator
 from custom_components.export_monitor.config_flow import ExportMonitorConfigFlow
 from custom_components.export_monitor.const import (
     CONF_CONTROLS,
@@ -72,6 +73,11 @@ GENERIC_KEYS: Final = (
 )
 # The simulated meters report every 10 s, a common cadence (5-60 s in the field).
 METER_STEP: Final = timedelta(seconds=10)
+# Loop turns the pump lets pass before it moves time, so that the monitor sends the
+# rest of a sequence first (a count of turns, not a real-time wait).
+PUMP_YIELDS: Final = 20
+# The actuator's bounded wait for the entities to show polled writes.
+READBACK_WAIT: Final = ExportMonitorActuator.async_await_shown.__name__
 
 
 def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
@@ -360,6 +366,60 @@ class Controls:
 # -- the rig: a loaded entry, the site and what the user saw ------------------------------
 
 
+def advance(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plant: Plant,
+    entry: ConfigEntry,
+) -> None:
+    """Let one meter step pass: energy flows, meters report, timers fire (no settle)."""
+    freezer.tick(METER_STEP)
+    plant.follow_inverter()
+    plant.flow(METER_STEP.total_seconds(), plant.pv_kwh - plant.margin_kwh(entry))
+    plant.publish()
+    async_fire_time_changed(hass)
+
+
+async def async_pump(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plant: Plant,
+    entry: ConfigEntry,
+) -> None:
+    """Move simulated time, in meter steps, while the fake owes a read-back.
+
+    A vendor integration shows a write only at its next refresh or poll; the monitor
+    waits for it (a start, a stop) while the site runs on. The wait is on simulated
+    time, so the site runs on in steps: never on the machine's speed.
+    """
+    inverter = plant.inverter
+    while True:
+        await inverter.wrote.wait()
+        inverter.wrote.clear()
+        while True:
+            for _ in range(PUMP_YIELDS):  # let the monitor send its other writes
+                await asyncio.sleep(0)
+            if not (inverter.alive and awaits_readback(hass)):
+                break
+            advance(hass, freezer, plant, entry)
+
+
+def awaits_readback(hass: HomeAssistant) -> bool:
+    """Return whether the monitor waits for a polled read-back (on simulated time)."""
+    return any(
+        _awaits(task.get_coro(), READBACK_WAIT) for task in asyncio.all_tasks(hass.loop)
+    )
+
+
+def _awaits(awaited: object, name: str) -> bool:
+    """Return whether a chain of awaiting coroutines passes through function `name`."""
+    while isinstance(awaited, Coroutine):
+        if awaited.cr_code.co_name == name:
+            return True
+        awaited = awaited.cr_await
+    return False
+
+
 @dataclass
 class Rig:
     """One monitor on a simulated site, with the clock in the test's hands."""
@@ -370,6 +430,7 @@ class Rig:
     plant: Plant
     controls: Controls
     stopped: list[Event]
+    pump: asyncio.Task[None]
     seen_notices: set[str] = field(default_factory=set)
 
     @callback
@@ -386,14 +447,7 @@ class Rig:
 
     async def async_step(self) -> None:
         """Let one meter step pass: energy flows, meters report, timers fire."""
-        self.freezer.tick(METER_STEP)
-        plant = self.plant
-        plant.follow_inverter()
-        plant.flow(
-            METER_STEP.total_seconds(), plant.pv_kwh - plant.margin_kwh(self.entry)
-        )
-        plant.publish()
-        async_fire_time_changed(self.hass)
+        advance(self.hass, self.freezer, self.plant, self.entry)
         await async_settle(self.hass)
 
     async def async_run(self, seconds: float) -> None:
@@ -437,6 +491,14 @@ async def async_setup_rig(
     plant.publish()
     await plant.inverter.async_setup()
     entry.add_to_hass(hass)
+    pump = hass.loop.create_task(async_pump(hass, freezer, plant, entry))
+
+    @callback
+    def _async_end_pump(_event: Event) -> None:
+        """End the pump with Home Assistant (a test that does not heal its rig)."""
+        pump.cancel()
+
+    hass.bus.async_listen_once(EVENT_HOMEASSISTANT_CLOSE, _async_end_pump)
     if not isinstance(plant.inverter, GenericSim):
         hass.config_entries.async_update_entry(
             entry,
@@ -451,6 +513,7 @@ async def async_setup_rig(
         plant=plant,
         controls=Controls(hass, plant.inverter),
         stopped=async_capture_events(hass, EVENT_DISCHARGE_STOPPED),
+        pump=pump,
     )
     persistent_notification.async_register_callback(hass, rig.watch_notices)
     await async_settle(hass)
@@ -479,9 +542,11 @@ async def async_crash_and_restart(rig: Rig) -> None:
 
 async def async_heal(rig: Rig) -> None:
     """Mend the controls and leave the inverter idle, so the entry can unload."""
+    rig.pump.cancel()
     rig.controls.broken.clear()
     rig.inverter.answers.clear()
     rig.inverter.alive = True
+    rig.inverter.mend()
     if isinstance(rig.inverter, GenericSim):
         rig.hass.states.async_set(ENABLE, "off")
     await async_settle(rig.hass)

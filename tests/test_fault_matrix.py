@@ -88,6 +88,7 @@ from tests.resilience import (
     state_of,
 )
 from tests.vendors import SIMS
+from tests.vendors.solaredge import SolarEdgeSim
 
 # Real seconds: the clock ticks (stops retry with real sleeps), so keep waits short,
 # yet far above what a healthy helper takes (about a millisecond) even on a loaded
@@ -304,6 +305,14 @@ async def async_ignore_commands(rig: Rig) -> None:
     """Make the inverter drop out of forced discharge and ignore further commands."""
     rig.plant.obeys = False
     rig.plant.running = False
+
+
+async def async_cloud_override(rig: Rig) -> None:
+    """Enrol the SolarEdge in a cloud programme: it resets the command mode in 1 s."""
+    inverter = rig.inverter
+    assert isinstance(inverter, SolarEdgeSim)
+    inverter.override_after_s = 1.0
+    inverter.later(1.0, inverter.override)
 
 
 async def async_reload(rig: Rig) -> None:
@@ -1076,14 +1085,16 @@ def generic_only(faults: list[Fault]) -> list[Fault]:
 def died_at_random() -> Inject:
     """Return an injection: HA dies at a seeded moment of the discharge, for 3 hours.
 
-    The moment is drawn per vendor (seeded by the profile key), within the first ten
-    minutes of a 12-minute discharge; meanwhile only the inverter's own backstop, its fallback
-    and its SOC floor act. Then Home Assistant starts again.
+    The moment is drawn per vendor (seeded by the profile key), within the first five
+    minutes of a 12-minute discharge: a profile's stop reserve (a read-back at a 300 s
+    poll) may end it well before 12 minutes, and a death after the end tests nothing.
+    Meanwhile only the inverter's own backstop, its fallback and its SOC floor act.
+    Then Home Assistant starts again.
     """
 
     async def _async_inject(rig: Rig) -> None:
         """Run a seeded while, then let HA die for 3 hours."""
-        await rig.async_run(random.Random(rig.inverter.key).uniform(0.0, 600.0))
+        await rig.async_run(random.Random(rig.inverter.key).uniform(0.0, 300.0))
         await ha_dies(3 * 3600)(rig)
 
     return _async_inject
@@ -1164,13 +1175,16 @@ def vendor_faults() -> list[Fault]:
             outcome=NOT_OBEYING,
             active=HEADROOM_END,
         ),
+        # The programme resets the mode 1 s after each write, before the integration's
+        # refresh (10 s cooldown) reads it: a start never reads back; a running
+        # discharge stops flowing.
         trap(
             "solaredge",
             "command_overridden_in_1s",
-            async_nothing,
+            async_cloud_override,
             "a cloud programme resets the command mode after 1 s",
-            outcome=NOT_OBEYING,
-            sim={"override_after_s": 1.0},
+            outcome=START_FAILED,
+            active=NOT_OBEYING,
         ),
         trap(
             "solaredge",

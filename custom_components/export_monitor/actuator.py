@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final, NoReturn
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_ON
@@ -40,6 +40,11 @@ type OutcomeRecorder = Callable[[bool], None]
 def _domain(entity_id: str) -> str:
     """Return the domain part of an entity id."""
     return entity_id.partition(".")[0]
+
+
+def _target(call: Call) -> str:
+    """Return what a call writes to: its entity, or the service it calls."""
+    return call.entity_id or f"{call.domain}.{call.service}"
 
 
 class ExportMonitorActuator:
@@ -95,41 +100,77 @@ class ExportMonitorActuator:
         does not count as a success in the breaker: it must not hide the failures of
         the writes that matter.
         """
-        target = call.entity_id or f"{call.domain}.{call.service}"
-        await self._async_call(call, target, error_key)
-        if call.expect is not None:
-            problem = await self._async_confirm(call, call.expect, latency_s)
-            if problem is not None:
-                self._fail(target, error_key, problem)
-        if not extra:
-            self._record_outcome(True)
+        await self.async_send(call, error_key)
+        await self.async_confirm(((call, error_key),), latency_s=latency_s, extra=extra)
 
-    async def _async_confirm(
-        self, call: Call, expect: Expect, latency_s: float
-    ) -> str | None:
-        """Return why the entity does not show the write, waiting when it polls."""
-        problem = self._readback(expect)
-        if problem is None or call.readback is not ReadBack.POLLED or latency_s <= 0:
-            return problem
+    async def async_send(self, call: Call, error_key: str) -> None:
+        """Send one call (timed out, in our context); confirm it with async_confirm."""
+        await self._async_call(call, _target(call), error_key)
+
+    async def async_confirm(
+        self,
+        sent: Sequence[tuple[Call, str]],
+        *,
+        latency_s: float = 0.0,
+        extra: bool = False,
+    ) -> None:
+        """Confirm sent calls by their read-back rules; raise for the first that fails.
+
+        The POLLED ones still to show wait together, once, up to `latency_s`: a
+        sequence costs one poll, never one poll per write. Each success counts in the
+        breaker unless the calls are `extra`.
+        """
+        waiting: list[tuple[Call, str]] = []
+        for call, error_key in sent:
+            problem = self._problem(call)
+            if problem is None:
+                continue
+            if call.readback is not ReadBack.POLLED or latency_s <= 0:
+                self._fail(_target(call), error_key, problem)
+            waiting.append((call, error_key))
+        if waiting:
+            await self.async_await_shown(waiting, latency_s)
+        for call, error_key in waiting:
+            # Read again: a poll in the very tick the wait ended still confirms.
+            if (problem := self._problem(call)) is not None:
+                self._fail(
+                    _target(call), error_key, f"{problem} within {latency_s:.0f} s"
+                )
+        if not extra:
+            for _sent in sent:
+                self._record_outcome(True)
+
+    def shows(self, call: Call) -> bool:
+        """Return whether a call's entity shows what it wrote (nothing to read: it does)."""
+        return self._problem(call) is None
+
+    def _problem(self, call: Call) -> str | None:
+        """Return why a call's entity does not show it yet, None when it does."""
+        return None if call.expect is None else self._readback(call.expect)
+
+    async def async_await_shown(
+        self, waiting: Sequence[tuple[Call, str]], latency_s: float
+    ) -> None:
+        """Wait (bounded, cancellable) until every call's entity shows it."""
         shown: asyncio.Future[None] = self._hass.loop.create_future()
 
         @callback
         def _on_state(_event: Event[EventStateChangedData]) -> None:
-            """Resolve once the entity shows what was written."""
-            if not shown.done() and self._readback(expect) is None:
+            """Resolve once every entity shows what was written."""
+            if not shown.done() and all(
+                self._problem(call) is None for call, _key in waiting
+            ):
                 shown.set_result(None)
 
-        unsub = async_track_state_change_event(
-            self._hass, [expect.entity_id], _on_state
-        )
+        entity_ids = [call.expect.entity_id for call, _key in waiting if call.expect]
+        unsub = async_track_state_change_event(self._hass, entity_ids, _on_state)
         try:
             async with asyncio.timeout(latency_s):
                 await shown
         except TimeoutError:
-            return f"{self._readback(expect)} within {latency_s:.0f} s"
+            pass  # the caller reads what shows now
         finally:
             unsub()
-        return None
 
     def _readback(self, expect: Expect) -> str | None:
         """Return why the entity's state does not confirm a write, None when it does."""

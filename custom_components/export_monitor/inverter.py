@@ -17,7 +17,15 @@ from .inverter_view import FIELD_TIMERS, InverterView
 from .logic.errors import ErrorState
 from .logic.flash import FlashLedger
 from .logic.supervision import BACKSTOP_MAX_MINUTES
-from .profiles.base import InverterProfile, Op, PowerMeaning, Role, Value, Write
+from .profiles.base import (
+    InverterProfile,
+    Op,
+    PowerMeaning,
+    ReadBack,
+    Role,
+    Value,
+    Write,
+)
 from .profiles.render import Call, RenderError, WriteValues, readback_failure, render
 
 # The error a failed write raises, by the role it writes (activation otherwise).
@@ -165,8 +173,11 @@ class ExportMonitorInverter(InverterView):
     ) -> None:
         """Render and send each write in order; the first failure raises.
 
-        A write that is not `budgeted` (a stop) is counted but never refused. Each
-        write sent and confirmed is appended to `landed`.
+        A write read back at once is confirmed before the next goes out; the polled
+        parameters are confirmed together (one wait, bounded by the profile's
+        latency) before the activation, the last write, goes out. A write that is not
+        `budgeted` (a stop) is counted but never refused. Each write sent and
+        confirmed is appended to `landed`.
         """
         values = replace(
             values,
@@ -175,30 +186,58 @@ class ExportMonitorInverter(InverterView):
             whole_minutes=self.profile.whole_minute_slots,
             clock_offset_s=self._clock_offset_s(values.now),
         )
+        polled: list[tuple[Write, Call, ErrorState]] = []
         for index, write in enumerate(sequence):
+            activation = index == len(sequence) - 1
+            if activation and polled:
+                # The parameters (timer, power) bound what the activation does.
+                await self._async_confirm(polled, extra=extra, landed=landed)
+                polled = []
             if before_each is not None:
                 before_each(write)
             key = error or _error_for(write)
             call = self._render(write, values, key)
-            activation = index == len(sequence) - 1
             if call is None or (
                 skip_unchanged and self._shows(write, call, activation=activation)
             ):
                 continue
             flash = self._spend_flash(write, call, values, key, budgeted=budgeted)
             try:
-                await self.actuator.async_apply(
-                    call,
-                    key,
-                    latency_s=self.profile.readback_latency_s,
-                    extra=extra,
-                )
+                await self.actuator.async_send(call, key)
             finally:
                 if flash:
                     await self._async_save_ledger()
             self._note_backstop(write, values)
+            if call.readback is ReadBack.POLLED:
+                polled.append((write, call, key))
+                continue
+            await self.actuator.async_confirm(((call, key),), extra=extra)
             if landed is not None:
                 landed.append(write)
+        await self._async_confirm(polled, extra=extra, landed=landed)
+
+    async def _async_confirm(
+        self,
+        polled: list[tuple[Write, Call, ErrorState]],
+        *,
+        extra: bool,
+        landed: list[Write] | None,
+    ) -> None:
+        """Confirm polled writes together: one wait, bounded by the profile's latency.
+
+        Those that show are `landed`, even when another of them fails.
+        """
+        try:
+            await self.actuator.async_confirm(
+                [(call, key) for _write, call, key in polled],
+                latency_s=self.profile.readback_latency_s,
+                extra=extra,
+            )
+        finally:
+            if landed is not None:
+                landed.extend(
+                    write for write, call, _key in polled if self.actuator.shows(call)
+                )
 
     def _render(
         self, write: Write, values: WriteValues, key: ErrorState

@@ -98,6 +98,9 @@ class VendorSim:
     traps: list[str] = field(default_factory=list)
     writes: Counter[str] = field(default_factory=Counter)
     polls: int = 0
+    # Set on every write the fake takes: the rig then moves simulated time while the
+    # monitor waits for the write to read back.
+    wrote: asyncio.Event = field(default_factory=asyncio.Event)
     _cancels: list[CALLBACK_TYPE] = field(default_factory=list)
 
     # -- what each vendor defines ------------------------------------------------------
@@ -132,6 +135,9 @@ class VendorSim:
 
     def forget(self) -> None:
         """Forget what the vendor integration keeps in memory only (HA restarted)."""
+
+    def mend(self) -> None:
+        """After a run: show every write at once, so the entry unloads without waiting."""
 
     # -- the machinery -----------------------------------------------------------------
 
@@ -268,6 +274,7 @@ class VendorSim:
             self.later(self.delay_s, act)
         else:
             act()
+        self.wrote.set()
 
     def _act(
         self, target: str, service: str, data: Mapping[str, Any]

@@ -70,6 +70,7 @@ class SolarEdgeSim(VendorSim):
     registers: dict[str, str] | None = None
     command_at: datetime | None = None
     last_refresh: datetime | None = None
+    mended: bool = False
 
     @property
     def controls(self) -> dict[str, str]:
@@ -121,11 +122,11 @@ class SolarEdgeSim(VendorSim):
         if entity_id == COMMAND_MODE:
             self.command_at = dt_util.utcnow()
             if self.override_after_s is not None:
-                self.later(self.override_after_s, self._override)
+                self.later(self.override_after_s, self.override)
         if self.refresh_after_write:
             self._refresh()
 
-    def _override(self) -> None:
+    def override(self) -> None:
         """Put the command mode back, as a cloud programme does."""
         assert self.registers is not None
         self.registers[COMMAND_MODE] = SELF_CONSUMPTION
@@ -135,7 +136,7 @@ class SolarEdgeSim(VendorSim):
         """Request a refresh: now, or when the debouncer's cooldown ends."""
         now = dt_util.utcnow()
         wait = 0.0
-        if self.last_refresh is not None:
+        if self.last_refresh is not None and not self.mended:
             wait = COOLDOWN_S - (now - self.last_refresh).total_seconds()
         if wait <= 0:
             self.poll()
@@ -146,12 +147,25 @@ class SolarEdgeSim(VendorSim):
         """Read every register into its entity."""
         assert self.registers is not None
         self.last_refresh = dt_util.utcnow()
-        remote = self.registers[CONTROL_MODE] == REMOTE
-        for entity_id, value in self.registers.items():
-            shown = value if remote or entity_id == CONTROL_MODE else "unavailable"
+        for entity_id, shown in self._shown().items():
             self.show(entity_id, shown)
         drive = self.inverter(dt_util.utcnow())
         self.show(BATTERY, f"{(drive.power_kw or 0.0) * 1000.0 if drive.on else 0:.0f}")
+
+    def _shown(self) -> dict[str, str]:
+        """Return what a poll shows of each register (unavailable unless remote)."""
+        assert self.registers is not None
+        remote = self.registers[CONTROL_MODE] == REMOTE
+        return {
+            entity_id: value if remote or entity_id == CONTROL_MODE else "unavailable"
+            for entity_id, value in self.registers.items()
+        }
+
+    def mend(self) -> None:
+        """Refresh at once after every write from now on (the run is over)."""
+        self.mended = True
+        self.refresh_after_write = True
+        self.poll()
 
     def inverter(self, now: datetime) -> Drive:
         """Return the command until its timeout, counted from the last mode write."""
