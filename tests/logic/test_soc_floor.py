@@ -20,6 +20,7 @@ from custom_components.export_monitor.logic.soc_floor import (
     floor_must_rise,
     floor_reached,
     lower_floor_worth_writing,
+    lowered_floor,
     round_down,
     round_up,
     soc_floor,
@@ -399,7 +400,7 @@ def test_floor_reached(soc: float | None, written: float, expected: bool) -> Non
 @pytest.mark.parametrize(
     ("wanted", "soc", "minutes", "left", "expected"),
     [
-        (59.0, 80.0, 5.0, None, True),
+        (59.0, 80.0, 5.0, None, False),  # far from the SOC: costs nothing
         (59.5, 80.0, 60.0, None, False),  # less than a step
         (59.0, 80.0, 4.0, None, False),  # too soon
         (59.0, 63.0, 1.0, None, True),  # the SOC is about to reach it
@@ -411,11 +412,11 @@ def test_floor_reached(soc: float | None, written: float, expected: bool) -> Non
         (59.0, 62.0, 1.0, RESERVED_WRITES + 1, True),
         (59.0, 62.0, 0.5, RESERVED_WRITES + 1, False),
         (61.0, 80.0, 60.0, None, False),  # a rise is not a lowering
-        (59.0, 80.0, None, None, True),  # not written since HA started
+        (59.0, 80.0, None, None, False),  # not written since HA started, far
         (59.0, 63.0, None, None, True),
     ],
     ids=[
-        "worth_it",
+        "far_from_the_soc",
         "less_than_a_step",
         "too_soon",
         "urgent",
@@ -427,7 +428,7 @@ def test_floor_reached(soc: float | None, written: float, expected: bool) -> Non
         "flash_urgent",
         "flash_urgent_settling",
         "higher",
-        "never_written",
+        "never_written_far",
         "urgent_never_written",
     ],
 )
@@ -438,10 +439,31 @@ def test_lower_floor_worth_writing(
     left: int | None,
     expected: bool,
 ) -> None:
-    """At least a step, every few minutes (urgent: after a minute), within the budget."""
+    """At least a step, only when the SOC comes near (after a minute), within budget."""
     written_at = None if minutes is None else NOW - timedelta(minutes=minutes)
     writes = FloorWrites(written=60.0, written_at=written_at, writes_left=left)
     assert (
         lower_floor_worth_writing(writes, wanted=wanted, soc=soc, step=1.0, now=NOW)
         is expected
     )
+
+
+LOWERED = {
+    "a_step_kept": (60.0, 55.0, 1.0, 56.0),
+    "no_room_for_a_step": (60.0, 59.0, 1.0, 59.0),
+    "two_steps_keep_one": (60.0, 58.0, 1.0, 59.0),
+    "coarse_step": (60.0, 50.0, 5.0, 55.0),
+}
+
+
+@pytest.mark.parametrize(
+    ("written", "wanted", "step", "expected"),
+    list(LOWERED.values()),
+    ids=list(LOWERED),
+)
+def test_a_lowered_floor_keeps_a_step(
+    written: float, wanted: float, step: float, expected: float
+) -> None:
+    """A lowering stays a step above the wanted floor while it still gains a step."""
+    assert lowered_floor(written, wanted, step) == expected
+    assert lowered_floor(written, wanted, step) >= wanted

@@ -44,6 +44,7 @@ from .soc_floor import (
     floor_must_rise,
     floor_reached,
     lower_floor_worth_writing,
+    lowered_floor,
 )
 from .status import MonitorView, is_fault
 from .supervision import (
@@ -212,6 +213,8 @@ def _sync_cutoff(
         min_soc = obs.view.settings.min_soc
         rests = floor_reached(soc=soc, written=session.cutoff_soc, min_soc=min_soc)
         return state, (), rests
+    if not floor_must_rise(session.cutoff_soc, wanted):
+        wanted = lowered_floor(session.cutoff_soc, wanted, obs.inverter.cutoff_step)
     return replace(state, cutoff_writing=True), (WriteFloor(wanted),), False
 
 

@@ -24,9 +24,8 @@ MAX_FACTOR: Final = 5.0
 # A measurement spans at least this SOC drop; the SOC reading may be this far off.
 MIN_SOC_DROP: Final = 5.0
 SOC_READ_ERROR: Final = 1.0
-# Lower the floor at most this often, unless the SOC is about to reach it; a cutoff
-# that wears flash only then.
-LOWER_INTERVAL: Final = timedelta(minutes=5)
+# The floor is lowered only when the SOC comes within this many steps of it: until
+# then a higher floor costs the discharge nothing, and each write is one more.
 URGENT_STEPS: Final = 3
 # Nor within this long of the last write unless the SOC is a step from the cutoff: the
 # floor's rounding would flip it down and up again at each reading (a write each).
@@ -193,10 +192,10 @@ def lower_floor_worth_writing(
 ) -> bool:
     """Return whether lowering the cutoff to `wanted` is worth a write now.
 
-    Worth it when it gains at least one step, once every few minutes (when the SOC
-    is about to reach the cutoff, a minute after the last write, and at once a step
-    from it). A cutoff that wears flash is lowered only when the SOC is about to
-    reach it, within the budget kept for the restore.
+    Worth it when it gains at least one step and the SOC is about to reach the
+    cutoff (within URGENT_STEPS: a minute after the last write; a step from it: at
+    once), and a cutoff that wears flash keeps the budget for the restore. Further
+    from the SOC a higher floor costs the discharge nothing: it is not rewritten.
     """
     grain = _grain(step)
     if writes.written - wanted < grain - _EPSILON:
@@ -207,9 +206,18 @@ def lower_floor_worth_writing(
         return True
     if soc - writes.written <= URGENT_STEPS * grain + _EPSILON:
         return _waited(writes, now, SETTLE_INTERVAL)
-    if writes.writes_left is not None:
-        return False
-    return _waited(writes, now, LOWER_INTERVAL)
+    return False
+
+
+def lowered_floor(written: float, wanted: float, step: float | None) -> float:
+    """Return the cutoff a lowering writes: a step above `wanted` while that gains a step.
+
+    The step kept absorbs a reading that raises the wanted floor again, which would
+    otherwise be written back at once (two writes for nothing). Never below `wanted`.
+    """
+    grain = _grain(step)
+    kept = wanted + grain
+    return kept if written - kept >= grain - _EPSILON else wanted
 
 
 def _waited(writes: FloorWrites, now: datetime, interval: timedelta) -> bool:
