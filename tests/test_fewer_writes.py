@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.export_monitor.inverter import flash_store_key
 from custom_components.export_monitor.profiles.solaredge import SOLAREDGE
-from tests.conftest import DURATION
+from tests.conftest import CUTOFF, DURATION
 from tests.discharge import ENTRY_ID, async_start, async_stop
 from tests.resilience import Rig, async_heal, async_setup_rig, state_of
 from tests.vendors.alpha_ess import DURATION as ALPHA_DURATION, AlphaEssSim
@@ -74,7 +74,7 @@ async def test_a_timer_is_rearmed_two_minutes_before_its_end(
     """The generic duration: 40 minutes of discharge, 4 timer writes, never lapsing.
 
     Re-armed 2 min before its end (15, then 14 min: its value must change) instead of
-    at half its period (6 writes before).
+    at half its period (6 writes before); the SOC floor far below is not rewritten.
     """
     rig = await _async_rig(hass, freezer, config_entry, GenericSim)
     calls = async_capture_events(hass, EVENT_CALL_SERVICE)
@@ -85,6 +85,9 @@ async def test_a_timer_is_rearmed_two_minutes_before_its_end(
         assert rig.plant.running is True
     assert rig.reasons == ()
     assert _values(calls, DURATION) == [15.0, 14.0, 15.0, 14.0]
+    # The SOC (80 -> 60 %) never comes within 3 steps of the floor: written once
+    # (before: lowered every 5 minutes, 44, 43, 41, 20).
+    assert _values(calls, CUTOFF) == [44.0]
     await async_stop(hass)
     await async_heal(rig)
 
