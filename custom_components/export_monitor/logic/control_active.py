@@ -98,10 +98,10 @@ def _rearm_fits(obs: Observation, bound: BackstopBound) -> bool:
     if not backstop_fits(obs, bound):
         return False
     timer = obs.inverter.timer
-    if obs.profile.backstop.rearm is not RearmMode.REWRITE_CHANGED or timer is None:
+    changed_only = obs.profile.backstop.rearm is RearmMode.REWRITE_CHANGED
+    # A timer whose unit is not a time: the write itself fails, and says why.
+    if not changed_only or timer is None or timer.scale is None:
         return True
-    if timer.scale is None:
-        return True  # the write itself fails, and says why
     return timer_changes(bound.minutes, timer.scale, timer.step, timer.value)
 
 
