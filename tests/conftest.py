@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from datetime import timedelta
 import os
 from typing import Any, Final
 from unittest.mock import PropertyMock, patch
 
+from freezegun.api import TickingDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Event, HomeAssistant
@@ -73,6 +75,12 @@ settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE")
     or ("loaded" if os.environ.get("CI") else "dev")
 )
+# A setup on a loaded machine, simulated on a ticking clock (fixture slow_setup): the
+# time a test lets pass must count from now, not from the clock's start (freezegun's
+# tick, tests/discharge.py clock_forward).
+SLOW_SETUP: Final = timedelta(seconds=5)
+
+
 # Waits in real time (a hanging control's timeout) are multiplied by this factor:
 # EXPORT_MONITOR_TEST_TIME_SCALE=3 on a very slow machine. Healthy calls take about a
 # millisecond, so the base values leave a wide margin even on a loaded machine.
@@ -244,6 +252,16 @@ def register_unloaded_sources(hass: HomeAssistant, *entity_ids: str) -> None:
 def unloaded_sources(hass: HomeAssistant) -> None:
     """Make SOC, PV and export sources of an integration that is not loaded."""
     register_unloaded_sources(hass, SOC, PV, EXPORT)
+
+
+@pytest.fixture
+def slow_setup(freezer: TickingDateTimeFactory) -> None:
+    """Let SLOW_SETUP of real time pass on the ticking clock, as a busy machine does.
+
+    Request it before the fixtures whose setup it stands for (a ticking clock's
+    time passes when `real now - start` grows).
+    """
+    freezer.start -= SLOW_SETUP
 
 
 @pytest.fixture

@@ -128,6 +128,18 @@ def report(hass: HomeAssistant, entity_ids: Iterable[str] = SOURCES) -> None:
             hass.states.async_set(entity_id, state.state, state.attributes)
 
 
+def clock_forward(freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    """Move the clock `delta` past now.
+
+    On a ticking clock (freeze_time(..., tick=True)) freezegun's tick counts from the
+    clock's last anchor (its start, before the fixtures) and drops the wall time since:
+    states written during a slow setup would look younger than the tick says, and a
+    timer set then would not be due. On a frozen clock both are the same. In UTC: a
+    local time's fold (the hour the clocks go back) is lost in arithmetic.
+    """
+    freezer.move_to(dt_util.utcnow() + delta)
+
+
 async def async_advance(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -138,7 +150,7 @@ async def async_advance(
     """Move time forward in 5 s steps; the `live` sources re-report at each step."""
     live = tuple(live)
     for _ in range(math.ceil(seconds / STEP.total_seconds())):
-        freezer.tick(STEP)
+        clock_forward(freezer, STEP)
         report(hass, live)
         async_fire_time_changed(hass)
         await async_settle(hass)
@@ -158,7 +170,7 @@ async def async_exporting(
     """
     export = "sensor.export_energy_today"
     for _ in range(math.ceil(seconds / STEP.total_seconds())):
-        freezer.tick(STEP)
+        clock_forward(freezer, STEP)
         state = hass.states.get(export)
         if state is not None:
             value = float(state.state) + power_kw * STEP.total_seconds() / 3600.0
@@ -183,6 +195,15 @@ async def async_jump(
     """Jump to a moment; every source reports there, then the timers fire."""
     freezer.move_to(moment)
     report(hass)
+    async_fire_time_changed(hass)
+    await async_settle(hass)
+
+
+async def async_age(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Let `seconds` pass from now (clock_forward); the timers fire."""
+    clock_forward(freezer, timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     await async_settle(hass)
 

@@ -52,7 +52,7 @@ from tests.conftest import (
     SOC,
     SOC_ATTRS,
 )
-from tests.discharge import async_settle
+from tests.discharge import async_settle, clock_forward
 from tests.vendors.base import KWH_PER_PERCENT, VendorSim
 from tests.vendors.generic import GenericSim
 
@@ -105,7 +105,7 @@ async def async_tick(
 ) -> None:
     """Move time forward in 5 s steps, firing the timers and settling at each step."""
     for _ in range(math.ceil(seconds / STEP.total_seconds())):
-        freezer.tick(STEP)
+        clock_forward(freezer, STEP)
         async_fire_time_changed(hass)
         await async_settle(hass)
 

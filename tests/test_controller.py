@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Generator
-from datetime import timedelta
 from typing import Any, Final
 
 from freezegun.api import FrozenDateTimeFactory
@@ -12,10 +11,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.export_monitor import actuator as actuator_module
 from custom_components.export_monitor.const import (
@@ -52,6 +48,7 @@ from tests.discharge import (
     STATUS,
     Behaviour,
     FakeControls,
+    async_age,
     async_call,
     async_failing_starts,
     async_idle_hour,
@@ -164,12 +161,28 @@ async def test_start_refused_on_stale_data(
 
     Their integration is not loaded: silence is staleness, not quiet.
     """
-    freezer.tick(timedelta(seconds=31))
-    async_fire_time_changed(hass)
-    await async_settle(hass)
+    await async_age(hass, freezer, 31)
     assert await async_refusal(hass) == "start_blocked_stale_data"
     assert shown(hass) == ("blocked", "stale_data", "stale_data")
     assert notification_id("stale_data") in notifications(hass)
+    assert (hass.states.get(ENABLE).state, started) == ("off", [])
+
+
+async def test_stale_data_after_a_slow_setup(
+    hass: HomeAssistant,
+    slow_setup: None,
+    unloaded_sources: None,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    started: list[Event],
+) -> None:
+    """A slow setup before the sources are written cannot make them fresh.
+
+    The 31 s count from now (discharge.async_age), not from the clock's start before
+    the setup: freezegun's tick dropped the setup's wall time.
+    """
+    await async_age(hass, freezer, 31)
+    assert await async_refusal(hass) == "start_blocked_stale_data"
     assert (hass.states.get(ENABLE).state, started) == ("off", [])
 
 

@@ -433,9 +433,15 @@ async def test_vanished_optional_source_blocks_starts(
 
 
 async def test_vanished_then_renamed_entity_is_followed(
-    hass: HomeAssistant, tracked: MockConfigEntry, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    slow_setup: None,
+    tracked: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A sensor that vanished and comes back under a new id is followed, fault cleared."""
+    """A sensor that vanished and comes back under a new id is followed, fault cleared.
+
+    After a slow setup too: the retry is due 10 s after it was set (clock_forward).
+    """
     soc = hass.states.get(SOC)
     hass.states.async_remove(SOC)
     await async_settle(hass)
