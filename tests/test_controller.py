@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Generator
+from datetime import timedelta
 from typing import Any, Final
 
 from freezegun.api import FrozenDateTimeFactory
@@ -57,6 +58,7 @@ from tests.discharge import (
     async_setup_entry,
     async_start,
     async_stop,
+    clock_forward,
     local,
     notification_id,
     notifications,
@@ -182,6 +184,20 @@ async def test_stale_data_after_a_slow_setup(
     the setup: freezegun's tick dropped the setup's wall time.
     """
     await async_age(hass, freezer, 31)
+    assert await async_refusal(hass) == "start_blocked_stale_data"
+    assert (hass.states.get(ENABLE).state, started) == ("off", [])
+
+
+@pytest.mark.usefixtures("unloaded_sources", "init_integration")
+async def test_start_reads_the_sources_at_the_request(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, started: list[Event]
+) -> None:
+    """Data fresh at the last read (27 s) but 31 s old at the request refuse the start.
+
+    No timer is due between the two: the start must not decide on the last read.
+    """
+    await async_age(hass, freezer, 27)
+    clock_forward(freezer, timedelta(seconds=4))
     assert await async_refusal(hass) == "start_blocked_stale_data"
     assert (hass.states.get(ENABLE).state, started) == ("off", [])
 

@@ -84,6 +84,9 @@ class ExportMonitorStarter:
         """Start with the lock held, unless something forbids it."""
         controller = self.controller
         async with controller.lock:
+            # Read the sources now: the last read may be a supervision interval old,
+            # and data that aged past the staleness limit since must refuse the start.
+            controller.coordinator.async_refresh_now()
             state, actions, decision = decide_start(
                 controller.state, controller.observe(), request
             )
