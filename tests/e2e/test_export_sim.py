@@ -230,3 +230,13 @@ def test_duration_counts_real_minutes(clocks: Clocks, tmp_path: Path) -> None:
     sim.advance()
 
     assert sim.plant.truth().effective.duration_minutes == 150
+
+
+def test_a_new_vendor_shows_its_status_at_set_up() -> None:
+    """A new vendor integration reads the inverter at once: its clock, HA's plus skew."""
+    vendor = export_sim.restore_vendor(None, "givenergy", TODAY, running=False)
+
+    shown = vendor.states["sensor.givtcp_sim_invertor_time"]
+
+    skew = timedelta(seconds=vendor.vendor.clock_skew_s)
+    assert datetime.fromisoformat(shown) == TODAY + skew

@@ -35,7 +35,15 @@ PROFILES: Final[Mapping[str, InverterProfile]] = {
 # (tests/test_fault_matrix.py::test_the_setup_offers_only_proven_profiles). The others
 # are data, proven against their simulated vendors, that wait for that proof.
 OFFERED: frozenset[str] = frozenset(
-    {GENERIC.key, ALPHA_ESS.key, SOLAX.key, HUAWEI.key, FOX_ESS.key, SIGENERGY.key}
+    {
+        GENERIC.key,
+        ALPHA_ESS.key,
+        SOLAX.key,
+        HUAWEI.key,
+        FOX_ESS.key,
+        SIGENERGY.key,
+        GIVENERGY.key,
+    }
 )
 
 

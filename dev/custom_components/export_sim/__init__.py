@@ -60,6 +60,7 @@ __all__ = [
     "SimulatedPlant",
     "build_plant",
     "restore_or_build",
+    "restore_vendor",
 ]
 
 DOMAIN: Final = "export_sim"
@@ -113,12 +114,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         now,
     )
     running = plant.published().controls.enabled
-    vendor = (
-        await hass.async_add_executor_job(
-            restore_vendor, path, conf[CONF_PROFILE], now, running
-        )
-        if restored
-        else vendor_sim(conf[CONF_PROFILE], now)
+    vendor = await hass.async_add_executor_job(
+        restore_vendor, path if restored else None, conf[CONF_PROFILE], now, running
     )
     runner = SimulatedPlant(hass, plant, conf, path, vendor)
     runner.async_start()

@@ -89,11 +89,17 @@ def restore_or_build(
     return plant, True
 
 
-def restore_vendor(path: Path, profile: str, now: datetime, running: bool) -> VendorSim:
-    """Return the saved vendor integration after a restart, else a new one."""
-    saved = load_saved(path)
+def restore_vendor(
+    path: Path | None, profile: str, now: datetime, running: bool
+) -> VendorSim:
+    """Return the saved vendor integration (path), else a new one, read at set-up.
+
+    Either reads the inverter at once, as an integration's first refresh does: a new
+    one showed no status (GivEnergy's clock "unknown") until its first poll.
+    """
+    saved = None if path is None else load_saved(path)
     vendor = getattr(saved, "vendor", None)
     if not isinstance(vendor, VendorSim) or vendor.vendor.key != profile:
-        return vendor_sim(profile, now)
+        vendor = vendor_sim(profile, now)
     vendor.restart(now, running)
     return vendor
