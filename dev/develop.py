@@ -518,7 +518,28 @@ def entry_options(api: Api, args: argparse.Namespace) -> dict[str, Any]:
     if args.profile in HELPER_SHAPED:
         options |= {GENERIC_KEYS[role]: found[role] for role in GENERIC_KEYS}
     options |= found | {"profile": args.profile, "controls": found}
-    return options | LIMITS | {"battery_capacity_kwh": day.config.battery.capacity_kwh}
+    return (
+        options
+        | LIMITS
+        | {
+            "battery_capacity_kwh": day.config.battery.capacity_kwh,
+            "discharge_power_kw": discharge_power_kw(VENDORS[args.profile]),
+        }
+    )
+
+
+def discharge_power_kw(vendor: Vendor) -> float:
+    """Return the limits' discharge power within the vendor's power control's maximum.
+
+    GivEnergy's discharge rate goes to 2.6 kW: a 3 kW setpoint is refused there, so every
+    automatic start ended discharge_power_set_failed.
+    """
+    wanted: float = LIMITS["discharge_power_kw"]
+    for entity in vendor.entities:
+        if entity.role == "power":
+            scale = 1000.0 if entity.unit == "W" else 1.0
+            return min(wanted, entity.maximum / scale)
+    return wanted
 
 
 def set_up_vendor(api: Api, vendor: Vendor) -> None:

@@ -133,6 +133,8 @@ STOPPED_AT_ONCE: Final[dict[str, tuple[str, str]]] = {
     "givenergy": ("select.givtcp_sim_mode", "Eco"),
 }
 ERROR_STATE: Final = "sensor.export_monitor_error_state"
+STATUS: Final = "sensor.export_monitor_discharge_status"
+AUTO_DISCHARGE: Final = "switch.export_monitor_auto_discharge"
 PACKAGE: Final = ROOT / "custom_components" / "export_monitor"
 PROFILE_FLOW: Final = (PACKAGE / "inverter.py").exists() and (
     "async_step_profile" in (PACKAGE / "config_flow.py").read_text()
@@ -193,6 +195,16 @@ def is_stopped_as_unexpected(instance: Instance, calls: Calls, profile: str) -> 
         lambda state: state not in ("unknown", "unavailable"),
         timeout=30,
     )
+    # The development set-up discharges by itself (auto discharge in the export window):
+    # turned off first, so the only forced export is the one started by hand.
+    call(instance, "switch.turn_off", {"entity_id": AUTO_DISCHARGE})
+    call(instance, "export_monitor.stop_discharge", {})
+    wait_for(
+        "an idle monitor",
+        lambda: instance.state(STATUS).json()["state"],
+        "idle".__eq__,
+        timeout=30,
+    )
     for service, data in calls:
         call(instance, service, data)
 
@@ -239,5 +251,5 @@ def test_monitor_drives_the_vendor(tmp_path: Path, profile: str) -> None:
     """export_monitor.start_discharge drives the vendor's own entities and services."""
     with running(tmp_path, "--profile", profile) as instance:
         starts_a_discharge(instance, THROUGH_THE_MONITOR)
-        status = instance.state("sensor.export_monitor_discharge_status").json()
+        status = instance.state(STATUS).json()
         assert status["state"] == "active"
