@@ -578,6 +578,13 @@ FLOOR_FAILED: Final = Outcome(
     error_state="cutoff_soc_set_failed",
     notices=frozenset({"cutoff_soc_set_failed"}),
 )
+# The headroom ended the discharge, but the inverter took longer to stop than the
+# reaction the reserve assumed: told as not obeying (the reserve grows with it).
+SLOW_STOP: Final = Outcome(
+    stops=("headroom_exhausted",),
+    error_state="inverter_not_obeying",
+    notices=frozenset({"inverter_not_obeying"}),
+)
 NOT_OBEYING: Final = Outcome(
     stops=("inverter_not_obeying",),
     error_state="inverter_not_obeying",
@@ -1166,14 +1173,16 @@ def vendor_faults() -> list[Fault]:
         ),
         # Ignored before a start, the block never goes out: the status register never
         # shows it and no power flows. Ignored after, the autorepeat the start armed
-        # (sized to the headroom) re-sends the block until the headroom ends.
+        # (sized to the headroom) re-sends the block until the headroom ends; the stop's
+        # "Disabled" goes out only with the next poll that was due after it, 20 s on
+        # here, a slower stop than the reserve assumed: the user is told.
         trap(
             "solax",
             "trigger_ignored",
             broken("input_button.solax_remotecontrol_trigger", Behaviour.IGNORE),
             "the trigger is ignored: a start never lands; a running one runs out",
             outcome=NOT_OBEYING,
-            active=HEADROOM_END,
+            active=SLOW_STOP,
         ),
         # The programme resets the mode 1 s after each write, before the integration's
         # refresh (10 s cooldown) reads it: a start never reads back; a running

@@ -5,6 +5,7 @@ from __future__ import annotations
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from tests.vendors.conftest import async_advance, async_call, exporting, state
 from tests.vendors.solax import (
@@ -94,4 +95,27 @@ async def test_disabled_needs_the_trigger(
     await async_call(hass, "input_button.press", entity_id=TRIGGER)
     assert exporting(solax) == (False, 0.0)
     await async_advance(hass, freezer, 30)
+    assert exporting(solax) == (False, 0.0)
+
+
+async def test_a_poll_sends_the_parameters_it_was_due_with(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, solax: SolaxSim
+) -> None:
+    """A poll fired late sends what it was due with; a write since rides on the next.
+
+    The rig moves time in 10 s steps: the poll due at 15 s fires at 20 s, after a
+    write of that step (a stop's "Disabled") or before it, as the machine's speed
+    has it. Which one won decided whether that stop took 0 or 20 s.
+    """
+    await async_block(hass, repeat_s=3600)
+    freezer.tick(20.0)  # the poll was due 5 s ago and has not fired yet
+    await async_call(
+        hass, "input_select.select_option", entity_id=CONTROL, option=DISABLED
+    )
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert solax.polls == 1
+    assert exporting(solax) == (True, 3.0)
+    await async_advance(hass, freezer, 15)
+    assert solax.polls == 2
     assert exporting(solax) == (False, 0.0)
