@@ -48,7 +48,7 @@ async def test_the_slot_is_on_the_inverters_clock(rig: Rig) -> None:
 
 
 async def test_the_slot_end_is_moved_on_while_it_runs(rig: Rig) -> None:
-    """The slot is the backstop: read back from its end, it is re-armed at half time."""
+    """The slot is the backstop: read back from its end, it is re-armed before it ends."""
     inverter = rig.inverter
     assert isinstance(inverter, GivEnergySim)
     await async_start(rig.hass, power_kw=3.0)

@@ -269,7 +269,8 @@ async def test_failed_rearm_stops(
     follow_enable(hass, FAKE_ENABLE)
     await async_start(hass)
     fake_controls.set(FAKE_DURATION, "set_value", Behaviour.RAISE)
-    await async_exporting(hass, freezer, 450)
+    # Past the re-arm, 2 minutes before the 15-minute timer ends.
+    await async_exporting(hass, freezer, 800)
     assert reasons(stopped) == ["rearm_failed"]
     assert hass.states.get(FAKE_ENABLE).state == "off"
     assert notification_id("duration_set_failed") in notifications(hass)
@@ -562,14 +563,15 @@ async def test_predictive_stop_keeps_export_within_allowance(
 # -- the inverter-side timer (backstop) --------------------------------------------------
 
 BACKSTOPS = {
-    # 14, not 15 again: some inverters re-arm their timer only on a changed value.
-    "long_plan": ({}, 15.0, 450, [14.0]),
-    "ten_minute_plan": ({"duration_minutes": 10}, 10.0, 300, [5.0]),
+    # Re-armed 2 minutes before the timer ends. 14, not 15 again: some inverters re-arm
+    # their timer only on a changed value.
+    "long_plan": ({}, 15.0, 780, [14.0]),
+    "ten_minute_plan": ({"duration_minutes": 10}, 10.0, 480, [2.0]),
 }
 
 
 @pytest.mark.parametrize(
-    ("fields", "armed", "half", "rearmed"),
+    ("fields", "armed", "due", "rearmed"),
     list(BACKSTOPS.values()),
     ids=list(BACKSTOPS),
 )
@@ -581,14 +583,14 @@ async def test_backstop_is_rearmed_while_running(
     service_calls: list[Event],
     fields: dict[str, Any],
     armed: float,
-    half: int,
+    due: int,
     rearmed: list[float],
 ) -> None:
-    """The timer gets min(15, planned) min and is re-written at half time, alone."""
+    """The timer gets min(15, planned) min and is re-written 2 min before its end, alone."""
     await async_start(hass, **fields)
     assert writes(service_calls, "set_value")[-1] == (DURATION, armed)
     service_calls.clear()
-    await async_exporting(hass, freezer, half - 5)
+    await async_exporting(hass, freezer, due - 5)
     # The SOC floor may rise meanwhile (this SOC stands still while export rises).
     assert timer_writes(service_calls) == []
     await async_exporting(hass, freezer, 5)

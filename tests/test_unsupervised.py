@@ -401,7 +401,9 @@ async def test_rearm_that_ignores_cancellation_is_abandoned(
         "number", "set_value", stubborn(fake_controls, FAKE_DURATION, gate)
     )
     controller = fake_integration.runtime_data.controller
-    for _ in range(100):  # 500 s: past the re-arm at half of the timer, and its timeout
+    for _ in range(
+        180
+    ):  # 900 s: past the re-arm 2 min before the timer's end, and its timeout
         await async_tick_exporting(hass, freezer)
     assert not controller.lock.locked()
     assert hass.states.get(FAKE_ENABLE).state == "off"
@@ -426,7 +428,7 @@ async def test_due_stop_preempts_a_rearm_in_flight(
     hass.services.async_register(
         "number", "set_value", gated(fake_controls, FAKE_DURATION, gate, entered)
     )
-    while not entered.is_set():  # to the re-arm at half of the timer
+    while not entered.is_set():  # to the re-arm 2 min before the timer ends
         await async_tick_exporting(hass, freezer)
     assert entered.is_set()
     controller = fake_integration.runtime_data.controller
