@@ -401,9 +401,8 @@ async def test_rearm_that_ignores_cancellation_is_abandoned(
         "number", "set_value", stubborn(fake_controls, FAKE_DURATION, gate)
     )
     controller = fake_integration.runtime_data.controller
-    for _ in range(
-        180
-    ):  # 900 s: past the re-arm 2 min before the timer's end, and its timeout
+    # 900 s: past the re-arm 2 min before the timer's end, and its timeout.
+    for _ in range(180):
         await async_tick_exporting(hass, freezer)
     assert not controller.lock.locked()
     assert hass.states.get(FAKE_ENABLE).state == "off"
