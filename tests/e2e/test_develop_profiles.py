@@ -124,13 +124,17 @@ CASES: Final[dict[str, Calls]] = {
 MONITOR_DRIVES: Final = tuple(
     p for p in ("fox_ess", "huawei", "solax", "givenergy", "sigenergy") if p in OFFERED
 )
-# Vendors whose running control reads back at once (GivTCP's mode select): a forced
-# export started by hand through it is one the monitor did not start, so the monitor
-# (set up for offered profiles) turns it off before the plant moves and reports
-# unexpected_discharge (docs/troubleshooting.md). The others show it only at their next
-# poll: the plant moves first. Running control and the state it is turned back to.
-STOPPED_AT_ONCE: Final[dict[str, tuple[str, str]]] = {
+# A forced export started by hand through an offered vendor's own entities is one the
+# monitor did not start: the monitor (set up for offered profiles) turns it off and
+# reports unexpected_discharge (docs/troubleshooting.md). Whether the plant reaches
+# 2 kW first is a race between the monitor's next look and the simulated meters (Fox
+# ESS's work mode reads back at once, and under load the monitor won: CI at f8402db),
+# so only the outcome is asserted; test_monitor_drives_the_vendor shows the monitor
+# moving the plant. Where the running control reads back at once, it must be turned
+# back: the control and the state it is turned back to.
+TURNED_BACK: Final[dict[str, tuple[str, str]]] = {
     "givenergy": ("select.givtcp_sim_mode", "Eco"),
+    "fox_ess": ("select.foxess_work_mode", "Self Use"),
 }
 ERROR_STATE: Final = "sensor.export_monitor_error_state"
 STATUS: Final = "sensor.export_monitor_discharge_status"
@@ -208,27 +212,28 @@ def is_stopped_as_unexpected(instance: Instance, calls: Calls, profile: str) -> 
     for service, data in calls:
         call(instance, service, data)
 
-    control, off = STOPPED_AT_ONCE[profile]
     wait_for(
         "unexpected_discharge",
         lambda: instance.state(ERROR_STATE).json()["state"],
         "unexpected_discharge".__eq__,
         timeout=30,
     )
-    wait_for(
-        f"{control} turned back to {off}",
-        lambda: instance.state(control).json()["state"],
-        off.__eq__,
-        timeout=30,
-    )
-    assert battery_w(instance) < 1000.0
+    if profile in TURNED_BACK:
+        control, off = TURNED_BACK[profile]
+        wait_for(
+            f"{control} turned back to {off}",
+            lambda: instance.state(control).json()["state"],
+            off.__eq__,
+            timeout=30,
+        )
+    wait_for("the battery to stop", lambda: battery_w(instance), (1000.0).__gt__, 30)
 
 
 @pytest.mark.parametrize("profile", CASES)
 def test_profile_drives_the_simulated_vendor(tmp_path: Path, profile: str) -> None:
     """The vendor's entities are served; a forced export through them moves the plant.
 
-    Unless the monitor is set up and sees it at once: then it is turned off unforced.
+    Unless the monitor is set up for it: then it is turned off as unexpected.
     """
     with running(tmp_path, "--profile", profile) as instance:
         for entity in VENDORS[profile].entities:
@@ -237,7 +242,7 @@ def test_profile_drives_the_simulated_vendor(tmp_path: Path, profile: str) -> No
         # A profile the setup does not offer yet gets no monitor entry, only the vendor.
         health = instance.state("sensor.export_monitor_system_health")
         assert (health.status_code == 200) is (profile in OFFERED)
-        if profile in OFFERED and profile in STOPPED_AT_ONCE:
+        if profile in OFFERED and CASES[profile] is not THROUGH_THE_MONITOR:
             is_stopped_as_unexpected(instance, CASES[profile], profile)
         else:
             starts_a_discharge(instance, CASES[profile])
