@@ -22,6 +22,7 @@ from .logic.breach import (
 from .logic.snapshot import Snapshot, Source
 from .logic.supervision import StopReason
 from .notifier import issue_id, notification_id
+from .stored import async_load_stored
 
 BREACH: Final = "allowance_exceeded"
 BREACH_STORE_VERSION: Final = 1
@@ -74,14 +75,8 @@ class ExportMonitorBreachDetector:
 
     async def async_load(self) -> None:
         """Restore today's record; clear what a previous load showed (it comes back)."""
-        try:
-            data = await self._store.async_load()
-        except NotImplementedError:
-            LOGGER.warning("Ignoring a breach record stored by a newer version")
-            data = None
-        self.coordinator.breach = breach_from_data(
-            data.get("record") if isinstance(data, dict) else None
-        )
+        data = (await async_load_stored(self._store, "a breach record")).data
+        self.coordinator.breach = breach_from_data(data.get("record"))
         persistent_notification.async_dismiss(
             self.hass, notification_id(self._entry_id, BREACH)
         )

@@ -57,6 +57,7 @@ from .profiles.base import Role
 from .profiles.options import controls, profile
 from .starter import ExportMonitorStarter
 from .stopper import ExportMonitorStopper
+from .stored import async_load_stored
 
 STORE_VERSION: Final = 1
 LATENCY_KEY: Final = "worst_stop_latency_s"
@@ -246,14 +247,7 @@ class ExportMonitorController:
 
     async def async_load_session(self) -> Session | None:
         """Return the session stored before a restart; None when absent or unreadable."""
-        try:
-            data = await self._store.async_load()
-        except NotImplementedError:
-            # Written by a newer version of the integration: do not guess at it.
-            LOGGER.warning("Ignoring a discharge session stored by a newer version")
-            return None
-        if not isinstance(data, dict):
-            return None
+        data = (await async_load_stored(self._store, "a discharge session")).data
         self.worst_latency_s = latency_from_data(data.get(LATENCY_KEY))
         return session_from_data(data.get("session"))
 

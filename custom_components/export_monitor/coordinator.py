@@ -50,6 +50,7 @@ from .logic.settings import MonitorSettings, settings_from_options
 from .logic.snapshot import DAILY_COUNTERS, Snapshot, Source, build_snapshot
 from .logic.status import ControllerStatus, MonitorView
 from .models import ExportMonitorConfigEntry
+from .stored import async_load_stored
 
 SOURCE_OPTIONS: Final[Mapping[Source, str]] = MappingProxyType(
     {
@@ -238,14 +239,7 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
 
     async def async_load_counters(self) -> None:
         """Restore the daily counters' history, so a restart cannot reuse yesterday's."""
-        try:
-            data = await self._counter_store.async_load()
-        except NotImplementedError:
-            # Written by a newer version of the integration: start without history.
-            LOGGER.warning("Ignoring daily counters stored by a newer version")
-            data = None
-        if not isinstance(data, dict):
-            data = {}
+        data = (await async_load_stored(self._counter_store, "daily counters")).data
         tracks = {
             source: track
             for source in DAILY_COUNTERS

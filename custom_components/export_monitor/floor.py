@@ -17,6 +17,7 @@ from .logic.soc_floor import FloorLearning, delivered_kwh
 from .models import ExportMonitorConfigEntry
 from .profiles import DEFAULT_PROFILE, PROFILES
 from .profiles.base import InverterProfile, Role
+from .stored import async_load_stored
 
 STORE_VERSION: Final = 1
 
@@ -68,14 +69,9 @@ class ExportMonitorFloor:
 
     async def async_load(self) -> None:
         """Read what was learned before; an unreadable store is nothing learned."""
-        try:
-            data = await self._store.async_load()
-        except NotImplementedError:
-            LOGGER.warning("Ignoring a SOC floor stored by a newer version")
-            return
-        stored = None if data is None else data.get("learning")
-        self.learning = FloorLearning.from_data(stored)
-        self._owned = data is not None and data.get("owned") is True
+        data = (await async_load_stored(self._store, "a SOC floor")).data
+        self.learning = FloorLearning.from_data(data.get("learning"))
+        self._owned = data.get("owned") is True
 
     @property
     def owned(self) -> bool:

@@ -28,6 +28,7 @@ from .logic.history import (
 )
 from .logic.snapshot import Snapshot, Source
 from .models import ExportMonitorConfigEntry
+from .stored import async_load_stored
 
 HISTORY_STORE_VERSION: Final = 1
 HISTORY_STORE_MINOR_VERSION: Final = 1
@@ -80,9 +81,9 @@ class ExportMonitorHistory:
 
     async def async_load(self) -> None:
         """Restore the stored days and close any that ended while we were away."""
-        self.history = history_from_stored(
-            await _async_load(self._closed_store), await _async_load(self._today_store)
-        )
+        closed = await async_load_stored(self._closed_store, "a compliance history")
+        today = await async_load_stored(self._today_store, "a compliance history")
+        self.history = history_from_stored(closed.data, today.data)
         # Rolls to today: a day that ended while we were away is closed, partial.
         self._set(record_sample(self.history, sample_of(self.coordinator.snapshot)))
 
@@ -209,13 +210,3 @@ def _store(hass: HomeAssistant, key: str) -> Store[dict[str, Any]]:
     return Store(
         hass, HISTORY_STORE_VERSION, key, minor_version=HISTORY_STORE_MINOR_VERSION
     )
-
-
-async def _async_load(store: Store[dict[str, Any]]) -> dict[str, Any] | None:
-    """Load a store; None when it is empty or written by a newer version."""
-    try:
-        return await store.async_load()
-    except NotImplementedError:
-        # Written by a newer version of the integration: start a new history.
-        LOGGER.warning("Ignoring a compliance history stored by a newer version")
-        return None

@@ -27,6 +27,7 @@ from .profiles.base import (
     Write,
 )
 from .profiles.render import Call, RenderError, WriteValues, readback_failure, render
+from .stored import async_load_stored
 
 # The error a failed write raises, by the role it writes (activation otherwise).
 _ROLE_ERRORS: Final = {
@@ -68,11 +69,8 @@ class ExportMonitorInverter(InverterView):
         """Read today's count of flash writes as stored before a restart."""
         if self._store is None:
             return
-        try:
-            data = await self._store.async_load()
-        except NotImplementedError:
-            data = None  # written by a newer version: nothing known
-        self.ledger = FlashLedger.from_data(data)
+        stored = await async_load_stored(self._store, "today's flash writes")
+        self.ledger = FlashLedger.from_data(stored.data)
 
     @property
     def flash_writes(self) -> int:

@@ -32,6 +32,7 @@ from .models import ExportMonitorConfigEntry
 from .notifier import ExportMonitorNotifier, issue_id, notification_id
 from .profiles.options import controls, profile
 from .profiles.render import WriteValues
+from .stored import async_load_stored
 from .supervisor import RESTART_NOTICE
 
 GUARD_RETRY_INTERVAL: Final = timedelta(seconds=30)
@@ -97,12 +98,9 @@ async def async_stop_before_setup(
 
 async def _async_stored_session(store: Store[dict[str, Any]]) -> bool:
     """Return whether a session is stored (any, even one that cannot be read)."""
-    try:
-        data = await store.async_load()
-    except NotImplementedError:
-        # Written by a newer version: something may run; stop it to be sure.
-        return True
-    return isinstance(data, dict) and data.get("session") is not None
+    stored = await async_load_stored(store, "a discharge session")
+    # What cannot be read may have said that something runs: stop it to be sure.
+    return stored.unreadable or stored.data.get("session") is not None
 
 
 @callback
