@@ -46,6 +46,7 @@ from tests.discharge import (
     FAKE_ENABLE,
     FAKE_POWER,
     FakeControls,
+    async_settle,
 )
 
 # -- a gate that does not flake on slow or loaded machines ------------------------------
@@ -218,6 +219,18 @@ async def async_setup_inverter(hass: HomeAssistant) -> None:
             }
         },
     )
+
+
+async def async_setup_missing_a_source(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """Set up an entry whose PV source is missing: set-up waits (and retries)."""
+    set_sources(hass)
+    await async_setup_inverter(hass)
+    hass.states.async_remove(PV)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await async_settle(hass)
 
 
 @pytest.fixture

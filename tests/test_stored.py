@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 import logging
 from pathlib import Path
 from typing import Any, Final
@@ -19,8 +20,9 @@ from custom_components.export_monitor.coordinator import counter_store_key
 from custom_components.export_monitor.floor import floor_store_key
 from custom_components.export_monitor.history import history_store_key, today_store_key
 from custom_components.export_monitor.inverter import flash_store_key
-from tests.conftest import PV, async_setup_inverter, set_sources
-from tests.discharge import ENTRY_ID, async_settle, async_setup_entry
+from custom_components.export_monitor.logic.breach import BreachRecord, breach_to_data
+from tests.conftest import async_setup_missing_a_source
+from tests.discharge import ENTRY_ID, async_setup_entry
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00+00:00")
 
@@ -80,15 +82,9 @@ async def test_a_valid_store_is_read(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A store of this version is read back: today's breach shows again."""
-    record = {
-        "day": "2026-06-15",
-        "over_kwh": 0.3,
-        "max_over_kwh": 0.3,
-        "reported_kwh": 0.3,
-        "first_at": None,
-    }
+    record = BreachRecord(day=date(2026, 6, 15), over_kwh=0.3, max_over_kwh=0.3)
     key = STORES["breach"]
-    hass_storage[key] = stored(key, {"record": record})
+    hass_storage[key] = stored(key, {"record": breach_to_data(record)})
     await async_setup_entry(hass, config_entry)
     assert hass.states.get(OVER).state == "0.3"
     assert store_warnings(caplog) == []
@@ -136,12 +132,7 @@ async def test_an_unreadable_session_is_stopped_while_setup_waits(
     """A session store that cannot be read may have said a discharge runs: it is stopped."""
     key = STORES["session"]
     hass_storage[key] = stored(key, data, version)
-    set_sources(hass)
-    await async_setup_inverter(hass)
-    hass.states.async_remove(PV)
-    config_entry.add_to_hass(hass)
-    assert not await hass.config_entries.async_setup(config_entry.entry_id)
-    await async_settle(hass)
+    await async_setup_missing_a_source(hass, config_entry)
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
     assert [call.data["service"] for call in service_calls] == ["turn_off"]
     assert hass_storage[key]["data"] == {"session": None}

@@ -37,6 +37,7 @@ from tests.conftest import (
     EXPORT,
     PV,
     async_setup_inverter,
+    async_setup_missing_a_source,
     base_options,
     set_sources,
 )
@@ -535,12 +536,7 @@ async def test_restart_with_a_stored_session_and_missing_source_sends_off(
         "key": SESSION_KEY,
         "data": {"session": {"broken": True}},
     }
-    set_sources(hass)
-    await async_setup_inverter(hass)
-    hass.states.async_remove(PV)
-    config_entry.add_to_hass(hass)
-    assert not await hass.config_entries.async_setup(config_entry.entry_id)
-    await async_settle(hass)
+    await async_setup_missing_a_source(hass, config_entry)
     assert [call.data["service"] for call in service_calls] == ["turn_off"]
     assert hass_storage[SESSION_KEY]["data"]["session"] is None
 
