@@ -121,6 +121,12 @@ FLOOR_ONLY: Final = tuple(key for key, p in PROFILES.items() if p.needs_soc_floo
 LATE_SITE: Final = {"export_kwh": 3.0}
 # The timer cases need a 2-minute first timer, so that it is re-armed (with 1 min).
 REARM_SITE: Final = {"export_kwh": 3.36}
+# 0.6 kWh: a start the grid never shows keeps that time in the reserve (its lag may be
+# a late feed), so on the 0.17 kWh site a 1-minute timer has no room left at ~86 s,
+# the moment the 90 s obey check falls due: which ended it (headroom_exhausted or
+# inverter_not_obeying, both safe) depended on the start's sub-second phase to the
+# meters and the re-arms. Here the check ends it, whatever that phase.
+OBEY_SITE: Final = {"export_kwh": 3.0}
 
 # Profiles: every row runs with the generic helpers; each vendor's fake (tests/vendors)
 # runs the rows that do not break the generic helpers by entity id, and its own traps.
@@ -813,11 +819,9 @@ def event_faults() -> list[Fault]:
             active=not_obeying,
             idle=not_obeying,
             summary="battery power stays 0 while the enable switch is on",
-            # Alpha ESS: its 1-minute dispatch cannot be re-armed with a changed value on
-            # this site, so the discharge ends (by headroom) before the 90 s obey check.
-            vendor_outcomes={
-                "alpha_ess": {"active": HEADROOM_END, "idle": HEADROOM_END},
-            },
+            # Every profile, Alpha ESS too: on this site its dispatch is re-armed with a
+            # changed value (on the 0.17 kWh one it ended by headroom before the check).
+            site=OBEY_SITE,
         ),
         Fault(
             id="restart",
