@@ -311,6 +311,7 @@ class ExportMonitorController:
             maybe_running=inverter.maybe_running(),
             readable=inverter.readable,
             timed=inverter.timed,
+            clock_unreadable=inverter.clock_unreadable(view.now),
             timer=timer,
             cutoff_step=actuator.step(self.cutoff_entity),
             kwh_per_percent=self.floor.learning.kwh_per_percent(capacity),

@@ -16,6 +16,7 @@ from .const import DOMAIN, LOGGER
 from .inverter_view import FIELD_TIMERS, InverterView
 from .logic.errors import ErrorState
 from .logic.flash import FlashLedger
+from .logic.inverter_clock import CLOCK_SKEW_LIMIT
 from .logic.supervision import BACKSTOP_MAX_MINUTES
 from .profiles.base import (
     InverterProfile,
@@ -36,6 +37,8 @@ _ROLE_ERRORS: Final = {
     Role.TIMER: ErrorState.DURATION_SET_FAILED,
 }
 FLASH_STORE_VERSION: Final = 1
+# The values written as a time on the inverter's own clock.
+_CLOCK_VALUES: Final = (Value.NOW, Value.END)
 
 
 def flash_store_key(entry_id: str) -> str:
@@ -182,7 +185,7 @@ class ExportMonitorInverter(InverterView):
             rearm=self.profile.backstop.rearm,
             power_reads_lower=self.profile.power_meaning is PowerMeaning.RATE_CAP,
             whole_minutes=self.profile.whole_minute_slots,
-            clock_offset_s=self._clock_offset_s(values.now),
+            clock_offset_s=self._slot_offset(sequence, values),
         )
         polled: list[tuple[Write, Call, ErrorState]] = []
         for index, write in enumerate(sequence):
@@ -236,6 +239,22 @@ class ExportMonitorInverter(InverterView):
                 landed.extend(
                     write for write, call, _key in polled if self.actuator.shows(call)
                 )
+
+    def _slot_offset(self, sequence: tuple[Write, ...], values: WriteValues) -> float:
+        """Return the clock offset a sequence is written with; none trusted: refuse it.
+
+        Only a time on the inverter's clock (a slot) needs it; a stop clears the slot
+        with a fixed time and goes out whatever the clock reads.
+        """
+        offset = self.clock_offset(values.now)
+        if offset is not None:
+            return offset
+        if not any(_on_inverter_clock(write) for write in sequence):
+            return 0.0
+        limit = int(CLOCK_SKEW_LIMIT.total_seconds() // 60)
+        detail = f"it shows no time within {limit} minutes of Home Assistant's"
+        clock = self.controls.get(Role.CLOCK, "")
+        raise _error(ErrorState.INVERTER_CLOCK_UNREADABLE, clock, detail)
 
     def _render(
         self, write: Write, values: WriteValues, key: ErrorState
@@ -313,6 +332,12 @@ class ExportMonitorInverter(InverterView):
         """Keep today's count of flash writes, so a restart does not reset the budget."""
         if self._store is not None:
             await self._store.async_save(self.ledger.to_data())
+
+
+def _on_inverter_clock(write: Write) -> bool:
+    """Return whether a write sends a time on the inverter's clock (a slot's start or end)."""
+    fields = (field for _name, field in write.fields)
+    return any(field in _CLOCK_VALUES for field in (write.value, *fields))
 
 
 def _error_for(write: Write) -> ErrorState:

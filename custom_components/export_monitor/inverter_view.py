@@ -12,9 +12,10 @@ from homeassistant.util import dt as dt_util
 from .actuator import ExportMonitorActuator
 from .const import SUPERVISION_INTERVAL
 from .logic.deadman import duration_scale
+from .logic.inverter_clock import slot_clock_offset_s
 from .logic.readings import parse_number
 from .profiles.base import BackstopKind, InverterProfile, Role, Value
-from .profiles.render import EntityFacts, clock_offset_s, slot_minutes_left
+from .profiles.render import EntityFacts, slot_minutes_left
 
 _UNREADABLE: Final = ("unavailable", "unknown")
 # The values that send a timer in a service field or as a slot end.
@@ -165,8 +166,10 @@ class InverterView:
             return None
         state = self._hass.states.get(slot_end)
         now = dt_util.now()
-        shown = None if state is None else state.state
-        return slot_minutes_left(shown, now, self._clock_offset_s(now))
+        offset = self.clock_offset(now)
+        if offset is None:
+            return None  # no clock to read the slot on: the value sent stands
+        return slot_minutes_left(None if state is None else state.state, now, offset)
 
     def entity(self, role: Role) -> str | None:
         """Return the entity chosen for a role, None when none is."""
@@ -179,11 +182,17 @@ class InverterView:
         parsed = None if state is None else parse_number(state.state)
         return parsed if isinstance(parsed, float) else None
 
-    def _clock_offset_s(self, now: datetime) -> float:
-        """Return HA's clock minus the inverter's, as its clock role shows (else 0)."""
+    def clock_offset(self, now: datetime) -> float | None:
+        """Return HA's clock minus the inverter's; None when its clock role is untrusted."""
         entity_id = self.controls.get(Role.CLOCK)
         state = None if entity_id is None else self._hass.states.get(entity_id)
-        return clock_offset_s(now, None if state is None else state.state)
+        return slot_clock_offset_s(
+            now, None if state is None else state.state, chosen=entity_id is not None
+        )
+
+    def clock_unreadable(self, now: datetime) -> bool:
+        """Return whether the profile's slot needs the inverter's clock and none is trusted."""
+        return self.profile.backstop.inverter_clock and self.clock_offset(now) is None
 
     def _facts(self) -> dict[str, EntityFacts]:
         """Return state, unit and step of every control entity."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -16,7 +16,7 @@ from .const import DOMAIN, EVENT_DISCHARGE_STARTED, LOGGER
 from .logic.control_requests import SETPOINT_TOLERANCE, StartVerdict, decide_start
 from .logic.control_start import StartRequest, start_bound, start_floor
 from .logic.deadman import BackstopBound
-from .logic.errors import ErrorState
+from .logic.errors import START_FAULTS, ErrorState
 from .logic.plan import DischargePlan
 from .logic.snapshot import Source, battery_discharge_kw, export_power_kw
 from .logic.status import MonitorView
@@ -288,7 +288,7 @@ class ExportMonitorStarter:
         # from its start, and idle gaps never count as meter intervals.
         self.controller.cadence = self.controller.cadence.begin(now)
         self.controller.refusal = ErrorState.NONE
-        self.controller.clear_fault(*_START_FAULTS)
+        self.controller.clear_fault(*START_FAULTS)
         self.controller.hass.bus.async_fire(
             EVENT_DISCHARGE_STARTED,
             {
@@ -367,18 +367,6 @@ class ExportMonitorStarter:
         work = self.work
         if work is not None and not work.done() and work is not asyncio.current_task():
             work.cancel()
-
-
-_START_FAULTS: Final = (
-    ErrorState.DISCHARGE_POWER_SET_FAILED,
-    ErrorState.CUTOFF_SOC_SET_FAILED,
-    ErrorState.DURATION_SET_FAILED,
-    ErrorState.DISCHARGE_START_FAILED,
-    # A stalled export counter stopped the last discharge; a new start tries again.
-    ErrorState.STALE_DATA,
-    ErrorState.UNEXPECTED_DISCHARGE,
-    ErrorState.INTERNAL_ERROR,
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -42,6 +42,7 @@ FAULTS = (
     ErrorState.INVERTER_NOT_OBEYING,
     ErrorState.UNEXPECTED_DISCHARGE,
     ErrorState.INTERNAL_ERROR,
+    ErrorState.INVERTER_CLOCK_UNREADABLE,
 )
 # Reasons not to start that are not faults: reported as `healthy`.
 CONDITIONS = (ErrorState.SOC_AT_MIN, ErrorState.NO_HEADROOM, ErrorState.OUTSIDE_WINDOW)

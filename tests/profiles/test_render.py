@@ -23,7 +23,6 @@ from custom_components.export_monitor.profiles.render import (
     Expect,
     RenderError,
     WriteValues,
-    clock_offset_s,
     end_time,
     readback_failure,
     render,
@@ -460,22 +459,6 @@ def test_end_time_on_the_inverter_clock(
     """A slot end is now + the timer on the inverter's clock and never wraps midnight."""
     values = WriteValues(now=now, backstop_minutes=minutes, clock_offset_s=offset_s)
     assert end_time(values) == end
-
-
-@pytest.mark.parametrize(
-    ("shown", "offset_s"),
-    [
-        ((NOW - timedelta(minutes=5)).isoformat(), 300.0),
-        ((NOW + timedelta(minutes=5)).astimezone(ZoneInfo("UTC")).isoformat(), -300.0),
-        ("2026-06-01 11:59:30", 30.0),
-        ("unavailable", 0.0),
-        (None, 0.0),
-    ],
-    ids=["behind", "ahead_in_utc", "naive_local", "unreadable", "no_clock"],
-)
-def test_clock_offset_from_the_clock_shown(shown: str | None, offset_s: float) -> None:
-    """HA's clock minus the inverter's; a naive time is local; unreadable: the same."""
-    assert clock_offset_s(NOW, shown) == offset_s
 
 
 @pytest.mark.parametrize(

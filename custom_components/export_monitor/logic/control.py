@@ -9,7 +9,13 @@ from typing import Final
 from ..profiles.base import InverterProfile
 from .cadence import MeterCadence
 from .control_active import flow_measured_at, supervise
-from .control_start import ControlSnapshot, Observation, StartRequest, assess_start
+from .control_start import (
+    ControlSnapshot,
+    Observation,
+    StartRequest,
+    assess_start,
+    inverter_blockers,
+)
 from .control_state import (
     Action,
     AutoStart,
@@ -133,7 +139,8 @@ def _decide(state: ControlState, obs: Observation) -> Step:
         return state, told + actions
     state, watched = _check_stopped_flow(state, obs)
     state, cleared = _clear_stale_refusal(state, obs)
-    return state, told + watched + cleared + _auto_start(state, obs)
+    state, refused = _refuse_auto_on_clock(state, obs)
+    return state, told + watched + cleared + refused + _auto_start(state, obs)
 
 
 # -- while idle --------------------------------------------------------------------
@@ -207,9 +214,25 @@ def _clear_stale_refusal(state: ControlState, obs: Observation) -> Step:
     view = view_of(state, obs)
     if refusal is ErrorState.NONE or refusal in view.blockers:
         return state, ()
+    if refusal in inverter_blockers(obs):
+        return state, ()
     if refusal is ErrorState.OUTSIDE_WINDOW and not view.in_export_window:
         return state, ()
     return replace(state, refusal=ErrorState.NONE), (Dismiss(refusal), Publish())
+
+
+def _refuse_auto_on_clock(state: ControlState, obs: Observation) -> Step:
+    """Show why the automatic start waits: the slot's clock shows no time to trust.
+
+    Recorded once as the refusal (no notification: GivTCP's first poll often ends
+    it); the automatic start is not tried while it lasts, and it clears by itself.
+    """
+    view = view_of(state, obs)
+    if not (view.settings.auto_discharge and view.in_export_window):
+        return state, ()
+    if state.refusal is not ErrorState.NONE or not inverter_blockers(obs):
+        return state, ()
+    return replace(state, refusal=ErrorState.INVERTER_CLOCK_UNREADABLE), (Publish(),)
 
 
 def _auto_start(state: ControlState, obs: Observation) -> tuple[Action, ...]:

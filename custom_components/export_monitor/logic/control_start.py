@@ -61,6 +61,9 @@ class InverterFacts:
     maybe_running: bool = False
     readable: bool = True
     timed: bool = False  # the start sends a timer in a service field
+    # The profile's slot is on the inverter's clock and that clock shows no time to
+    # trust (logic/inverter_clock.py): no slot can be written.
+    clock_unreadable: bool = False
     timer: BackstopControl | None = None  # None: no timer entity chosen
     cutoff_step: float | None = None
     kwh_per_percent: float = 0.0
@@ -255,12 +258,19 @@ def worth_starting(obs: Observation, plan: DischargePlan) -> bool:
     return headroom > reserve_kwh(power, obs.cadence, age, obs.reaction_s)
 
 
+def inverter_blockers(obs: Observation) -> tuple[ErrorState, ...]:
+    """Return what blocks a start on the inverter's side: a slot's clock untrusted."""
+    if obs.inverter.clock_unreadable:
+        return (ErrorState.INVERTER_CLOCK_UNREADABLE,)
+    return ()
+
+
 def assess_start(
     obs: Observation, request: StartRequest
 ) -> tuple[DischargePlan | None, list[str]]:
     """Return the plan a start would use and everything blocking it."""
     view = obs.view
-    blockers = list(view.blockers)
+    blockers = [*view.blockers, *inverter_blockers(obs)]
     if request.origin == "auto" and not view.in_export_window:
         blockers.append(ErrorState.OUTSIDE_WINDOW)
     plan = plan_for(view, request)

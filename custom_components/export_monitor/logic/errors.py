@@ -30,6 +30,8 @@ class ErrorState(StrEnum):
     INVERTER_NOT_OBEYING = "inverter_not_obeying"
     UNEXPECTED_DISCHARGE = "unexpected_discharge"
     INTERNAL_ERROR = "internal_error"
+    # A time-slot profile's inverter clock shows no time to trust: no slot is written.
+    INVERTER_CLOCK_UNREADABLE = "inverter_clock_unreadable"
 
 
 class SystemHealth(StrEnum):
@@ -48,6 +50,20 @@ START_CONDITIONS: frozenset[ErrorState] = frozenset(
         ErrorState.NO_HEADROOM,
         ErrorState.OUTSIDE_WINDOW,
     }
+)
+
+
+# Faults a successful start clears: each said why a start or its re-arm failed.
+START_FAULTS: tuple[ErrorState, ...] = (
+    ErrorState.DISCHARGE_POWER_SET_FAILED,
+    ErrorState.CUTOFF_SOC_SET_FAILED,
+    ErrorState.DURATION_SET_FAILED,
+    ErrorState.DISCHARGE_START_FAILED,
+    # A stalled export counter stopped the last discharge; a new start tries again.
+    ErrorState.STALE_DATA,
+    ErrorState.UNEXPECTED_DISCHARGE,
+    ErrorState.INTERNAL_ERROR,
+    ErrorState.INVERTER_CLOCK_UNREADABLE,
 )
 
 

@@ -261,22 +261,6 @@ def end_time(values: WriteValues) -> str:
     return on_inverter.strftime(_TIME_FORMAT)
 
 
-def clock_offset_s(now: datetime, shown: str | None) -> float:
-    """Return Home Assistant's clock minus the inverter's, from the clock it shows.
-
-    A naive time is the inverter's local wall time. A reading taken at the last poll
-    makes the inverter's clock seem behind: a slot then starts and ends sooner, safe.
-    Nothing readable: the clocks are taken to agree.
-    """
-    try:
-        shown_at = datetime.fromisoformat(shown or "")
-    except ValueError:
-        return 0.0
-    if shown_at.tzinfo is None:
-        shown_at = shown_at.replace(tzinfo=now.tzinfo)
-    return (now - shown_at).total_seconds()
-
-
 def slot_minutes_left(end: str | None, now: datetime, offset_s: float) -> float | None:
     """Return the minutes to a slot end shown "HH:MM:SS" on the inverter's clock.
 
