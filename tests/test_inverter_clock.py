@@ -8,20 +8,27 @@ from functools import partial
 from typing import Final
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.export_monitor.actuator import ActuatorError
+from custom_components.export_monitor.profiles.base import Role
+from custom_components.export_monitor.profiles.givenergy import GIVENERGY
+from custom_components.export_monitor.profiles.render import WriteValues
 from tests.discharge import (
     ERROR,
     HEALTH,
+    async_call,
     async_start,
     local,
     notification_id,
     notifications,
 )
 from tests.resilience import Rig, async_heal, async_setup_rig, state_of
+from tests.test_inverter import _inverter
 from tests.vendors.givenergy import (
     CLOCK,
     ECO,
@@ -143,6 +150,9 @@ async def test_a_start_is_refused_while_the_clock_cannot_be_used(
         "error",
     )
     assert notification_id(UNREADABLE) in notifications(rig.hass)
+    response = await async_call(rig.hass, "calculate_discharge")
+    assert response is not None
+    assert (response["can_start"], response["blockers"]) == (False, [UNREADABLE])
     # The clock reads again: the refusal clears by itself, and a start goes ahead.
     clock.reads(None)
     await rig.async_run(10)
@@ -198,3 +208,47 @@ async def test_a_running_slot_is_not_moved_without_a_clock(rig: Rig) -> None:
     assert first_end != NO_SLOT
     assert state_of(rig.hass, ERROR) == UNREADABLE
     assert clock.inverter.drive().on is False
+
+
+GIVTCP_CLOCK: Final = {
+    Role.MODE: "select.givtcp_sa1234_mode",
+    Role.SLOT_START: "select.givtcp_sa1234_discharge_start_time_slot_1",
+    Role.SLOT_END: "select.givtcp_sa1234_discharge_end_time_slot_1",
+    Role.CLOCK: "sensor.givtcp_sa1234_invertor_time",
+}
+
+
+async def test_no_time_is_sent_on_a_clock_that_shows_none(hass: HomeAssistant) -> None:
+    """A slot write fails untried; a stop still goes out; the slot reads as sent."""
+    sent: list[tuple[str, str]] = []
+
+    async def _async_select(call: ServiceCall) -> None:
+        """Show the option written."""
+        sent.append((call.data["entity_id"], call.data["option"]))
+        hass.states.async_set(call.data["entity_id"], call.data["option"])
+
+    hass.services.async_register("select", "select_option", _async_select)
+    for role in (Role.SLOT_START, Role.SLOT_END):
+        hass.states.async_set(GIVTCP_CLOCK[role], NO_SLOT)
+    hass.states.async_set(GIVTCP_CLOCK[Role.MODE], ECO)
+    hass.states.async_set(GIVTCP_CLOCK[Role.CLOCK], dt_util.now().isoformat())
+    inverter = _inverter(hass, GIVENERGY, GIVTCP_CLOCK)
+    values = WriteValues(now=dt_util.now(), backstop_minutes=12.5)
+    await inverter.async_keepalive(values)
+    assert len(sent) == 1
+    assert inverter.backstop_minutes() == pytest.approx(12.0, abs=1.0)
+    hass.states.async_set(GIVTCP_CLOCK[Role.CLOCK], "unknown")
+    # Not read on a clock that shows no time: the minutes sent stand.
+    assert inverter.backstop_minutes() == 12.5
+    for attempt in (inverter.async_keepalive, inverter.async_start):
+        with pytest.raises(ActuatorError) as refused:
+            await attempt(values)
+        assert refused.value.translation_key == UNREADABLE
+    assert len(sent) == 1
+    # The stop clears the slot with a fixed time: it needs no clock.
+    await inverter.async_stop(values)
+    assert sent[1:] == [
+        (GIVTCP_CLOCK[Role.MODE], ECO),
+        (GIVTCP_CLOCK[Role.SLOT_START], NO_SLOT),
+        (GIVTCP_CLOCK[Role.SLOT_END], NO_SLOT),
+    ]
