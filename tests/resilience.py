@@ -526,8 +526,13 @@ def profile_options(options: Mapping[str, Any], inverter: VendorSim) -> dict[str
     return {**kept, CONF_PROFILE: inverter.key, CONF_CONTROLS: inverter.controls}
 
 
-async def async_crash_and_restart(rig: Rig) -> None:
-    """Simulate a crash (no unload), then start again with the stored session."""
+async def async_crash_and_restart(
+    rig: Rig, meanwhile: Callable[[], None] = lambda: None
+) -> None:
+    """Simulate a crash (no unload), then start again with the stored session.
+
+    `meanwhile` runs while Home Assistant is down (e.g. a downgrade's stores).
+    """
 
     async def _async_crash(self: ExportMonitorController) -> None:
         """Forget the discharge in memory; the inverter and the Store keep it."""
@@ -535,6 +540,7 @@ async def async_crash_and_restart(rig: Rig) -> None:
 
     with patch.object(ExportMonitorController, "async_shutdown", _async_crash):
         assert await rig.hass.config_entries.async_unload(rig.entry.entry_id)
+    meanwhile()
     rig.inverter.restart()  # the vendor integration starts again, too
     assert await rig.hass.config_entries.async_setup(rig.entry.entry_id)
     await rig.async_settle()

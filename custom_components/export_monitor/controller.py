@@ -131,6 +131,8 @@ class ExportMonitorController:
         self._store: Store[dict[str, Any]] = Store(
             hass, STORE_VERSION, session_store_key(entry.entry_id)
         )
+        # A session was stored before the restart, even one that cannot be read.
+        self.session_found = False
         self.lock = asyncio.Lock()
         self.state = ControlState()
         self.closing = False
@@ -247,9 +249,10 @@ class ExportMonitorController:
 
     async def async_load_session(self) -> Session | None:
         """Return the session stored before a restart; None when absent or unreadable."""
-        data = (await async_load_stored(self._store, "a discharge session")).data
-        self.worst_latency_s = latency_from_data(data.get(LATENCY_KEY))
-        return session_from_data(data.get("session"))
+        stored = await async_load_stored(self._store, "a discharge session")
+        self.session_found = stored.holds("session")
+        self.worst_latency_s = latency_from_data(stored.data.get(LATENCY_KEY))
+        return session_from_data(stored.data.get("session"))
 
     @callback
     def _session_data(self) -> dict[str, Any]:

@@ -98,9 +98,8 @@ async def async_stop_before_setup(
 
 async def _async_stored_session(store: Store[dict[str, Any]]) -> bool:
     """Return whether a session is stored (any, even one that cannot be read)."""
-    stored = await async_load_stored(store, "a discharge session")
     # What cannot be read may have said that something runs: stop it to be sure.
-    return stored.unreadable or stored.data.get("session") is not None
+    return (await async_load_stored(store, "a discharge session")).holds("session")
 
 
 @callback

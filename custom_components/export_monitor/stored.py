@@ -20,6 +20,10 @@ class Stored:
     # it may have said that a discharge runs.
     unreadable: bool = False
 
+    def holds(self, key: str) -> bool:
+        """Return whether `key` may have been stored: set, or the store unreadable."""
+        return self.unreadable or self.data.get(key) is not None
+
 
 async def async_load_stored(store: Store[dict[str, Any]], what: str) -> Stored:
     """Load a store; what this version cannot read (newer, another shape, no file) is logged."""

@@ -109,7 +109,10 @@ class ExportMonitorSupervisor:
         controller = self.controller
         stored = await controller.async_load_session()
         enable_on = controller.inverter.is_running()
-        if stored is None and enable_on is False:
+        # A session, even one that cannot be read, on an inverter whose fallback exports
+        # with its controls reading off (Fox: Feed-in First once its watchdog ran out).
+        ran_unseen = controller.session_found and controller.inverter.fallback_exports
+        if stored is None and enable_on is False and not ran_unseen:
             # Nothing runs; a floor of ours left on the cutoff (a restore that failed or
             # never ran before the restart) gives the user's min SOC back.
             await controller.async_restore_floor()
@@ -124,11 +127,9 @@ class ExportMonitorSupervisor:
             controller.async_publish()
             return
         controller.session = stored
-        await controller.async_stop(StopReason.RESTART)
+        # Without a session to stop, what ran unseen is stopped as running.
+        await controller.async_stop(StopReason.RESTART, force=ran_unseen)
         readable = controller.inverter.readable
-        # A session on an inverter whose fallback exports ran on with its controls
-        # reading off (Fox: Feed-in First once its watchdog ran out).
-        ran_unseen = stored is not None and controller.inverter.fallback_exports
         if (
             enable_on is True
             or ran_unseen
