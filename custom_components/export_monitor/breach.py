@@ -194,7 +194,7 @@ class ExportMonitorBreachDetector:
     def _stop_any_discharge(self) -> None:
         """Stop a discharge, ours or one the enable entity shows: fail closed."""
         controller = self.controller
-        if controller.pending_stop is not None:
+        if controller.state.pending_stop is not None:
             return  # the slow stop retry already owns an unconfirmed stop
         enable_on = controller.inverter.is_running()
         if controller.active or enable_on is not False:

@@ -34,7 +34,9 @@ from .logic.control_state import (
     Publish,
     Rearm,
     RestoreFloor,
+    RetryStopSlowly,
     Save,
+    ShortenBackstop,
     Step,
     Stop,
     Warn,
@@ -96,7 +98,6 @@ class ExportMonitorController:
     session = StateField[Session | None]()
     fault = StateField[ErrorState]()
     refusal = StateField[ErrorState]()
-    pending_stop = StateField[StopReason | None]()
     last_stop_at = StateField[datetime | None]()
     last_stop_reason = StateField[StopReason | None]()
     export_before_start_kw = StateField[float | None]()
@@ -163,7 +164,7 @@ class ExportMonitorController:
     @property
     def active(self) -> bool:
         """Return whether a discharge runs or is still being stopped."""
-        return self.session is not None or self.pending_stop is not None
+        return self.session is not None or self.state.pending_stop is not None
 
     @property
     def stopping(self) -> bool:
@@ -182,7 +183,7 @@ class ExportMonitorController:
 
     def unsupervised(self) -> bool:
         """Return whether the enable entity may discharge with nobody supervising it."""
-        if self.session is not None or self.pending_stop is not None:
+        if self.session is not None or self.state.pending_stop is not None:
             return False
         if self.starting or self.stopping:
             return False
@@ -228,6 +229,8 @@ class ExportMonitorController:
             case RestoreFloor():
                 restore = self.stopper.async_after_flow_ended()
                 self.spawn(restore, "export_monitor restore floor")
+            case ShortenBackstop() | RetryStopSlowly():
+                self.stopper.execute(action)
             case AutoStart():
                 self.spawn(self.starter.async_auto_start(), "export_monitor auto start")
             case Notify(condition=condition, details=details):

@@ -313,8 +313,7 @@ class ExportMonitorStarter:
                 # It reads off: should it turn on later, the watcher stops it.
                 LOGGER.debug("Undo of a failed start not confirmed: %s", err)
                 return
-            self.controller.pending_stop = StopReason.START_FAILED
-            self.controller.stopper.stop_failed(err)
+            self.controller.stopper.stop_failed(StopReason.START_FAILED, err)
             return
         await self.controller.stopper.async_put_back()
 

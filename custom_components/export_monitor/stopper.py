@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 import random
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -15,28 +15,23 @@ from homeassistant.util import dt as dt_util
 from .actuator import ActuatorError
 from .const import DEFAULT_INVERTER_MAX_POWER_KW, EVENT_DISCHARGE_STOPPED, LOGGER
 from .logic.control_requests import (
-    StopProgress,
     fallback_rungs,
+    quick_retry_in,
     session_floor,
+    stop_abandoned,
+    stop_begun,
     stop_confirmed,
     stop_confirmed_needed,
+    stop_send_failed,
 )
+from .logic.control_state import RetryStopSlowly, ShortenBackstop
 from .logic.deadman import SHORTEST_BACKSTOP_MINUTES
-from .logic.errors import ErrorState
 from .logic.snapshot import Source
+from .logic.stop_progress import STOP_BACKOFF_SECONDS, STOP_JITTER, stop_owed
 from .logic.supervision import StopReason, session_export_kwh
 
 if TYPE_CHECKING:
     from .controller import ExportMonitorController
-
-STOP_BACKOFF_SECONDS: Final = 1.0
-STOP_RETRY_INTERVAL: Final = timedelta(seconds=30)
-
-
-def stop_backoff_seconds(attempt: int) -> float:
-    """Return the pause before stop retry `attempt`: doubling, with jitter."""
-    jitter = random.uniform(0.0, 0.5)  # noqa: S311 - spreading retries, not security
-    return STOP_BACKOFF_SECONDS * 2.0**attempt * (1.0 + jitter)
 
 
 def error_details(err: HomeAssistantError) -> dict[str, str]:
@@ -99,22 +94,40 @@ class ExportMonitorStopper:
             except ActuatorError as err:
                 LOGGER.debug("Off for an idle inverter not confirmed: %s", err)
             return None
-        progress = StopProgress(reason=reason, sent_at=dt_util.now())
+        sent_at = dt_util.now()
+        controller.state = stop_begun(controller.state, reason, sent_at)
         while True:
             try:
                 await self.async_turn_off()
             except ActuatorError as err:
-                progress = progress.failed()
-                if not progress.retry:
-                    controller.pending_stop = controller.pending_stop or reason
-                    self.stop_failed(err)
+                delay = self._send_failed(reason, err)
+                if delay is None:
                     return err
-                await asyncio.sleep(stop_backoff_seconds(progress.failures - 1))
+                await asyncio.sleep(delay)
                 continue
-            self._finish_stop(reason, progress.sent_at)
+            self._finish_stop(reason, sent_at)
             controller.save_soon()
             await self._async_restore_unwatched()
             return None
+
+    def _send_failed(self, reason: StopReason, error: ActuatorError) -> float | None:
+        """Record a failed send; return the pause before the quick retry, None on alarm."""
+        now = dt_util.now()
+        jitter = random.uniform(0.0, STOP_JITTER)  # noqa: S311 - spreading retries
+        # STOP_BACKOFF_SECONDS is read at each call: tests shorten it here.
+        step = stop_send_failed(
+            self.controller.state,
+            reason,
+            now,
+            tuple(error_details(error).items()),
+            jitter=jitter,
+            backoff_s=STOP_BACKOFF_SECONDS,
+        )
+        delay = quick_retry_in(step[0], now)
+        if delay is None:
+            LOGGER.error("Could not stop the forced discharge: %s", error)
+        self.controller.apply(step)
+        return delay
 
     async def async_turn_off(self, *, extra: bool = False) -> None:
         """Send the normal stop and verify it; always sent, even when it reads off."""
@@ -132,18 +145,24 @@ class ExportMonitorStopper:
             except ActuatorError as err:
                 LOGGER.warning("Could not reconcile the inverter at start-up: %s", err)
 
-    def stop_failed(self, error: ActuatorError) -> None:
-        """Raise the alarm and keep retrying the stop at a bounded rate."""
+    def stop_failed(self, reason: StopReason, error: ActuatorError) -> None:
+        """Raise the alarm for a stop not confirmed now, and keep retrying it slowly."""
         LOGGER.error("Could not stop the forced discharge: %s", error)
-        self.controller.set_fault(
-            ErrorState.DISCHARGE_STOP_FAILED, error_details(error)
+        details = tuple(error_details(error).items())
+        self.controller.apply(
+            stop_abandoned(self.controller.state, reason, dt_util.now(), details)
         )
-        self.controller.spawn(
-            self._async_shorten_backstop(), "export_monitor shorten backstop"
-        )
-        if self._retry_unsub is None:
+
+    @callback
+    def execute(self, action: ShortenBackstop | RetryStopSlowly) -> None:
+        """Carry out a stop's fallback: the ladder's second ways, the slow retry."""
+        if isinstance(action, ShortenBackstop):
+            self.controller.spawn(
+                self._async_shorten_backstop(), "export_monitor shorten backstop"
+            )
+        elif self._retry_unsub is None:
             self._retry_unsub = async_track_time_interval(
-                self.controller.hass, self._async_retry_stop, STOP_RETRY_INTERVAL
+                self.controller.hass, self._async_retry_stop, action.every
             )
             self.controller.entry.async_on_unload(self._cancel_retry)
 
@@ -174,12 +193,15 @@ class ExportMonitorStopper:
         if self.controller.lock.locked():
             return
         async with self.controller.lock:
+            controller = self.controller
             sent_at = dt_util.now()
+            reason = stop_owed(controller.state.stop)
+            controller.state = stop_begun(controller.state, reason, sent_at)
             try:
                 await self.async_turn_off()
             except ActuatorError:
                 return
-            self._finish_stop(self.controller.pending_stop or StopReason.USER, sent_at)
+            self._finish_stop(reason, sent_at)
             self.controller.save_soon()
             await self._async_restore_unwatched()
 

@@ -6,8 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from custom_components.export_monitor.logic.readings import RawState
+from custom_components.export_monitor.logic.stop_progress import StopProgress
+from custom_components.export_monitor.logic.supervision import StopReason
 
 NOW: Final = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+# A stop whose alarm is up: the slow retry owes its confirmation.
+OWED: Final = StopProgress(reason=StopReason.USER, sent_at=NOW, alarm=StopReason.USER)
 
 
 def raw(state: str, unit: str | None, age: float = 0.0) -> RawState:

@@ -55,7 +55,7 @@ from custom_components.export_monitor.logic.supervision import Session, StopReas
 from custom_components.export_monitor.profiles import PROFILES
 from custom_components.export_monitor.profiles.base import InverterProfile
 
-from .common import NOW, raw
+from .common import NOW, OWED, raw
 
 GENERIC: Final = PROFILES["generic"]
 CLOSED: Final = CircuitBreaker()
@@ -178,7 +178,7 @@ IDLE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
         (BREAKER_OK,),
     ),
     "an_unconfirmed_stop_waits": (
-        ControlState(pending_stop=StopReason.USER),
+        ControlState(stop=OWED),
         _obs(maybe_running=True),
         (BREAKER_OK,),
     ),
@@ -730,14 +730,12 @@ def test_the_headroom_is_lagged_by_the_integral() -> None:
     [
         (ControlState(), ErrorState.STALE_DATA, ErrorState.STALE_DATA),
         (
-            ControlState(
-                pending_stop=StopReason.USER, fault=ErrorState.DISCHARGE_STOP_FAILED
-            ),
+            ControlState(stop=OWED, fault=ErrorState.DISCHARGE_STOP_FAILED),
             ErrorState.STALE_DATA,
             ErrorState.DISCHARGE_STOP_FAILED,
         ),
         (
-            ControlState(pending_stop=StopReason.USER),
+            ControlState(stop=OWED),
             ErrorState.DISCHARGE_STOP_FAILED,
             ErrorState.DISCHARGE_STOP_FAILED,
         ),
@@ -801,7 +799,7 @@ def test_observation_takes_status_and_reaction_from_the_state() -> None:
     assert seen.view.controller == status_of(state, obs.view.snapshot)
     assert seen.view.controller.active
     assert seen.view.controller.exported_this_session_kwh == 0.0
-    idle = status_of(ControlState(pending_stop=StopReason.USER), obs.view.snapshot)
+    idle = status_of(ControlState(stop=OWED), obs.view.snapshot)
     assert idle.active
     assert idle.exported_this_session_kwh is None
 

@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 
 from custom_components.export_monitor.logic.control_requests import (
-    STOP_RETRIES,
     StartVerdict,
-    StopProgress,
     decide_start,
     fallback_rungs,
+    quick_retry_in,
+    stop_abandoned,
+    stop_begun,
     stop_confirmed,
     stop_confirmed_needed,
+    stop_send_failed,
 )
 from custom_components.export_monitor.logic.control_start import (
     Observation,
@@ -27,13 +29,19 @@ from custom_components.export_monitor.logic.control_state import (
     Dismiss,
     Notify,
     Publish,
+    RetryStopSlowly,
+    ShortenBackstop,
 )
 from custom_components.export_monitor.logic.errors import ErrorState
 from custom_components.export_monitor.logic.latency import FlowWatch
+from custom_components.export_monitor.logic.stop_progress import (
+    STOP_RETRIES,
+    StopProgress,
+)
 from custom_components.export_monitor.logic.supervision import Session, StopReason
 from custom_components.export_monitor.profiles import PROFILES
 
-from .common import NOW
+from .common import NOW, OWED
 from .test_control import ARMED, SESSION, _obs, _view
 
 NO_PLAN = _obs(_view())
@@ -62,7 +70,7 @@ STARTS: dict[
         (),
     ),
     "an_unconfirmed_stop_refuses": (
-        ControlState(pending_stop=StopReason.USER),
+        ControlState(stop=OWED),
         _obs(),
         StartVerdict.REFUSE,
         ErrorState.DISCHARGE_STOP_FAILED,
@@ -117,15 +125,75 @@ def test_decide_start(
     assert new.refusal is expected
 
 
-def test_the_normal_stop_is_retried_then_the_alarm() -> None:
-    """The first send and STOP_RETRIES quick retries; then the slow retry and the alarm."""
-    progress = StopProgress(reason=StopReason.USER, sent_at=NOW)
-    retries = []
-    for _ in range(STOP_RETRIES + 1):
-        progress = progress.failed()
-        retries.append(progress.retry)
-    assert not StopProgress(reason=StopReason.USER, sent_at=NOW).retry
-    assert retries == [True] * STOP_RETRIES + [False]
+STOP_DETAILS = (("error", "timed out"),)
+ALARM = (
+    Notify(ErrorState.DISCHARGE_STOP_FAILED, STOP_DETAILS),
+    Publish(),
+    ShortenBackstop(),
+    RetryStopSlowly(timedelta(seconds=30)),
+)
+
+
+def test_a_new_round_keeps_the_alarm_up() -> None:
+    """A stop sent while the alarm is up leaves it up: the slow retry still owes one."""
+    state = stop_begun(ControlState(stop=OWED), StopReason.ALLOWANCE_EXCEEDED, NOW)
+    assert state.stop == StopProgress(
+        reason=StopReason.ALLOWANCE_EXCEEDED, sent_at=NOW, alarm=StopReason.USER
+    )
+    assert state.pending_stop is StopReason.USER
+    fresh = stop_begun(ControlState(), StopReason.USER, NOW)
+    assert (fresh.stop is not None, fresh.pending_stop) == (True, None)
+
+
+def test_failed_sends_are_retried_then_raise_the_alarm() -> None:
+    """STOP_RETRIES quick retries, each due later; then the fault, fallbacks, slow retry."""
+    state = stop_begun(ControlState(), StopReason.USER, NOW)
+    dues = []
+    for _ in range(STOP_RETRIES):
+        state, actions = stop_send_failed(
+            state, StopReason.USER, NOW, STOP_DETAILS, jitter=0.0, backoff_s=1.0
+        )
+        assert (actions, state.fault, state.pending_stop) == ((), ErrorState.NONE, None)
+        assert state.stop is not None
+        dues.append(state.stop.retry_at)
+    assert dues == [NOW + timedelta(seconds=s) for s in (1, 2, 4)]
+    assert quick_retry_in(state, NOW) == 4.0
+    state, actions = stop_send_failed(
+        state, StopReason.USER, NOW, STOP_DETAILS, jitter=0.0, backoff_s=1.0
+    )
+    assert (actions, state.fault, state.pending_stop) == (
+        ALARM,
+        ErrorState.DISCHARGE_STOP_FAILED,
+        StopReason.USER,
+    )
+    assert quick_retry_in(state, NOW) is None
+    assert quick_retry_in(ControlState(), NOW) is None
+
+
+def test_a_failed_send_without_a_round_starts_one() -> None:
+    """A failure reported with no round recorded counts as the round's first failure."""
+    state, actions = stop_send_failed(
+        ControlState(), StopReason.UNLOAD, NOW, (), jitter=0.5, backoff_s=2.0
+    )
+    assert state.stop == StopProgress(
+        reason=StopReason.UNLOAD,
+        sent_at=NOW,
+        failures=1,
+        retry_at=NOW + timedelta(seconds=3),
+    )
+    assert actions == ()
+
+
+def test_an_abandoned_stop_raises_the_alarm_at_once() -> None:
+    """A failed start's undo not confirmed: the alarm, fallbacks and the slow retry."""
+    state, actions = stop_abandoned(
+        ControlState(), StopReason.START_FAILED, NOW, STOP_DETAILS
+    )
+    assert (actions, state.fault, state.pending_stop) == (
+        ALARM,
+        ErrorState.DISCHARGE_STOP_FAILED,
+        StopReason.START_FAILED,
+    )
 
 
 @pytest.mark.parametrize(
@@ -169,7 +237,7 @@ def test_a_confirmed_stop_forgets_the_session_and_watches_the_flow() -> None:
     sent_at = NOW - timedelta(seconds=5)
     state = ControlState(
         session=SESSION,
-        pending_stop=StopReason.USER,
+        stop=OWED,
         fault=ErrorState.DISCHARGE_STOP_FAILED,
         battery_before_start_kw=0.5,
     )

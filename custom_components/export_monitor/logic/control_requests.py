@@ -14,8 +14,11 @@ from .control_state import (
     ControlState,
     Notify,
     Publish,
+    RetryStopSlowly,
+    ShortenBackstop,
     Step,
     clear_fault,
+    set_fault,
     view_of,
 )
 from .deadman import SHORTEST_BACKSTOP_MINUTES
@@ -25,10 +28,9 @@ from .plan import DischargePlan
 from .settings import MonitorSettings
 from .snapshot import Snapshot, export_power_kw
 from .status import is_fault
+from .stop_progress import STOP_RETRY_INTERVAL, stop_given_up, stop_round
 from .supervision import Session, StopReason, backstop_seconds_left
 
-# Quick retries of the normal stop after the first send fails, before the alarm.
-STOP_RETRIES: Final = 3
 # A cutoff this close to a setpoint (min SOC, the SOC) reads as that setpoint.
 SETPOINT_TOLERANCE: Final = 0.001
 
@@ -77,24 +79,6 @@ def _refuse(
     return replace(state, refusal=blocker), (*told, Publish()), decision
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StopProgress:
-    """A stop under way: why, when it was first sent, and the failed sends so far."""
-
-    reason: StopReason
-    sent_at: datetime
-    failures: int = 0
-
-    def failed(self) -> StopProgress:
-        """Return the progress after one more failed send of the normal stop."""
-        return replace(self, failures=self.failures + 1)
-
-    @property
-    def retry(self) -> bool:
-        """Return whether the normal stop is tried again at once (after a backoff)."""
-        return 0 < self.failures <= STOP_RETRIES
-
-
 def session_floor(session: Session, min_soc: float) -> float | None:
     """Return the floor a session left on the cutoff; None when that is min SOC."""
     if session.cutoff_soc - min_soc > SETPOINT_TOLERANCE:
@@ -126,7 +110,7 @@ def stop_confirmed(
     state = replace(
         state,
         session=None,
-        pending_stop=None,
+        stop=None,
         last_stop_at=now,
         last_stop_reason=reason,
     )
@@ -161,3 +145,48 @@ def fallback_rungs(
         # shortest timer would re-arm it for longer than it has left.
         return ()
     return tuple(rungs)
+
+
+def stop_begun(state: ControlState, reason: StopReason, now: datetime) -> ControlState:
+    """Return the state as a round of the normal stop is first sent."""
+    return replace(state, stop=stop_round(state.stop, reason, now))
+
+
+def stop_send_failed(
+    state: ControlState,
+    reason: StopReason,
+    now: datetime,
+    details: tuple[tuple[str, str], ...],
+    *,
+    jitter: float,
+    backoff_s: float,
+) -> Step:
+    """Return the state after a failed send: a quick retry due, or the alarm."""
+    progress = state.stop or stop_round(None, reason, now)
+    progress = progress.failed(now, jitter=jitter, backoff_s=backoff_s)
+    state = replace(state, stop=progress)
+    if progress.retry_at is not None:
+        return state, ()
+    return _alarm(state, details)
+
+
+def quick_retry_in(state: ControlState, now: datetime) -> float | None:
+    """Return the seconds until the stop's quick retry; None when none is due."""
+    return None if state.stop is None else state.stop.retry_in(now)
+
+
+def stop_abandoned(
+    state: ControlState,
+    reason: StopReason,
+    now: datetime,
+    details: tuple[tuple[str, str], ...],
+) -> Step:
+    """Return the state when a stop cannot be confirmed now (a failed start's undo)."""
+    state = replace(state, stop=stop_given_up(state.stop, reason, now))
+    return _alarm(state, details)
+
+
+def _alarm(state: ControlState, details: tuple[tuple[str, str], ...]) -> Step:
+    """Raise the alarm, send the ladder's fallbacks and keep retrying slowly."""
+    state, told = set_fault(state, ErrorState.DISCHARGE_STOP_FAILED, details)
+    return state, (*told, ShortenBackstop(), RetryStopSlowly(STOP_RETRY_INTERVAL))

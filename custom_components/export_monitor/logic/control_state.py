@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..profiles.base import InverterProfile
 from .control_start import ControlSnapshot, Observation
@@ -14,6 +14,7 @@ from .latency import FlowWatch, reaction_seconds
 from .settings import MonitorSettings
 from .snapshot import Snapshot, Source
 from .status import ControllerStatus, MonitorView
+from .stop_progress import StopProgress
 from .supervision import Session, StopReason, session_export_kwh
 
 
@@ -24,7 +25,7 @@ class ControlState:
     session: Session | None = None
     fault: ErrorState = ErrorState.NONE
     refusal: ErrorState = ErrorState.NONE
-    pending_stop: StopReason | None = None  # a stop not yet confirmed
+    stop: StopProgress | None = None  # a stop under way or not yet confirmed
     last_stop_at: datetime | None = None
     last_stop_reason: StopReason | None = None
     export_before_start_kw: float | None = None
@@ -41,6 +42,11 @@ class ControlState:
     # Grid export integrated since the running discharge started (logic/lag.py).
     integral: ExportIntegral | None = None
     fault_since: tuple[ErrorState, datetime] | None = None
+
+    @property
+    def pending_stop(self) -> StopReason | None:
+        """Return the stop whose alarm is up: the slow retry owes its confirmation."""
+        return None if self.stop is None else self.stop.alarm
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +75,18 @@ class WriteFloor:
 @dataclass(frozen=True, slots=True)
 class RestoreFloor:
     """Put min SOC back on the cutoff: the flow has ended after a stop."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShortenBackstop:
+    """Send the stop ladder's fallbacks: the normal stop was not confirmed."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryStopSlowly:
+    """Send the normal stop again this often until it is confirmed."""
+
+    every: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +131,8 @@ type Action = (
     | Rearm
     | WriteFloor
     | RestoreFloor
+    | ShortenBackstop
+    | RetryStopSlowly
     | AutoStart
     | Notify
     | Dismiss
