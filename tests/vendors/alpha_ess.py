@@ -17,8 +17,6 @@ from datetime import datetime, timedelta
 import math
 from typing import Any, Final
 
-from homeassistant.util import dt as dt_util
-
 from tests.vendors.base import Drive, VendorSim, helper_number, running_until, written
 
 ENABLE: Final = "input_boolean.alphaess_helper_force_discharging"
@@ -95,7 +93,7 @@ class AlphaEssSim(VendorSim):
 
     def _write_block(self) -> None:
         """Write power, cutoff (truncated) and duration into the dispatch registers."""
-        now = dt_util.utcnow()
+        now = self.now()
         self.dispatch = True
         self.dispatch_kw = self.number(POWER)
         cutoff = self.number(CUTOFF)
@@ -106,7 +104,7 @@ class AlphaEssSim(VendorSim):
 
     def poll(self) -> None:
         """Read the dispatch registers into the sensors."""
-        now = dt_util.utcnow()
+        now = self.now()
         active = self.dispatch and running_until(now, self.dispatch_until)
         left = (self.dispatch_until - now).total_seconds() if active else 0.0
         self.show(DISPATCH_START, "Start" if active else "Stop")

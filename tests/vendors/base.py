@@ -7,6 +7,13 @@ as that integration and its inverter do: a write may show only at the integratio
 poll, the inverter keeps its own state (the registers) apart from what the entities show,
 and its backstop ends (or does not end) a forced export on simulated time.
 
+The fake's own timers (its poll, a refresh, a delayed write) act as of the moment they were
+due. A rig moves time in steps, so a timer due between two steps fires at the next one,
+among the monitor's timers of that step in whatever order Home Assistant's timer heap holds
+them: a write of that step must not ride on a poll that was due before it. So every write
+first runs the timers due by then, each as of its due moment (`now`), and a timer that fires
+after that finds its work done.
+
 What the inverter does is given to the plant as a `Drive`. A fake can also ignore or delay
 commands, hang or raise on them, and lose Home Assistant (`die`): no more commands, no more
 polls of the vendor integration (which lives in Home Assistant), while the inverter and its
@@ -80,6 +87,15 @@ class Drive:
 OFF = Drive(on=False)
 
 
+@dataclass(frozen=True, order=True, slots=True)
+class Timer:
+    """An integration-side timer: when it is due, its arming order, what it does."""
+
+    due: datetime
+    armed: int
+    action: Callable[[], None] = field(compare=False)
+
+
 @dataclass(kw_only=True)
 class VendorSim:
     """A vendor integration and its inverter, simulated."""
@@ -102,6 +118,13 @@ class VendorSim:
     # monitor waits for the write to read back.
     wrote: asyncio.Event = field(default_factory=asyncio.Event)
     _cancels: list[CALLBACK_TYPE] = field(default_factory=list)
+    # The integration-side timers not yet run, and how many were ever armed.
+    _timers: list[Timer] = field(default_factory=list)
+    _armed: int = 0
+    # When Home Assistant's interval timer polls next (None: no poll).
+    _next_poll: datetime | None = None
+    # The due moment a running timer acts as of (None: no timer runs).
+    _as_of: datetime | None = None
 
     # -- what each vendor defines ------------------------------------------------------
 
@@ -154,6 +177,7 @@ class VendorSim:
             domain, _, service = name.partition(".")
             self.hass.services.async_register(domain, service, self._async_handle)
         if self.poll_s:
+            self._arm_poll(dt_util.utcnow())
             self._cancels.append(
                 async_track_time_interval(
                     self.hass,
@@ -164,6 +188,38 @@ class VendorSim:
             )
         self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_CLOSE, self._async_close)
 
+    def now(self) -> datetime:
+        """Return the moment the fake acts at: a running timer's due moment, else now."""
+        return self._as_of or dt_util.utcnow()
+
+    def catch_up(self, until: datetime | None = None) -> None:
+        """Run every timer due by `until` (now), in order, each as of its due moment."""
+        moment = until or dt_util.utcnow()
+        while due := [timer for timer in self._timers if timer.due <= moment]:
+            timer = min(due)
+            self._timers.remove(timer)
+            self._as_of = min(timer.due, dt_util.utcnow())
+            try:
+                if self.alive:
+                    timer.action()
+            finally:
+                self._as_of = None
+
+    def _arm(self, due: datetime, action: Callable[[], None]) -> None:
+        """Note an integration-side timer: run `action` as of `due`."""
+        self._armed += 1
+        self._timers.append(Timer(due, self._armed, action))
+
+    def _arm_poll(self, now: datetime) -> None:
+        """Note the next poll, one poll period after `now` (Home Assistant's interval)."""
+        self._next_poll = now + timedelta(seconds=self.poll_s)
+        self._arm(self._next_poll, self._poll_now)
+
+    def _poll_now(self) -> None:
+        """Run one poll of the integration."""
+        self.polls += 1
+        self.poll()
+
     def drive(self) -> Drive:
         """Return what the inverter does now."""
         return self.inverter(dt_util.utcnow())
@@ -173,7 +229,12 @@ class VendorSim:
         self.alive = False
 
     def restart(self) -> None:
-        """Home Assistant starts again: the vendor integration has forgotten its memory."""
+        """Home Assistant starts again: the vendor integration has forgotten its memory.
+
+        Its timers due while Home Assistant was dead never ran: they are dropped.
+        """
+        now = dt_util.utcnow()
+        self._timers = [timer for timer in self._timers if timer.due > now]
         self.alive = True
         self.forget()
         self.poll()
@@ -208,16 +269,19 @@ class VendorSim:
 
     def later(self, seconds: float, action: Callable[[], None]) -> None:
         """Run `action` after `seconds` of simulated time (an integration-side timer)."""
+        due = self.now() + timedelta(seconds=seconds)
+        self._arm(due, action)
 
         @callback
         def _async_run(_now: datetime) -> None:
-            """Run the action unless Home Assistant died meanwhile."""
-            if self.alive:
-                action()
+            """Run the action (unless a write ran it already) and any due before it."""
+            self.catch_up(due)
 
         self._cancels.append(
             async_call_later(
-                self.hass, seconds, HassJob(_async_run, cancel_on_shutdown=True)
+                self.hass,
+                max(0.0, (due - dt_util.utcnow()).total_seconds()),
+                HassJob(_async_run, cancel_on_shutdown=True),
             )
         )
 
@@ -238,11 +302,10 @@ class VendorSim:
             raise HomeAssistantError(f"{target}: {data['value']} is out of range")
 
     @callback
-    def _async_poll(self, _now: datetime) -> None:
-        """Poll, unless Home Assistant (and with it the integration) is dead."""
-        if self.alive:
-            self.polls += 1
-            self.poll()
+    def _async_poll(self, now: datetime) -> None:
+        """Poll as of the due moment (unless a write ran it already); the next is due."""
+        self.catch_up(self._next_poll)
+        self._arm_poll(now)
 
     @callback
     def _async_close(self, _event: Event) -> None:
@@ -251,7 +314,11 @@ class VendorSim:
             cancel()
 
     async def _async_handle(self, call: ServiceCall) -> None:
-        """Answer one command on each of its targets, as the target's answer says."""
+        """Answer one command on each of its targets, as the target's answer says.
+
+        The integration's timers due before the command came run first.
+        """
+        self.catch_up()
         for target in targets(call):
             await self._async_answer(target, call)
 

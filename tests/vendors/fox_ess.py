@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from homeassistant.util import dt as dt_util
-
 from tests.vendors.base import (
     Drive,
     VendorSim,
@@ -98,7 +96,7 @@ class FoxEssSim(VendorSim):
 
     def poll(self) -> None:
         """Feed the watchdog and write the power while forcing; publish the registers."""
-        now = dt_util.utcnow()
+        now = self.now()
         if self.manager_mode == FORCE_DISCHARGE:
             self.work_mode = FEED_IN  # the fallback, "roughly the right thing"
             self.remote_enable = True

@@ -81,7 +81,7 @@ class GivEnergySim(VendorSim):
 
     def clock(self, now: datetime | None = None) -> datetime:
         """Return the inverter's clock (local wall time plus its offset)."""
-        moment = dt_util.as_local(now or dt_util.utcnow())
+        moment = dt_util.as_local(now or self.now())
         return moment + timedelta(seconds=self.clock_offset_s)
 
     def apply(self, entity_id: str, service: str, data: Mapping[str, Any]) -> None:
@@ -97,7 +97,7 @@ class GivEnergySim(VendorSim):
         """Read the registers: the truncated rate, the clock, the battery power."""
         self.show(RATE, str(self.rate_w()))
         self.show(CLOCK, self.clock().isoformat())
-        drive = self.inverter(dt_util.utcnow())
+        drive = self.inverter(self.now())
         self.show(BATTERY, f"{(drive.power_kw or 0.0) * 1000.0 if drive.on else 0:.0f}")
 
     def _slot(self, entity_id: str) -> time:

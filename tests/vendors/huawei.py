@@ -17,7 +17,6 @@ from typing import Any, Final
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from tests.vendors.base import Drive, VendorSim, running_until
@@ -91,7 +90,7 @@ class HuaweiSim(VendorSim):
         if duration is None or not 1 <= duration <= 1440:
             raise HomeAssistantError(f"duration {data.get('duration')!r} is not valid")
         self.forcing, self.forcing_kw, self.target_soc = True, power / 1000.0, None
-        self.until = dt_util.utcnow() + timedelta(minutes=duration)
+        self.until = self.now() + timedelta(minutes=duration)
 
     def _discharge_soc(self, data: Mapping[str, Any]) -> None:
         """Start a forced discharge down to a target SOC, with no time bound."""
@@ -108,11 +107,11 @@ class HuaweiSim(VendorSim):
 
     def poll(self) -> None:
         """Read the forcible-charge registers into the summary and the power sensor."""
-        drive = self.inverter(dt_util.utcnow())
+        drive = self.inverter(self.now())
         power_w = round((drive.power_kw or 0.0) * 1000.0) if drive.on else 0
         summary, minutes = "Stopped", 0
         if drive.on and self.until is not None:
-            minutes = round((self.until - dt_util.utcnow()).total_seconds() / 60)
+            minutes = round((self.until - self.now()).total_seconds() / 60)
             summary = f"Discharging at {power_w}W for {minutes} minutes"
         elif drive.on:
             summary = f"Discharging at {power_w}W until {self.target_soc:.0f}%"

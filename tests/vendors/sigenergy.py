@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from homeassistant.util import dt as dt_util
-
 from tests.conftest import SOC
 from tests.vendors.base import Drive, VendorSim, helper_number, helper_select, written
 
@@ -104,7 +102,7 @@ class SigenergySim(VendorSim):
         remote = self.hass.states.get(REMOTE_EMS)
         on = remote is not None and remote.state == "on"
         self.show(MODE, self.mode if on else "unavailable")
-        drive = self.inverter(dt_util.utcnow())
+        drive = self.inverter(self.now())
         self.show(BATTERY, f"{(drive.power_kw or 0.0) if drive.on else 0.0:.3f}")
 
     def inverter(self, now: datetime) -> Drive:

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from homeassistant.util import dt as dt_util
-
 from tests.vendors.base import (
     Drive,
     VendorSim,
@@ -120,7 +118,7 @@ class SolarEdgeSim(VendorSim):
         self.registers[entity_id] = written(service, data)
         self.trap("flash_write")
         if entity_id == COMMAND_MODE:
-            self.command_at = dt_util.utcnow()
+            self.command_at = self.now()
             if self.override_after_s is not None:
                 self.later(self.override_after_s, self.override)
         if self.refresh_after_write:
@@ -134,7 +132,7 @@ class SolarEdgeSim(VendorSim):
 
     def _refresh(self) -> None:
         """Request a refresh: now, or when the debouncer's cooldown ends."""
-        now = dt_util.utcnow()
+        now = self.now()
         wait = 0.0
         if self.last_refresh is not None and not self.mended:
             wait = COOLDOWN_S - (now - self.last_refresh).total_seconds()
@@ -146,10 +144,10 @@ class SolarEdgeSim(VendorSim):
     def poll(self) -> None:
         """Read every register into its entity."""
         assert self.registers is not None
-        self.last_refresh = dt_util.utcnow()
+        self.last_refresh = self.now()
         for entity_id, shown in self._shown().items():
             self.show(entity_id, shown)
-        drive = self.inverter(dt_util.utcnow())
+        drive = self.inverter(self.now())
         self.show(BATTERY, f"{(drive.power_kw or 0.0) * 1000.0 if drive.on else 0:.0f}")
 
     def _shown(self) -> dict[str, str]:

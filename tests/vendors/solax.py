@@ -6,24 +6,20 @@ control, the active power (W, negative = discharge) and the block's duration (s)
 inverter obeys the block for that duration, then returns to its normal work mode: a
 command that expires within seconds unless it is sent again. With an autorepeat
 duration the integration re-sends the block at every poll (15 s) until the autorepeat
-ends, then sends "Disabled". A poll sends the parameters as they were when it was due:
-the rig fires a poll due between two meter steps at the next step, and a write of that
-step must not ride on it (which came first would be milliseconds of machine speed).
-The register read-back (`modbus_power_control`) shows "Enabled Power Control" for
-every computed mode, at the next poll. Traps: choosing
-"Disabled" without pressing the trigger changes nothing on the inverter, and the
-autorepeat is Home Assistant memory only (forgotten on a restart).
+ends, then sends "Disabled". A poll sends the parameters as they were when it was due
+(tests/vendors/base.py: a write made after that rides on the next poll). The register
+read-back (`modbus_power_control`) shows "Enabled Power Control" for every computed
+mode, at the next poll. Traps: choosing "Disabled" without pressing the trigger changes
+nothing on the inverter, and the autorepeat is Home Assistant memory only (forgotten on
+a restart).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
-
-from homeassistant.core import callback
-from homeassistant.util import dt as dt_util
 
 from tests.vendors.base import (
     Drive,
@@ -63,11 +59,6 @@ class SolaxSim(VendorSim):
     block_kw: float = 0.0
     block_until: datetime | None = None
     repeat_until: datetime | None = None
-    # When the running poll was due (None: not in a poll), when the next one is.
-    polled_as_of: datetime | None = None
-    next_poll: datetime | None = None
-    # Each parameter write: when, the parameter, the value it replaced.
-    changes: list[tuple[datetime, str, str]] = field(default_factory=list)
 
     @property
     def controls(self) -> dict[str, str]:
@@ -103,29 +94,8 @@ class SolaxSim(VendorSim):
             BATTERY: ("0", {"unit_of_measurement": "W"}),
         }
 
-    async def async_setup(self) -> None:
-        """Set up; the first poll is due one poll period from now."""
-        await super().async_setup()
-        self.next_poll = dt_util.utcnow() + timedelta(seconds=self.poll_s)
-
-    @callback
-    def _async_poll(self, now: datetime) -> None:
-        """Poll as of the moment the poll was due (Home Assistant's interval timer)."""
-        due, self.next_poll = (
-            self.next_poll or now,
-            now + timedelta(seconds=self.poll_s),
-        )
-        self.polled_as_of = min(due, now)
-        try:
-            super()._async_poll(now)
-        finally:
-            self.polled_as_of = None
-
     def apply(self, entity_id: str, service: str, data: Mapping[str, Any]) -> None:
         """Keep a local parameter; the trigger sends the block."""
-        before = self.hass.states.get(entity_id)
-        if before is not None and entity_id in (CONTROL, POWER, DURATION):
-            self.changes.append((dt_util.utcnow(), entity_id, before.state))
         self.show(entity_id, written(service, data))
         if entity_id == TRIGGER:
             self._trigger()
@@ -134,36 +104,23 @@ class SolaxSim(VendorSim):
 
     def _trigger(self) -> None:
         """Send one block now; start (or stop) the autorepeat."""
-        now = dt_util.utcnow()
+        now = self.now()
         repeat = self.number(AUTOREPEAT)
         self.repeat_until = now + timedelta(seconds=repeat) if repeat > 0 else None
         self._send(now)
 
-    def parameter(self, entity_id: str) -> str | None:
-        """Return a parameter as the block reads it: as of the poll's due moment."""
-        state = self.hass.states.get(entity_id)
-        if state is None or self.polled_as_of is None:
-            return None if state is None else state.state
-        later = (
-            before
-            for at, changed, before in self.changes
-            if changed == entity_id and at > self.polled_as_of
-        )
-        return next(later, state.state)
-
     def _send(self, now: datetime) -> None:
         """Send the block the parameters make; "Disabled" ends remote control."""
-        control = self.parameter(CONTROL)
-        if control is None or control == DISABLED:
+        control = self.hass.states.get(CONTROL)
+        if control is None or control.state == DISABLED:
             self.block_until = self.repeat_until = None
             return
-        self.block_kw = max(0.0, -float(self.parameter(POWER) or 0.0) / 1000.0)
-        duration = float(self.parameter(DURATION) or 0.0)
-        self.block_until = now + timedelta(seconds=duration)
+        self.block_kw = max(0.0, -self.number(POWER) / 1000.0)
+        self.block_until = now + timedelta(seconds=self.number(DURATION))
 
     def poll(self) -> None:
         """Re-send while the autorepeat runs, "Disabled" at its end; read the registers."""
-        now = dt_util.utcnow()
+        now = self.now()
         if self.repeat_until is not None:
             if now < self.repeat_until:
                 self._send(now)
