@@ -44,9 +44,9 @@ async def _async_inverter(
     return sim, ExportMonitorInverter(hass, SOLAREDGE, lambda: controls, actuator)
 
 
-def _values(power_kw: float = 3.0) -> WriteValues:
-    """Return a plan: the power, a 10-minute timer."""
-    return WriteValues(now=dt_util.now(), power_kw=power_kw, backstop_minutes=10.0)
+def _values(power_kw: float = 3.0, minutes: float = 10.0) -> WriteValues:
+    """Return a plan: the power, a 10-minute timer unless told."""
+    return WriteValues(now=dt_util.now(), power_kw=power_kw, backstop_minutes=minutes)
 
 
 async def _async_turns() -> None:
@@ -98,3 +98,27 @@ async def test_a_parameter_never_shown_fails_before_the_activation(
     assert outcomes == [False]
     assert COMMAND_MODE not in sim.writes
     assert sim.drive().on is False
+
+
+async def test_a_short_timer_start_does_not_wait_for_the_activation(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """With a timer shorter than two polls, the start ends when the mode goes out.
+
+    The command timeout (113 s) ends before the next poll could show the mode: the
+    start waited for it, so the session began only after the inverter had stopped
+    by itself, and the discharge ran unsupervised (test_fault[solaredge-
+    read_back_at_next_poll-active] ended inverter_not_obeying). The session judges it.
+    """
+    outcomes: list[bool] = []
+    sim, inverter = await _async_inverter(hass, outcomes)
+    start = asyncio.create_task(inverter.async_start(_values(minutes=113.0 / 60.0)))
+    await _async_turns()
+    assert set(sim.writes) == {TIMEOUT, LIMIT}
+    await async_advance(hass, freezer, POLL_S)
+    await _async_turns()
+    assert start.done()
+    assert sim.writes[COMMAND_MODE] == 1
+    assert sim.drive().on is True
+    await start
+    assert outcomes == [True, True]

@@ -14,6 +14,7 @@ from homeassistant.util import dt as dt_util
 from .actuator import ActuatorError, ExportMonitorActuator
 from .const import DOMAIN, LOGGER
 from .inverter_view import FIELD_TIMERS, InverterView
+from .logic.control_start import activation_awaited
 from .logic.errors import ErrorState
 from .logic.flash import FlashLedger
 from .logic.inverter_clock import CLOCK_SKEW_LIMIT
@@ -85,10 +86,17 @@ class ExportMonitorInverter(InverterView):
     ) -> None:
         """Write the start sequence: parameters that differ, activation last.
 
-        `before_each` runs before every write and may raise to abort the start.
+        `before_each` runs before every write and may raise to abort the start. A
+        polled activation whose read-back may come after half the timer is not
+        awaited: the session judges it (activation_awaited).
         """
+        timer = values.backstop_minutes if self.expires else None
         await self._async_run(
-            self.profile.start, values, skip_unchanged=True, before_each=before_each
+            self.profile.start,
+            values,
+            skip_unchanged=True,
+            before_each=before_each,
+            await_last=activation_awaited(self.profile.readback_latency_s, timer),
         )
 
     async def async_set_power(self, values: WriteValues) -> None:
@@ -171,6 +179,7 @@ class ExportMonitorInverter(InverterView):
         before_each: Callable[[Write], None] | None = None,
         budgeted: bool = True,
         landed: list[Write] | None = None,
+        await_last: bool = True,
     ) -> None:
         """Render and send each write in order; the first failure raises.
 
@@ -178,7 +187,8 @@ class ExportMonitorInverter(InverterView):
         parameters are confirmed together (one wait, bounded by the profile's
         latency) before the activation, the last write, goes out. A write that is not
         `budgeted` (a stop) is counted but never refused. Each write sent and
-        confirmed is appended to `landed`.
+        confirmed is appended to `landed`. Without `await_last` a polled activation
+        is sent, not awaited: the caller's session judges it.
         """
         values = replace(
             values,
@@ -215,7 +225,8 @@ class ExportMonitorInverter(InverterView):
             await self.actuator.async_confirm(((call, key),), extra=extra)
             if landed is not None:
                 landed.append(write)
-        await self._async_confirm(polled, extra=extra, landed=landed)
+        if await_last:
+            await self._async_confirm(polled, extra=extra, landed=landed)
 
     async def _async_confirm(
         self,

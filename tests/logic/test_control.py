@@ -58,6 +58,8 @@ from custom_components.export_monitor.profiles.base import InverterProfile
 from .common import NOW, OWED, raw
 
 GENERIC: Final = PROFILES["generic"]
+# Its keep-alive confirms a polled timer (up to a 300 s poll) before the mode goes out.
+SOLAREDGE: Final = PROFILES["solaredge"]
 CLOSED: Final = CircuitBreaker()
 OPEN: Final = reduce(lambda b, _: b.record_failure(NOW), range(5), CircuitBreaker())
 BREAKER_OK: Final = Dismiss(ErrorState.CIRCUIT_BREAKER_OPEN)
@@ -586,6 +588,33 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
             Rearm(BOUND, NOW),
             Publish(),
         ),
+    ),
+    # A re-arm that cannot go out before the timer ends is not tried: the timer runs,
+    # and the discharge stops just before it ends (not "inverter not obeying").
+    "a_polled_rearm_that_cannot_land_lets_the_timer_run": (
+        ControlState(session=ARMED),
+        _obs(profile=SOLAREDGE),
+        (BREAKER_OK, Publish()),
+    ),
+    "a_polled_rearm_too_late_stops_before_the_timer_ends": (
+        ControlState(
+            session=replace(
+                ARMED, backstop_armed_at=NOW - timedelta(minutes=10, seconds=-5)
+            )
+        ),
+        _obs(profile=SOLAREDGE),
+        (BREAKER_OK, Stop(StopReason.HEADROOM_EXHAUSTED)),
+    ),
+    "a_polled_rearm_that_lands_in_time_is_sent": (
+        ControlState(
+            session=replace(
+                ARMED,
+                backstop_minutes=20.0,
+                backstop_armed_at=NOW - timedelta(minutes=12),
+            )
+        ),
+        _obs(profile=SOLAREDGE),
+        (BREAKER_OK, Rearm(BOUND, NOW), Publish()),
     ),
     "a_timer_that_fits_in_no_step_stops_once_run_out": (
         ControlState(session=replace(ARMED, backstop_armed_at=LONG_AGO)),

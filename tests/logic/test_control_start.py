@@ -9,6 +9,7 @@ import pytest
 from custom_components.export_monitor.logic.control_start import (
     BackstopControl,
     StartRequest,
+    activation_awaited,
     assess_start,
     backstop_fits,
     floor_now,
@@ -127,3 +128,19 @@ def test_a_start_the_dead_man_cannot_bound_is_refused(
 def test_no_floor_without_a_soc() -> None:
     """Without a SOC reading there is no floor to write."""
     assert floor_now(_obs(_view(soc="unavailable")), 5.0, 3.0, 0.0) is None
+
+
+@pytest.mark.parametrize(
+    ("latency_s", "backstop_minutes", "awaited"),
+    [
+        (300.0, None, True),  # nothing expires: the read-back is awaited
+        (300.0, 10.0, True),  # the poll comes by half the timer
+        (300.0, 113.0 / 60.0, False),  # SolarEdge's poll after a 113 s timer
+        (0.0, 1.0, True),
+    ],
+)
+def test_a_polled_activation_is_awaited_only_within_half_the_timer(
+    latency_s: float, backstop_minutes: float | None, awaited: bool
+) -> None:
+    """A start waits for its activation only when it reads back by half the timer."""
+    assert activation_awaited(latency_s, backstop_minutes) is awaited

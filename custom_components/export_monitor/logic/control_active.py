@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..const import SUPERVISION_INTERVAL
-from ..profiles.base import Rearm as RearmMode
+from ..profiles.base import ReadBack, Rearm as RearmMode
 from .control_start import (
     Observation,
     alone_bound,
@@ -84,7 +84,8 @@ def supervise(state: ControlState, obs: Observation, session: Session) -> Step:
     if session.backstop_minutes is not None and due and not obs.inverter.busy:
         bound = _backstop_bound(state, obs, session)
         left = backstop_seconds_left(session, view.now)
-        action = rearm_action(bound, _rearm_fits(obs, bound), left, obs.reaction_s)
+        fits = _rearm_fits(obs, bound) and _rearm_lands(obs, left)
+        action = rearm_action(bound, fits, left, obs.reaction_s)
         if action is RearmAction.STOP:
             state, stopped = _stop_for(state, obs, bound.limit)
             return state, actions + stopped
@@ -103,6 +104,20 @@ def _rearm_fits(obs: Observation, bound: BackstopBound) -> bool:
     if not changed_only or timer is None or timer.scale is None:
         return True
     return timer_changes(bound.minutes, timer.scale, timer.step, timer.value)
+
+
+def _rearm_lands(obs: Observation, left_s: float) -> bool:
+    """Return whether a re-arm's activation can go out before the running timer ends.
+
+    Its polled parameters are confirmed first, up to the profile's read-back latency
+    (SolarEdge: one 300 s poll when its refresh fails); too late, the timer is left to
+    run and the discharge stops just before it ends.
+    """
+    profile = obs.profile
+    params = profile.keepalive[:-1]
+    if not any(write.readback is ReadBack.POLLED for write in params):
+        return True
+    return left_s > profile.readback_latency_s + obs.reaction_s
 
 
 def _rearm_margin(obs: Observation) -> float:

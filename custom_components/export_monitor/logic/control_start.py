@@ -99,6 +99,17 @@ class ControlSnapshot:
     action_breaker: CircuitBreaker
 
 
+def activation_awaited(latency_s: float, backstop_minutes: float | None) -> bool:
+    """Return whether a start waits for its polled activation to read back.
+
+    Not when the read-back may come after half the inverter's timer (`backstop_minutes`,
+    None when none expires): the session, which re-arms it from that half on, would
+    begin too late, and the whole discharge might run unsupervised (SolarEdge: a 300 s
+    poll, a 113 s timer). The session then judges it (running state and power flow).
+    """
+    return backstop_minutes is None or latency_s <= backstop_minutes * 30.0
+
+
 def backstop_fits(obs: Observation, bound: BackstopBound) -> bool:
     """Return whether the inverter's timer can be (re-)armed within `bound`."""
     timer = obs.inverter.timer
