@@ -122,7 +122,9 @@ CASES: Final[dict[str, Calls]] = {
 # on main (checked by hand with both branches merged: Fox ESS and Huawei moved).
 # Only profiles the setup offers (profiles.OFFERED) can be set up through the flow.
 MONITOR_DRIVES: Final = tuple(
-    p for p in ("fox_ess", "huawei", "solax", "givenergy", "sigenergy") if p in OFFERED
+    p
+    for p in ("fox_ess", "huawei", "solax", "givenergy", "sigenergy", "solaredge")
+    if p in OFFERED
 )
 # A forced export started by hand through an offered vendor's own entities is one the
 # monitor did not start: the monitor (set up for offered profiles) turns it off and

@@ -43,6 +43,7 @@ OFFERED: frozenset[str] = frozenset(
         FOX_ESS.key,
         SIGENERGY.key,
         GIVENERGY.key,
+        SOLAREDGE.key,
     }
 )
 
