@@ -414,6 +414,10 @@ def test_floor_reached(soc: float | None, written: float, expected: bool) -> Non
         (61.0, 80.0, 60.0, None, False),  # a rise is not a lowering
         (59.0, 80.0, None, None, False),  # not written since HA started, far
         (59.0, 63.0, None, None, True),
+        (57.0, 80.0, 1.0, None, True),  # three steps high: where HA's death stops it
+        (57.0, 80.0, 0.5, None, False),  # written half a minute ago: settle first
+        (58.0, 80.0, 60.0, None, False),  # two steps high: a reading's jitter
+        (57.0, 80.0, 60.0, RESERVED_WRITES + 1, False),  # flash: only when urgent
     ],
     ids=[
         "far_from_the_soc",
@@ -430,6 +434,10 @@ def test_floor_reached(soc: float | None, written: float, expected: bool) -> Non
         "higher",
         "never_written_far",
         "urgent_never_written",
+        "three_steps_high",
+        "three_steps_high_settling",
+        "two_steps_high",
+        "flash_three_steps_high",
     ],
 )
 def test_lower_floor_worth_writing(
@@ -441,10 +449,20 @@ def test_lower_floor_worth_writing(
 ) -> None:
     """At least a step, only when the SOC comes near (after a minute), within budget."""
     written_at = None if minutes is None else NOW - timedelta(minutes=minutes)
-    writes = FloorWrites(written=60.0, written_at=written_at, writes_left=left)
+    writes = FloorWrites(
+        written=60.0, written_at=written_at, writes_left=left, only_deadman=True
+    )
     assert (
         lower_floor_worth_writing(writes, wanted=wanted, soc=soc, step=1.0, now=NOW)
         is expected
+    )
+
+
+def test_a_floor_behind_a_backstop_is_left_high() -> None:
+    """Three steps high far from the SOC: a backstop timer ends it first if HA dies."""
+    writes = FloorWrites(written=60.0, written_at=NOW - timedelta(minutes=5))
+    assert not lower_floor_worth_writing(
+        writes, wanted=57.0, soc=80.0, step=1.0, now=NOW
     )
 
 

@@ -10,6 +10,7 @@ from ..profiles.base import ReadBack, Rearm as RearmMode
 from .control_start import (
     Observation,
     alone_bound,
+    backstop_backed,
     backstop_fits,
     export_measured,
     floor_now,
@@ -243,6 +244,7 @@ def _floor_due(
         written=written,
         written_at=obs.inverter.floor_written_at,
         writes_left=obs.inverter.floor_writes_left,
+        only_deadman=not backstop_backed(obs),
     )
     return soc is not None and lower_floor_worth_writing(
         writes, wanted=wanted, soc=soc, step=obs.inverter.cutoff_step, now=obs.view.now

@@ -202,11 +202,17 @@ def floor_now(
         step=obs.inverter.cutoff_step,
         above_soc_imports=profile.cutoff_above_soc_imports,
         raise_pct=profile.cutoff_raise_pct,
-        # The inverter's own timer bounds the run, unless it exports on fallback.
-        # A timer entity, or one sent in the start's fields (Huawei's duration).
-        backstop_backed=(obs.inverter.timer is not None or obs.inverter.timed)
-        and not profile.needs_soc_floor,
+        backstop_backed=backstop_backed(obs),
     )
+
+
+def backstop_backed(obs: Observation) -> bool:
+    """Return whether the inverter's own timer bounds the run, not the floor alone."""
+    # Unless it exports on fallback. A timer entity, or one sent in the start's
+    # fields (Huawei's duration).
+    inverter = obs.inverter
+    timed = inverter.timer is not None or inverter.timed
+    return timed and not obs.profile.needs_soc_floor
 
 
 def _surplus_kw(view: MonitorView) -> float:

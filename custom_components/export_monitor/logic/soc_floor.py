@@ -24,8 +24,9 @@ MAX_FACTOR: Final = 5.0
 # A measurement spans at least this SOC drop; the SOC reading may be this far off.
 MIN_SOC_DROP: Final = 5.0
 SOC_READ_ERROR: Final = 1.0
-# The floor is lowered only when the SOC comes within this many steps of it: until
-# then a higher floor costs the discharge nothing, and each write is one more.
+# The floor is lowered when the SOC comes within this many steps of it, or when it
+# stands this many steps above the wanted floor: it is where the inverter stops if
+# Home Assistant dies, so a floor left high costs that much export then.
 URGENT_STEPS: Final = 3
 # Nor within this long of the last write unless the SOC is a step from the cutoff: the
 # floor's rounding would flip it down and up again at each reading (a write each).
@@ -180,6 +181,8 @@ class FloorWrites:
     written: float
     written_at: datetime | None = None  # None: not written by this run of HA
     writes_left: int | None = None  # None: the cutoff does not wear flash
+    # The floor is the inverter's only dead-man (no backstop timer ends it first).
+    only_deadman: bool = False
 
 
 def lower_floor_worth_writing(
@@ -195,7 +198,9 @@ def lower_floor_worth_writing(
     Worth it when it gains at least one step and the SOC is about to reach the
     cutoff (within URGENT_STEPS: a minute after the last write; a step from it: at
     once), and a cutoff that wears flash keeps the budget for the restore. Further
-    from the SOC a higher floor costs the discharge nothing: it is not rewritten.
+    from the SOC, a floor that is the only dead-man and wears no flash is lowered
+    (a minute after the last write) once it stands URGENT_STEPS above the wanted
+    floor: should Home Assistant die, the battery stops there.
     """
     grain = _grain(step)
     if writes.written - wanted < grain - _EPSILON:
@@ -204,9 +209,13 @@ def lower_floor_worth_writing(
         return False
     if soc - writes.written <= grain + _EPSILON:
         return True
-    if soc - writes.written <= URGENT_STEPS * grain + _EPSILON:
-        return _waited(writes, now, SETTLE_INTERVAL)
-    return False
+    near = soc - writes.written <= URGENT_STEPS * grain + _EPSILON
+    high = (
+        writes.only_deadman
+        and writes.writes_left is None
+        and writes.written - wanted >= URGENT_STEPS * grain - _EPSILON
+    )
+    return (near or high) and _waited(writes, now, SETTLE_INTERVAL)
 
 
 def lowered_floor(written: float, wanted: float, step: float | None) -> float:
