@@ -70,11 +70,12 @@ async def test_polled_parameters_are_confirmed_by_one_poll(
     await _async_turns()
     assert sim.writes[COMMAND_MODE] == 1
     assert sim.drive().on is True
-    assert not start.done()
-    await async_advance(hass, freezer, POLL_S)
+    # The mode shows only at the next poll: the session, not the start, judges it.
+    assert start.done()
     await start
+    assert outcomes == [True, True]
+    await async_advance(hass, freezer, POLL_S)
     assert hass.states.get(COMMAND_MODE).state == EXPORT  # type: ignore[union-attr]
-    assert outcomes == [True, True, True]
 
 
 async def test_a_parameter_never_shown_fails_before_the_activation(
@@ -100,19 +101,21 @@ async def test_a_parameter_never_shown_fails_before_the_activation(
     assert sim.drive().on is False
 
 
-async def test_a_short_timer_start_does_not_wait_for_the_activation(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+@pytest.mark.parametrize("minutes", [113.0 / 60.0, 10.0, 15.0])
+async def test_a_start_does_not_wait_for_a_polled_activation(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float
 ) -> None:
-    """With a timer shorter than two polls, the start ends when the mode goes out.
+    """Whatever the timer, the start ends when the mode goes out.
 
-    The command timeout (113 s) ends before the next poll could show the mode: the
-    start waited for it, so the session began only after the inverter had stopped
-    by itself, and the discharge ran unsupervised (test_fault[solaredge-
-    read_back_at_next_poll-active] ended inverter_not_obeying). The session judges it.
+    With a 113 s command timeout, ending before the next poll could show the mode,
+    the start waited for it, so the session began only after the inverter had
+    stopped by itself, and the discharge ran unsupervised (test_fault[solaredge-
+    read_back_at_next_poll-active] ended inverter_not_obeying); with a longer one it
+    ran a whole poll without the headroom rule. The session judges it.
     """
     outcomes: list[bool] = []
     sim, inverter = await _async_inverter(hass, outcomes)
-    start = asyncio.create_task(inverter.async_start(_values(minutes=113.0 / 60.0)))
+    start = asyncio.create_task(inverter.async_start(_values(minutes=minutes)))
     await _async_turns()
     assert set(sim.writes) == {TIMEOUT, LIMIT}
     await async_advance(hass, freezer, POLL_S)

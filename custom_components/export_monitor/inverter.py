@@ -87,16 +87,15 @@ class ExportMonitorInverter(InverterView):
         """Write the start sequence: parameters that differ, activation last.
 
         `before_each` runs before every write and may raise to abort the start. A
-        polled activation whose read-back may come after half the timer is not
-        awaited: the session judges it (activation_awaited).
+        polled activation that may read back later than 30 s is not awaited: the
+        session judges it (activation_awaited).
         """
-        timer = values.backstop_minutes if self.expires else None
         await self._async_run(
             self.profile.start,
             values,
             skip_unchanged=True,
             before_each=before_each,
-            await_last=activation_awaited(self.profile.readback_latency_s, timer),
+            await_last=activation_awaited(self.profile.readback_latency_s),
         )
 
     async def async_set_power(self, values: WriteValues) -> None:

@@ -131,16 +131,16 @@ def test_no_floor_without_a_soc() -> None:
 
 
 @pytest.mark.parametrize(
-    ("latency_s", "backstop_minutes", "awaited"),
+    ("latency_s", "awaited"),
     [
-        (300.0, None, True),  # nothing expires: the read-back is awaited
-        (300.0, 10.0, True),  # the poll comes by half the timer
-        (300.0, 113.0 / 60.0, False),  # SolarEdge's poll after a 113 s timer
-        (0.0, 1.0, True),
+        (300.0, False),  # SolarEdge's 300 s scan, whatever its timer
+        (30.0, True),  # half the shortest timer (Fox ESS, Huawei, GivEnergy)
+        (30.5, False),
+        (0.0, True),
     ],
 )
-def test_a_polled_activation_is_awaited_only_within_half_the_timer(
-    latency_s: float, backstop_minutes: float | None, awaited: bool
+def test_a_polled_activation_is_awaited_only_within_half_a_minute(
+    latency_s: float, awaited: bool
 ) -> None:
-    """A start waits for its activation only when it reads back by half the timer."""
-    assert activation_awaited(latency_s, backstop_minutes) is awaited
+    """A start waits for its activation only when it reads back within 30 s."""
+    assert activation_awaited(latency_s) is awaited

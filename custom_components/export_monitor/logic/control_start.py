@@ -99,15 +99,15 @@ class ControlSnapshot:
     action_breaker: CircuitBreaker
 
 
-def activation_awaited(latency_s: float, backstop_minutes: float | None) -> bool:
+def activation_awaited(latency_s: float) -> bool:
     """Return whether a start waits for its polled activation to read back.
 
-    Not when the read-back may come after half the inverter's timer (`backstop_minutes`,
-    None when none expires): the session, which re-arms it from that half on, would
-    begin too late, and the whole discharge might run unsupervised (SolarEdge: a 300 s
-    poll, a 113 s timer). The session then judges it (running state and power flow).
+    Only when it reads back within half the shortest timer (30 s): a start that waits
+    longer leaves the discharge it began without the headroom rule meanwhile (SolarEdge:
+    a 300 s poll; with a 113 s timer the whole discharge ran unsupervised). Otherwise
+    the session begins when it goes out and judges it (running state and power flow).
     """
-    return backstop_minutes is None or latency_s <= backstop_minutes * 30.0
+    return latency_s <= SHORTEST_BACKSTOP_MINUTES * 30.0
 
 
 def backstop_fits(obs: Observation, bound: BackstopBound) -> bool:
