@@ -18,12 +18,21 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.export_monitor.const import (
     CONF_EXPORT_METER_DELAY_SECONDS,
+    CONF_EXPORT_METER_INTERVAL_SECONDS,
+    CONF_EXPORT_METER_RESOLUTION_KWH,
     CONF_GRID_POWER_ENTITY,
     CONF_STALE_AFTER_SECONDS,
 )
 from tests.conftest import BATTERY, EXPORT, GRID, base_options
 from tests.discharge import async_call
-from tests.resilience import Rig, async_heal, async_setup_rig, delayed_meter
+from tests.resilience import (
+    Publish,
+    Rig,
+    async_heal,
+    async_setup_rig,
+    coarse_slow_meter,
+    delayed_meter,
+)
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00+01:00")
 
@@ -209,4 +218,60 @@ async def test_a_late_feed_that_never_shows_the_start(
     await rig.async_run(6600)
     assert rig.plant.breach_kwh == pytest.approx(0.0, abs=1e-9)
     assert rig.reasons[0] == "headroom_exhausted"
+    await async_heal(rig)
+
+
+def late_coarse_meter(delay_s: float) -> Publish:
+    """Return a counter truly `delay_s` late, in 0.1 kWh steps, changing every 300 s."""
+    late, coarse = delayed_meter(delay_s), coarse_slow_meter(0.1, 300.0)
+
+    def publish(value: str, attributes: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return coarse(*late(value, attributes))
+
+    return publish
+
+
+# The counter as a user who does not know it leaves it: assumed 300 s / 0.1 kWh.
+UNDESCRIBED = {
+    CONF_STALE_AFTER_SECONDS: 900,
+    CONF_EXPORT_METER_INTERVAL_SECONDS: None,
+    CONF_EXPORT_METER_RESOLUTION_KWH: None,
+}
+
+
+@pytest.mark.parametrize("options", [UNDESCRIBED], indirect=True, ids=["undescribed"])
+@pytest.mark.parametrize("delay_s", [120.0, 300.0])
+async def test_a_late_coarse_counter_with_the_power_rising_after_learning(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    delay_s: float,
+) -> None:
+    """A 0.1 kWh / 300 s counter truly late, 2 kW then 3 kW: 0.000 kWh over (issue 10).
+
+    The lag is learned at 2 kW (the battery also covers 1 kW of house load) and is the
+    whole delay, not delay less the step's share: truncation cannot be told from delay
+    in one reading, so the step stays in the reserve besides the lag. The load goes
+    off 20 minutes in and the export rises by half; the reserve at the new power still
+    covers the export the counter has not shown.
+    """
+    rig = await async_setup_rig(
+        hass,
+        freezer,
+        config_entry,
+        pv_kwh=4.1,
+        export_kwh=1.6,
+        house_kw=1.0,
+        faults={EXPORT: late_coarse_meter(delay_s)},
+    )
+    await rig.async_run(60)
+    await async_call(hass, "start_discharge", power_kw=3.0)
+    await rig.async_run(1200)
+    rig.plant.house_kw = 0.0
+    await rig.async_run(6000)
+    assert rig.plant.breach_kwh == pytest.approx(0.0, abs=1e-9)
+    cadence = config_entry.runtime_data.controller.cadence
+    assert cadence.lag_seconds >= delay_s - 20
+    assert rig.reasons[0] == "headroom_exhausted"
+    assert rig.plant.export_kwh > 1.6 + 0.8
     await async_heal(rig)

@@ -118,6 +118,26 @@ def test_cadence_learns_and_keeps_the_worst_recent_lag() -> None:
     )
 
 
+@pytest.mark.parametrize("delay_s", [30.0, 120.0, 300.0])
+def test_a_late_counter_seen_on_a_step_learns_its_whole_delay(delay_s: float) -> None:
+    """The lag is learned against the counter's value, not value + step (issue 10).
+
+    A 0.1 kWh counter truly `delay_s` late shows 10.4 when the export reached exactly
+    10.4 `delay_s` ago (nothing truncated): the sample is the whole delay. Later the
+    same counter may hide just under a step more, a full interval old, at 5 kW; the
+    reserve (step + lag x power) covers that. Learned against value + step, the sample
+    would be step / 3 kW (120 s) short and the reserve short by about the step.
+    """
+    seen_at = START + _at(480.0 + delay_s)  # 3 kW: 0.4 kWh exported at 480 s
+    integral = _integral(*((seconds, 3.0) for seconds in range(0, 1500, 10)))
+    learned = MeterCadence().learn_lag(integral.lag_seconds(10.4, seen_at))
+    assert learned.lag_seconds == pytest.approx(delay_s)
+    unseen = 0.0999 + 5.0 * (300.0 + delay_s + 10.0) / 3600.0
+    assert reserve_kwh(5.0, learned, 300.0, 10.0) >= unseen
+    short = integral.lag_seconds(10.5, seen_at) or 0.0
+    assert reserve_kwh(5.0, MeterCadence().learn_lag(short), 300.0, 10.0) < unseen
+
+
 def test_the_start_echo_gives_the_feed_lag() -> None:
     """Grid power's first report showing the start counts up to the report before it."""
     start = ExportIntegral(started_at=START, start_counter_kwh=10.0)

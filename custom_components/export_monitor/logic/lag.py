@@ -15,6 +15,15 @@ already gave before it (house load it covered) and any import it must cover firs
 battery busy before the start does not read as a late feed (expected_rise_kw). Until the
 echo comes, the time from the start to grid power's last report counts as the lag
 (unshown_seconds): a feed that never shows the start is at least that late.
+
+Why the lag is measured against the counter's own value and the step is reserved too
+(issue 10): a counter in steps that reports D late shows floor(export D ago), so its
+lag sample is D plus the truncated fraction over the power then. One reading cannot
+tell truncation from delay: a sample taken when the fraction was nought is the whole
+delay, and later the same counter may hide just under a step more. The reserve's
+step + lag x power (logic/supervision.py) is then exact, at any later power; a lag
+taken against value + step (or kept as energy net of the step) would fall short by
+about a step x (later power / power at learning).
 """
 
 from __future__ import annotations
