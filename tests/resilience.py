@@ -546,6 +546,24 @@ async def async_crash_and_restart(
     await rig.async_settle()
 
 
+async def async_home_assistant_dies(rig: Rig, seconds: float) -> None:
+    """Let Home Assistant die: the site runs alone for `seconds`, then HA starts again.
+
+    Nothing of Home Assistant runs meanwhile: no timer fires, no meter is read, so only
+    the inverter's own timer (and its floor) can end a discharge.
+    """
+    plant = rig.plant
+    rig.inverter.die()
+    for _ in range(math.ceil(seconds / METER_STEP.total_seconds())):
+        rig.freezer.tick(METER_STEP)
+        plant.follow_inverter()
+        plant.flow(
+            METER_STEP.total_seconds(), plant.pv_kwh - plant.margin_kwh(rig.entry)
+        )
+    plant.publish()
+    await async_crash_and_restart(rig)
+
+
 async def async_heal(rig: Rig) -> None:
     """Mend the controls and leave the inverter idle, so the entry can unload."""
     rig.pump.cancel()

@@ -25,6 +25,8 @@ from custom_components.export_monitor.const import (
     CONF_EXPORT_METER_RESOLUTION_KWH,
     CONF_STALE_AFTER_SECONDS,
 )
+from custom_components.export_monitor.logic.latency import RETRY_BACKOFF_SECONDS
+from custom_components.export_monitor.logic.supervision import REACTION_SECONDS
 from tests.conftest import DURATION, ENABLE, EXPORT, GRID, PV, SOC, base_options
 from tests.discharge import (
     BATTERY,
@@ -35,6 +37,15 @@ from tests.discharge import (
     async_start,
     follow_enable,
     report,
+)
+from tests.resilience import (
+    ERROR,
+    METER_STEP,
+    Rig,
+    async_heal,
+    async_home_assistant_dies,
+    async_setup_rig,
+    state_of,
 )
 
 pytestmark = pytest.mark.freeze_time("2026-06-15 12:00:00-07:00")
@@ -210,3 +221,124 @@ async def test_rearm_counts_the_unseen_export_at_the_measured_power(
         await async_settle(hass)
     assert timer_writes(service_calls) == [8.0]
     assert ALLOWANCE - true_export >= DEADMAN_KW * (11.0 * 60 + 11.5) / 3600.0
+
+
+# -- the last timer minute: the running timer is the dead-man until it ends -------------
+
+# A stop goes out at most this long before the inverter's timer ends: the reaction
+# delay (10 s at least, plus the retry back-off).
+STOP_LEAD_S = REACTION_SECONDS + RETRY_BACKOFF_SECONDS
+# 0.3 kWh of headroom (4.1 kWh PV - 0.5 kWh margin - 3.3 kWh exported): about 6 minutes
+# at 3 kW, the last of them on one-minute timers.
+ENDGAME_SITE: dict[str, Any] = {"pv_kwh": 4.1, "export_kwh": 3.3}
+
+
+@dataclass(slots=True)
+class LastMinute:
+    """What the end of a discharge did on the simulated inverter."""
+
+    # When the off reached the enable helper, and when the inverter's timer ended then.
+    off_at: datetime | None = None
+    timer_ends_at: datetime | None = None
+    last_timer_minutes: float | None = None
+    last_timer_at: datetime | None = None
+    # The least true headroom left less what the running timer could still export.
+    worst_deadman_margin: float = float("inf")
+
+
+def note_the_end(rig: Rig, end: LastMinute) -> None:
+    """Note the timer writes and the moment the enable helper turns off."""
+
+    @callback
+    def _note(event: Event[EventStateChangedData]) -> None:
+        """Note the timer written, or the off and the timer's end at that moment."""
+        state = event.data["new_state"]
+        if state is None:
+            return
+        now = dt_util.utcnow()
+        if state.entity_id == DURATION:
+            end.last_timer_minutes, end.last_timer_at = float(state.state), now
+        elif state.state == "off" and end.off_at is None:
+            end.off_at, end.timer_ends_at = now, rig.inverter.inverter(now).ends
+
+    async_track_state_change_event(rig.hass, [DURATION, ENABLE], _note)
+    async_track_state_report_event(rig.hass, [DURATION], _note)  # type: ignore[arg-type]
+
+
+async def async_run_noting_the_deadman(
+    rig: Rig, end: LastMinute, seconds: float
+) -> None:
+    """Run the site; at every step check the timer's exposure against the true headroom."""
+    plant = rig.plant
+    for _ in range(int(seconds / METER_STEP.total_seconds())):
+        await rig.async_step()
+        now = dt_util.utcnow()
+        ends = rig.inverter.inverter(now).ends
+        if plant.running and ends is not None:
+            left_s = max(0.0, (ends - now).total_seconds())
+            room = plant.pv_kwh - plant.margin_kwh(rig.entry) - plant.export_kwh
+            margin = room - DEADMAN_KW * left_s / 3600.0
+            end.worst_deadman_margin = min(end.worst_deadman_margin, margin)
+
+
+async def test_the_discharge_runs_through_the_last_timer_minute(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """Under a minute of headroom the running one-minute timer runs on to its end.
+
+    It is the dead-man still (should Home Assistant die, the inverter runs at most
+    its time left, at the dead-man power, within the headroom), so the discharge goes
+    on, and the stop goes out a reaction delay before the timer ends: the stop, not
+    the timer, ends it (no "not obeying"). It used to stop at once, at the re-arm due
+    half-way through the last timer: 30 s of export left on the table.
+    """
+    rig = await async_setup_rig(hass, freezer, config_entry, **ENDGAME_SITE)
+    end = LastMinute()
+    note_the_end(rig, end)
+    await async_start(hass)
+    await async_run_noting_the_deadman(rig, end, 900)
+    assert rig.reasons == ("headroom_exhausted",)
+    assert end.last_timer_minutes == 1.0
+    assert end.off_at is not None
+    assert end.timer_ends_at is not None
+    assert end.last_timer_at is not None
+    ran = (end.off_at - end.last_timer_at).total_seconds()
+    left = (end.timer_ends_at - end.off_at).total_seconds()
+    assert ran > 30.0  # beyond the re-arm that used to stop it
+    assert 0.0 < left <= STOP_LEAD_S
+    assert rig.plant.breach_kwh == 0.0
+    assert end.worst_deadman_margin >= 0.0
+    assert state_of(hass, ERROR) == "none"
+    await async_heal(rig)
+
+
+def seconds_since(moment: datetime | None) -> float:
+    """Return the seconds since `moment` (0 when there is none)."""
+    return 0.0 if moment is None else (dt_util.utcnow() - moment).total_seconds()
+
+
+async def test_home_assistant_dying_in_the_last_timer_minute_stays_within(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """Home Assistant dies while the last timer runs on: the inverter's timer ends it.
+
+    Nothing of Home Assistant runs for an hour; the inverter's own timer ends the
+    discharge within the allowance, and the session is closed at the restart.
+    """
+    rig = await async_setup_rig(hass, freezer, config_entry, **ENDGAME_SITE)
+    end = LastMinute()
+    note_the_end(rig, end)
+    await async_start(hass)
+    for _ in range(90):
+        await rig.async_step()
+        # Past the half-way re-arm of a one-minute timer not re-armed: under a
+        # minute of headroom, the last timer runs on.
+        if end.last_timer_minutes == 1.0 and seconds_since(end.last_timer_at) > 30.0:
+            break
+    assert rig.plant.running
+    assert end.off_at is None
+    await async_home_assistant_dies(rig, 3600)
+    assert not rig.plant.running
+    assert rig.plant.breach_kwh == 0.0
+    assert rig.reasons[-1:] == ("restart",)
+    await async_heal(rig)

@@ -39,7 +39,6 @@ from datetime import timedelta
 from functools import partial
 from importlib.util import find_spec
 import logging
-import math
 import random
 from typing import Any, Final
 from unittest.mock import patch
@@ -82,6 +81,7 @@ from tests.resilience import (
     Rig,
     async_crash_and_restart,
     async_heal,
+    async_home_assistant_dies,
     async_setup_rig,
     coarse_slow_meter,
     delayed_meter,
@@ -358,16 +358,7 @@ def ha_dies(seconds: float) -> Inject:
 
     async def _async_inject(rig: Rig) -> None:
         """Run the site alone for `seconds`, then start Home Assistant again."""
-        plant = rig.plant
-        rig.inverter.die()
-        for _ in range(math.ceil(seconds / METER_STEP.total_seconds())):
-            rig.freezer.tick(METER_STEP)
-            plant.follow_inverter()
-            plant.flow(
-                METER_STEP.total_seconds(), plant.pv_kwh - plant.margin_kwh(rig.entry)
-            )
-        plant.publish()
-        await async_crash_and_restart(rig)
+        await async_home_assistant_dies(rig, seconds)
 
     return _async_inject
 
@@ -746,34 +737,23 @@ def event_faults() -> list[Fault]:
     restarted = Outcome(
         stops=("restart",), notices=frozenset({"discharge_stopped_on_restart"})
     )
-    slow = Outcome(
-        stops=("headroom_exhausted",),
-        error_state="inverter_not_obeying",
-        notices=frozenset({"inverter_not_obeying"}),
-    )
     return [
         Fault(
             id="inverter_stops_60s_late",
             inject=plant_change(stop_delay_s=60.0),
-            active=slow,
-            idle=slow,
+            active=HEADROOM_END,
+            idle=HEADROOM_END,
             bound=BOUND + timedelta(seconds=60),
-            summary="the inverter follows 'off' 60 s late (measured, reported)",
-            # SolaX's last block expires on the inverter 30 s after it was sent: a
-            # late 'Disabled' cannot keep it running; the flow ends within 30 s.
-            # On a floor-only inverter the SOC floor (below the headroom, as energy
-            # per percent is never understated) rests the battery before the stop.
-            # Alpha ESS holds its shortest timer (1 min on this site) and is never sent
-            # the same value: the stop goes out a reaction before the dispatch ends, so
-            # the dispatch's own end follows the late stop within seconds.
-            vendor_outcomes={
-                "solax": {"active": HEADROOM_END, "idle": HEADROOM_END},
-                "alpha_ess": {"active": HEADROOM_END, "idle": HEADROOM_END},
-                **{
-                    key: {"active": HEADROOM_END, "idle": HEADROOM_END}
-                    for key in FLOOR_ONLY
-                },
-            },
+            summary="the inverter follows 'off' 60 s late: its own end bounds the flow",
+            # On this site every discharge ends in its last timer minute, which runs
+            # on to a reaction before its end (generic, Huawei, SolarEdge; Alpha ESS's
+            # dispatch): the timer ends the flow within seconds of the late stop, so
+            # the 60 s cannot show (it did when the stop went out half a minute before
+            # the timer's end: reported then). A late stop mid-timer is measured and
+            # reported: tests/test_stop_latency.py. SolaX's last block expires on the
+            # inverter 30 s after it was sent: a late 'Disabled' cannot keep it
+            # running. On a floor-only inverter the SOC floor (below the headroom, as
+            # energy per percent is never understated) rests the battery before the stop.
         ),
         Fault(
             id="timer_rearms_only_on_change",

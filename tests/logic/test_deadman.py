@@ -150,7 +150,29 @@ def test_timer_setting_never_longer_than_the_bound(
 
 REARMS = {
     "rearm": (1.5, StopReason.HEADROOM_EXHAUSTED, True, 30.0, RearmAction.REARM),
-    "headroom_short": (0.5, StopReason.HEADROOM_EXHAUSTED, True, 0.0, RearmAction.STOP),
+    "headroom_short_timer_run_out": (
+        0.5,
+        StopReason.HEADROOM_EXHAUSTED,
+        True,
+        0.0,
+        RearmAction.STOP,
+    ),
+    # Under a minute of headroom a running timer within the bound is the dead-man
+    # still: it runs on (it used to stop at once, a minute's export lost).
+    "headroom_short_timer_within": (
+        0.5,
+        StopReason.HEADROOM_EXHAUSTED,
+        True,
+        30.0,
+        RearmAction.WAIT,
+    ),
+    "headroom_short_timer_outlasts": (
+        0.5,
+        StopReason.HEADROOM_EXHAUSTED,
+        True,
+        31.0,
+        RearmAction.STOP,
+    ),
     "midnight_timer_within": (0.5, StopReason.MIDNIGHT, True, 30.0, RearmAction.WAIT),
     "midnight_timer_outlasts": (0.5, StopReason.MIDNIGHT, True, 31.0, RearmAction.STOP),
     "plan_timer_run_out": (0.5, StopReason.TARGET_REACHED, True, 0.0, RearmAction.WAIT),
@@ -178,12 +200,39 @@ LEADS = {
 
 
 @pytest.mark.parametrize(("left", "expected"), list(LEADS.values()), ids=list(LEADS))
+@pytest.mark.parametrize("minutes", [1.5, 0.5], ids=["no_step_fits", "under_a_minute"])
 def test_a_timer_that_cannot_be_rearmed_is_stopped_before_its_end(
-    left: float, expected: RearmAction
+    minutes: float, left: float, expected: RearmAction
 ) -> None:
     """No timer fits: the stop goes out a reaction delay before the running one ends."""
-    bound = BackstopBound(minutes=1.5, limit=StopReason.HEADROOM_EXHAUSTED)
+    bound = BackstopBound(minutes=minutes, limit=StopReason.HEADROOM_EXHAUSTED)
     assert rearm_action(bound, False, left, 11.5) is expected
+    # Under a minute no timer fits whatever the entity: the same.
+    assert rearm_action(bound, minutes < 1.0, left, 11.5) is expected
+
+
+@given(
+    minutes=st.floats(min_value=0.0, max_value=30.0),
+    limit=st.sampled_from(list(StopReason)),
+    fits=st.booleans(),
+    left=st.floats(min_value=0.0, max_value=BACKSTOP_MAX_MINUTES * 60.0),
+    lead=st.floats(min_value=0.0, max_value=60.0),
+)
+def test_the_dead_man_holds_whatever_the_action(
+    minutes: float, limit: StopReason, fits: bool, left: float, lead: float
+) -> None:
+    """Only a running timer within the bound runs on; a re-arm writes one within it.
+
+    Should Home Assistant die after WAIT, the inverter runs at most the timer left,
+    and that fits in the bound (the headroom less the reserve, at the dead-man power).
+    """
+    bound = BackstopBound(minutes=minutes, limit=limit)
+    action = rearm_action(bound, fits, left, lead)
+    if action is RearmAction.WAIT:
+        assert left <= minutes * 60.0 + 1e-9
+    if action is RearmAction.REARM:
+        assert fits
+        assert minutes >= 1.0
 
 
 @pytest.mark.parametrize(

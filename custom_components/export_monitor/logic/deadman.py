@@ -147,20 +147,18 @@ def rearm_action(
 ) -> RearmAction:
     """Return whether to re-arm the timer, stop now, or let the running timer end.
 
-    Under a minute of headroom stops at once, and so does a running timer that would
-    outlast the bound. When the day or the plan ends within a minute, the running
-    timer is left to end with it. When no timer fits (the entity's step, or no
-    changed value), the running timer is left to run, and the discharge is stopped
-    `lead_seconds` before it ends (so the stop, not the timer, ends it).
+    A running timer that would outlast the bound stops at once. One within it is the
+    dead-man still: when no timer fits (under a minute of headroom, the entity's
+    step, or no changed value), it is left to run, and the discharge is stopped
+    `lead_seconds` before it ends (so the stop, not the timer, ends it). When the day
+    or the plan ends within a minute, the running timer is left to end with it.
     """
     if bound.minutes >= SHORTEST_BACKSTOP_MINUTES and backstop_fits:
         return RearmAction.REARM
-    short = bound.minutes < SHORTEST_BACKSTOP_MINUTES
-    if short and bound.limit is StopReason.HEADROOM_EXHAUSTED:
-        return RearmAction.STOP
     if timer_left_seconds > bound.minutes * 60.0 + _EPSILON:
         return RearmAction.STOP
-    if short:
+    short = bound.minutes < SHORTEST_BACKSTOP_MINUTES
+    if short and bound.limit is not StopReason.HEADROOM_EXHAUSTED:
         return RearmAction.WAIT  # the day or the plan ends within a minute anyway
     ending = timer_left_seconds <= lead_seconds + _EPSILON
     return RearmAction.STOP if ending else RearmAction.WAIT
