@@ -122,6 +122,9 @@ class ExportMonitorBreachDetector:
             dt_util.as_local(snapshot.taken_at),
         )
         self.coordinator.breach = record
+        if record.exceeded:
+            # The off goes out first; the record, the event and the notices after it.
+            self._stop_any_discharge()
         if record != previous:
             # A breach is written at once; later changes of an episode may gather.
             delay = 0 if report else BREACH_SAVE_DELAY
@@ -131,8 +134,6 @@ class ExportMonitorBreachDetector:
             self._report(details)
         self._sync_notification(record, details, refresh=report)
         self._sync_issue(record, refresh=report)
-        if record.exceeded:
-            self._stop_any_discharge()
 
     @callback
     def _data(self) -> dict[str, Any]:

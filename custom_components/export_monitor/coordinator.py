@@ -340,9 +340,10 @@ class ExportMonitorCoordinator(DataUpdateCoordinator[MonitorView]):
     def async_refresh_now(self) -> None:
         """Read every source, tell the listeners, then publish the view."""
         self.snapshot = self._read()
-        self._log_transition()
         for listener in list(self._snapshot_listeners):
             listener(self.snapshot)
+        # Logged after the listeners: a stop they make due goes out first.
+        self._log_transition()
         self.async_publish()
 
     @callback

@@ -171,11 +171,12 @@ class ExportMonitorEntityTracker:
             return
         LOGGER.warning("%s, used by %s, no longer exists", entity_id, self.entry.title)
         self.missing.add(entity_id)
-        self._async_sync_fault()
         # Only our own discharge is stopped: with nothing running, a stop that
         # cannot be verified (the switch may be the entity that is gone) is noise.
+        # The off goes out before the user is told.
         if self.controller.active:
             self.controller.request_stop(StopReason.SOURCE_REMOVED)
+        self._async_sync_fault()
 
     @callback
     def _async_found(self, entity_id: str) -> None:

@@ -319,21 +319,23 @@ class ExportMonitorStarter:
 
     async def async_rearm(self, bound: BackstopBound, now: datetime) -> None:
         """Re-arm the inverter's timer as cancellable work; stop when it fails."""
-        async with self.controller.lock:
-            if self.controller.session is None or self.controller.stopping:
-                return
-            self.work = asyncio.current_task()
-            try:
-                minutes = await self.async_arm_backstop(bound)
-            except ActuatorError as err:
-                # Without its timer the inverter has no dead-man: stop, and say why.
-                self.controller.set_fault(
-                    ErrorState(str(err.translation_key)), error_details(err)
-                )
-                self.controller.stopper.request_stop(StopReason.REARM_FAILED)
-                return
-            finally:
-                self.work = None
+        try:
+            async with self.controller.lock:
+                if self.controller.session is None or self.controller.stopping:
+                    return
+                self.work = asyncio.current_task()
+                try:
+                    minutes = await self.async_arm_backstop(bound)
+                finally:
+                    self.work = None
+        except ActuatorError as err:
+            # Without its timer the inverter has no dead-man: stop (with the lock
+            # free, so the off goes out at once), then say why.
+            self.controller.stopper.request_stop(StopReason.REARM_FAILED)
+            self.controller.set_fault(
+                ErrorState(str(err.translation_key)), error_details(err)
+            )
+            return
         self.controller.cutoff_unapplied = False
         self.controller.update_session(backstop_minutes=minutes, backstop_armed_at=now)
 
@@ -348,12 +350,15 @@ class ExportMonitorStarter:
         """Write the cutoff; without it the inverter's own floor is wrong, so stop."""
         try:
             async with self.controller.lock:
+                if self.controller.session is None:
+                    return  # stopped meanwhile (the stop goes first): no floor wanted
                 cutoff = await self.async_write_cutoff(floor)
         except ActuatorError as err:
+            # The off goes out first, then the user is told.
+            self.controller.stopper.request_stop(StopReason.ACTUATOR_UNAVAILABLE)
             self.controller.set_fault(
                 ErrorState(str(err.translation_key)), error_details(err)
             )
-            self.controller.stopper.request_stop(StopReason.ACTUATOR_UNAVAILABLE)
             return
         finally:
             self.controller.state = replace(self.controller.state, cutoff_writing=False)

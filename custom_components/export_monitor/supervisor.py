@@ -96,11 +96,11 @@ class ExportMonitorSupervisor:
 
     @callback
     def _fail_closed(self) -> None:
-        """Stop after an exception in the rules, and say so."""
+        """Stop after an exception in the rules, then say so."""
         controller = self.controller
-        controller.set_fault(ErrorState.INTERNAL_ERROR, {})
         if controller.active or controller.unsupervised():
             controller.request_stop(StopReason.INTERNAL_ERROR, force=True)
+        controller.set_fault(ErrorState.INTERNAL_ERROR, {})
 
     # -- restart -------------------------------------------------------------------------
 

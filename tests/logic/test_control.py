@@ -159,17 +159,15 @@ def _decide(state: ControlState, obs: Observation) -> Step:
 
 ENTITY: Final = (("entity_id", "switch.discharge"),)
 UNEXPECTED: Final = (
+    Stop(StopReason.UNEXPECTED_DISCHARGE),
     BREAKER_OK,
     Warn("switch.discharge is on with no discharge running: turning it off"),
     Notify(ErrorState.UNEXPECTED_DISCHARGE, ENTITY),
     Publish(),
-    Stop(StopReason.UNEXPECTED_DISCHARGE),
 )
-NOT_OBEYING: Final = (
-    Notify(ErrorState.INVERTER_NOT_OBEYING),
-    Publish(),
-    Stop(StopReason.INVERTER_NOT_OBEYING),
-)
+# The stop goes out first; the user is told after it.
+STOP_NOT_OBEYING: Final = Stop(StopReason.INVERTER_NOT_OBEYING)
+NOT_OBEYING: Final = (Notify(ErrorState.INVERTER_NOT_OBEYING), Publish())
 AUTO: Final[dict[str, Any]] = {"auto_discharge": True}
 
 IDLE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
@@ -357,11 +355,11 @@ WATCHED: dict[str, tuple[ControlState, str | None, tuple[Action, ...], Any]] = {
         ControlState(flow_watch=replace(WATCH, sent_at=NOW - timedelta(minutes=2))),
         "3",
         (
+            Stop(StopReason.INVERTER_NOT_OBEYING),
             BREAKER_OK,
             Warn("The inverter kept discharging after it was switched off"),
             Notify(ErrorState.INVERTER_NOT_OBEYING, ENTITY),
             Publish(),
-            Stop(StopReason.INVERTER_NOT_OBEYING),
         ),
         replace(
             WATCH,
@@ -452,18 +450,18 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
         ControlState(session=SESSION),
         _obs(_view(soc="unavailable")),
         (
+            Stop(StopReason.DATA_UNSAFE),
             BREAKER_OK,
             Notify(ErrorState.SOC_READ_FAILED),
-            Stop(StopReason.DATA_UNSAFE),
         ),
     ),
     "a_source_removed_stops_as_such": (
         ControlState(session=SESSION),
         _obs(_view(soc=None)),
         (
+            Stop(StopReason.SOURCE_REMOVED),
             BREAKER_OK,
             Notify(ErrorState.SOURCE_MISSING),
-            Stop(StopReason.SOURCE_REMOVED),
         ),
     ),
     "a_stalled_counter_is_stale_data": (
@@ -472,17 +470,17 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
             cadence=MeterCadence().begin(LONG_AGO).observe(3.0, LONG_AGO),
         ),
         (
+            Stop(StopReason.DATA_UNSAFE),
             BREAKER_OK,
             Warn("The export counter stopped moving during a discharge"),
             Notify(ErrorState.STALE_DATA),
             Publish(),
-            Stop(StopReason.DATA_UNSAFE),
         ),
     ),
     "switched_off_elsewhere": (
         ControlState(session=SESSION),
         _obs(running=False),
-        (BREAKER_OK, Stop(StopReason.SWITCHED_OFF_ELSEWHERE)),
+        (Stop(StopReason.SWITCHED_OFF_ELSEWHERE), BREAKER_OK),
     ),
     "a_polled_start_is_not_yet_off": (
         ControlState(session=replace(SESSION, started_at=NOW)),
@@ -492,7 +490,7 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
     "a_polled_start_is_off_after_its_latency": (
         ControlState(session=SESSION),
         _obs(profile=replace(GENERIC, readback_latency_s=30.0), running=False),
-        (BREAKER_OK, Stop(StopReason.SWITCHED_OFF_ELSEWHERE)),
+        (Stop(StopReason.SWITCHED_OFF_ELSEWHERE), BREAKER_OK),
     ),
     # Unchanged since the start, a polled state never showed it: the flow judges.
     "a_polled_start_never_shown_is_not_switched_off": (
@@ -511,7 +509,7 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
             running=False,
             running_changed_at=NOW,
         ),
-        (BREAKER_OK, Stop(StopReason.SWITCHED_OFF_ELSEWHERE)),
+        (Stop(StopReason.SWITCHED_OFF_ELSEWHERE), BREAKER_OK),
     ),
     "the_inverter_obeys": (
         ControlState(session=SESSION),
@@ -531,7 +529,7 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
     "the_inverter_ignored_the_start": (
         ControlState(session=SESSION),
         _obs(_view(battery="0")),
-        (BREAKER_OK, *NOT_OBEYING),
+        (STOP_NOT_OBEYING, BREAKER_OK, *NOT_OBEYING),
     ),
     "the_inverter_has_its_grace": (
         ControlState(session=replace(SESSION, started_at=NOW)),
@@ -547,6 +545,7 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
         ControlState(session=SESSION, obey_confirmed=True, flow_lost_at=LONG_AGO),
         _obs(_view(battery="0")),
         (
+            STOP_NOT_OBEYING,
             BREAKER_OK,
             Warn("The inverter ended the forced discharge by itself"),
             *NOT_OBEYING,
@@ -603,7 +602,7 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
             )
         ),
         _obs(profile=SOLAREDGE),
-        (BREAKER_OK, Stop(StopReason.HEADROOM_EXHAUSTED)),
+        (Stop(StopReason.HEADROOM_EXHAUSTED), BREAKER_OK),
     ),
     "a_polled_rearm_that_lands_in_time_is_sent": (
         ControlState(
@@ -619,7 +618,7 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
     "a_timer_that_fits_in_no_step_stops_once_run_out": (
         ControlState(session=replace(ARMED, backstop_armed_at=LONG_AGO)),
         _obs(timer=COARSE),
-        (BREAKER_OK, Stop(StopReason.HEADROOM_EXHAUSTED)),
+        (Stop(StopReason.HEADROOM_EXHAUSTED), BREAKER_OK),
     ),
     "a_timer_that_fits_in_no_step_runs_out": (
         ControlState(session=ARMED),
@@ -639,7 +638,7 @@ ACTIVE: dict[str, tuple[ControlState, Observation, tuple[Action, ...]]] = {
     "a_floor_reached_ends_the_discharge": (
         ControlState(session=replace(SESSION, cutoff_soc=60.0)),
         _obs(cutoff_step=1.0, timer=None, kwh_per_percent=100.0),
-        (BREAKER_OK, Stop(StopReason.HEADROOM_EXHAUSTED)),
+        (Stop(StopReason.HEADROOM_EXHAUSTED), BREAKER_OK),
     ),
     "a_floor_in_place_is_kept": (
         ControlState(session=replace(SESSION, cutoff_soc=36.0)),

@@ -30,6 +30,7 @@ from .control_state import (
     Warn,
     observation,
     set_fault,
+    stop_first,
     view_of,
 )
 from .errors import ErrorState
@@ -118,8 +119,11 @@ def decide(
     profile: InverterProfile,
     now: datetime,
 ) -> Step:
-    """Return the state after a supervision tick and what the shell must do."""
-    return _decide(state, observation(state, snapshot, settings, profile, now))
+    """Return the state after a supervision tick and what the shell must do, stop first."""
+    state, actions = _decide(
+        state, observation(state, snapshot, settings, profile, now)
+    )
+    return state, stop_first(actions)
 
 
 def _decide(state: ControlState, obs: Observation) -> Step:

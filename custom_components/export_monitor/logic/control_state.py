@@ -143,6 +143,16 @@ type Action = (
 type Step = tuple[ControlState, tuple[Action, ...]]
 
 
+def stop_first(actions: tuple[Action, ...]) -> tuple[Action, ...]:
+    """Return the actions with the stop first, the rest in their order.
+
+    The off goes out before anything is told (a notification, a repair, the
+    entities' states): that work must not delay it.
+    """
+    stops = tuple(action for action in actions if isinstance(action, Stop))
+    return stops + tuple(action for action in actions if not isinstance(action, Stop))
+
+
 def set_fault(
     state: ControlState, fault: ErrorState, details: tuple[tuple[str, str], ...] = ()
 ) -> Step:
