@@ -6,15 +6,19 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import cast
 
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_validation as cv
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 import voluptuous_serialize
 
+from bench.load.component import source_attributes
 from bench.load.run import helpers, options, process_sample, unit_ids, write_config
 from bench.load.stats import (
     END,
@@ -318,21 +322,10 @@ def test_reference_run_figures_and_section_match_its_record() -> None:
     assert result["figures"]["stops"]["stopped"] > 0
 
 
-async def test_bench_options_answer_every_step_of_the_real_config_flow(
-    hass: HomeAssistant,
-) -> None:
-    """Each entry the bench makes goes through today's config flow to a loaded entry.
-
-    The bench answers each form as scripts/bench-load does over the HTTP API (the
-    step's serialized fields): a step asking for a field the bench does not answer,
-    or offering none of its answers, breaks every load run at set-up.
-    """
-    ids = unit_ids(0)
-    for domain, config in helpers([ids]).items():
-        assert await async_setup_component(hass, domain, {domain: config})
-    units = {"soc": "%", "pv": "kWh", "export": "kWh", "grid": "W", "battery": "W"}
-    for key, unit in units.items():
-        hass.states.async_set(ids[key], "50", {"unit_of_measurement": unit})
+async def _async_entry_through_the_flow(
+    hass: HomeAssistant, ids: dict[str, str]
+) -> tuple[ConfigEntry, list[str]]:
+    """Walk today's config flow with the bench's answers; return the entry and the steps."""
     answers = options(ids)
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
@@ -352,7 +345,25 @@ async def test_bench_options_answer_every_step_of_the_real_config_flow(
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY, steps
     await hass.async_block_till_done()
-    entry = result["result"]
+    return result["result"], steps
+
+
+async def test_bench_options_answer_every_step_of_the_real_config_flow(
+    hass: HomeAssistant,
+) -> None:
+    """Each entry the bench makes goes through today's config flow to a loaded entry.
+
+    The bench answers each form as scripts/bench-load does over the HTTP API (the
+    step's serialized fields): a step asking for a field the bench does not answer,
+    or offering none of its answers, breaks every load run at set-up.
+    """
+    ids = unit_ids(0)
+    for domain, config in helpers([ids]).items():
+        assert await async_setup_component(hass, domain, {domain: config})
+    units = {"soc": "%", "pv": "kWh", "export": "kWh", "grid": "W", "battery": "W"}
+    for key, unit in units.items():
+        hass.states.async_set(ids[key], "50", {"unit_of_measurement": unit})
+    entry, _steps = await _async_entry_through_the_flow(hass, ids)
     assert entry.state is ConfigEntryState.LOADED
     assert entry.options["soc_entity"] == ids["soc"]
     assert entry.options["profile"] == "generic"
@@ -369,3 +380,44 @@ def test_section_of_a_run_with_one_full_collection() -> None:
     assert (
         "200.0 ms each (p50; max 200.0 ms), run by the thread `Recorder` 1" in section
     )
+
+
+@pytest.mark.parametrize(
+    ("day_start", "blocked"),
+    [(True, False), (False, True)],
+    ids=["counters_say_reset_today", "counters_without_last_reset"],
+)
+async def test_the_bench_sources_can_start_in_the_small_hours(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, day_start: bool, blocked: bool
+) -> None:
+    """The bench's counters (20 and 5 kWh) are today's at 00:05 when they say so.
+
+    Without `last_reset` the monitor rightly refuses every start until the counters
+    drop (counter_not_reset): a load run started after midnight made no cycle at all.
+    """
+    await hass.config.async_set_time_zone("Europe/London")
+    freezer.move_to("2026-12-01T00:05:00+00:00")
+    ids = unit_ids(0)
+    for domain, config in helpers([ids]).items():
+        assert await async_setup_component(hass, domain, {domain: config})
+    values = {"soc": "50", "pv": "20.0", "export": "5.0", "grid": "0", "battery": "0"}
+    units = {"soc": ("%", "battery"), "pv": ("kWh", "energy")}
+    units |= {"export": ("kWh", "energy"), "grid": ("W", "power")}
+    units |= {"battery": ("W", "power")}
+    for key, (unit_of, cls) in units.items():
+        attributes = source_attributes(unit_of, cls, dt_util.start_of_local_day())
+        if not day_start:
+            attributes.pop("last_reset", None)
+        hass.states.async_set(ids[key], values[key], attributes)
+    entry, _steps = await _async_entry_through_the_flow(hass, ids)
+    assert entry.state is ConfigEntryState.LOADED
+    response = await hass.services.async_call(
+        DOMAIN,
+        "calculate_discharge",
+        {"config_entry_id": entry.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    blockers = cast("list[str]", response["blockers"])
+    assert ("counter_not_reset" in blockers) is blocked, blockers

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import ctypes
 import ctypes.util
 from dataclasses import dataclass, field
+from datetime import datetime
 import gc
 import json
 import logging
@@ -38,6 +39,7 @@ from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 DOMAIN: Final = "bench_load"
@@ -125,6 +127,22 @@ class Cycle:
             "turn_off_ts": self.turn_off_ts,
             "reason": self.reason,
         }
+
+
+def source_attributes(unit_of: str, cls: str, day_start: datetime) -> dict[str, str]:
+    """Return a source's attributes; a daily counter says it was reset at `day_start`.
+
+    The counters start at 20 and 5 kWh, more than could have been counted since
+    midnight in the small hours: without their `last_reset` the monitor refuses
+    every start there until they drop (counter_not_reset).
+    """
+    attributes = {"unit_of_measurement": unit_of, "device_class": cls}
+    if cls != "energy":
+        attributes["state_class"] = "measurement"
+        return attributes
+    attributes["state_class"] = "total"
+    attributes["last_reset"] = day_start.isoformat()
+    return attributes
 
 
 @dataclass(slots=True, eq=False)
@@ -322,10 +340,7 @@ class LoadBench:
 
     def _set(self, unit: Unit, key: str, value: str, unit_of: str, cls: str) -> None:
         """Write one sensor state as an integration would."""
-        attributes = {"unit_of_measurement": unit_of, "device_class": cls}
-        attributes["state_class"] = (
-            "total_increasing" if cls == "energy" else "measurement"
-        )
+        attributes = source_attributes(unit_of, cls, dt_util.start_of_local_day())
         self._hass.states.async_set(unit.ids[key], value, attributes)
         if self._measuring:
             unit.writes += 1
