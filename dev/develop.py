@@ -210,6 +210,15 @@ class Api:
         self.token = tokens["access_token"]
 
 
+def clock_time(text: str) -> str:
+    """Return a local time of day HH:MM as HH:MM:00; refuse anything else."""
+    hours, sep, minutes = text.partition(":")
+    valid = sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2  # noqa: PLR2004
+    if not valid or int(hours) > 23 or int(minutes) > 59:  # noqa: PLR2004
+        raise argparse.ArgumentTypeError(f"not a time of day HH:MM: {text!r}")
+    return f"{int(hours):02d}:{minutes}:00"
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Return the command line options."""
     parser = argparse.ArgumentParser(
@@ -227,6 +236,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="the inverter profile, and the simulated vendor integration it drives",
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--clock",
+        type=clock_time,
+        help=(
+            "start a new simulated day at this local time of day, HH:MM (default: "
+            "now), e.g. 16:00 to find the export window open in the small hours"
+        ),
+    )
     parser.add_argument(
         "--speed",
         type=float,
@@ -338,6 +355,7 @@ def write_config(paths: Paths, args: argparse.Namespace, port: int) -> bool:
             "seed": args.seed,
             "speed": args.speed,
             "profile": args.profile,
+            **({} if args.clock is None else {"clock": args.clock}),
         },
         **helper_config(VENDORS[args.profile]),
     }

@@ -164,7 +164,9 @@ def running(base_dir: Path, *args: str) -> Generator[Instance]:
     env = os.environ | {"DEVELOP_DIR": str(base_dir), "DEVELOP_PORT": str(port)}
     pid_file = base_dir / "hass.pid"
     try:
-        develop(env, "--detach", *args, timeout=START_TIMEOUT)
+        # The export window open and the day's PV counted, whatever the hour: the
+        # simulated day starts at 16:00 (its counters say they reset at midnight).
+        develop(env, "--detach", "--clock", "16:00", *args, timeout=START_TIMEOUT)
         base = f"http://127.0.0.1:{port}"
         yield Instance(base, env, int(pid_file.read_text()), log_in(base))
     finally:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 import importlib.util
 from pathlib import Path
 import pickle
@@ -15,7 +16,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sim import Plant
-from sim.bridge import DURATION_ENTITY
+from sim.bridge import (
+    BATTERY_POWER,
+    DURATION_ENTITY,
+    EXPORT_TODAY,
+    GRID_POWER,
+    IMPORT_TODAY,
+    PV_TODAY,
+    SENSOR_ENTITIES,
+    SOC,
+    sensor_states,
+)
+from sim.clock import local_midnight
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 TZ: Final = ZoneInfo("Europe/London")
@@ -240,3 +252,45 @@ def test_a_new_vendor_shows_its_status_at_set_up() -> None:
 
     skew = timedelta(seconds=vendor.vendor.clock_skew_s)
     assert datetime.fromisoformat(shown) == TODAY + skew
+
+
+def test_a_daily_counter_says_which_midnight_reset_it() -> None:
+    """Counters carry the local midnight that reset them; yesterday's until they drop.
+
+    The simulated clock may run ahead of Home Assistant's (a fast day, a day started
+    at 16:00): counted since the simulated midnight, 10 kWh of PV at 00:40 would be
+    refused as not reset without its `last_reset`.
+    """
+    plant = plant_at(time(16, 0))
+    day_start = local_midnight(plant.day, plant.tz)
+    now = datetime(2026, 12, 1, 0, 40, tzinfo=TZ)
+    today = export_sim.dt_util.start_of_local_day(now.date()).isoformat()
+    yesterday = export_sim.dt_util.start_of_local_day(date(2026, 11, 30)).isoformat()
+    states = {state.entity_id: state for state in sensor_states(plant.published())}
+    counters = {PV_TODAY, EXPORT_TODAY, IMPORT_TODAY}
+
+    for key in counters:
+        state = states[SENSOR_ENTITIES[key]]
+        attributes = export_sim.counter_attributes(state, day_start, now)
+        assert attributes["last_reset"] == today
+        assert attributes["state_class"] == "total"
+        before = replace(state, reported_at=day_start - timedelta(seconds=1))
+        assert export_sim.counter_attributes(before, day_start, now)["last_reset"] == (
+            yesterday
+        )
+    for key in (SOC, GRID_POWER, BATTERY_POWER):
+        state = states[SENSOR_ENTITIES[key]]
+        assert export_sim.counter_attributes(state, day_start, now) == state.attributes
+
+
+def test_a_new_plant_starts_at_the_clock_asked_for(tmp_path: Path) -> None:
+    """`clock` starts a new plant at that time of day, whatever Home Assistant's."""
+    now = datetime(2026, 12, 1, 0, 40, tzinfo=TZ)
+
+    plant, restored = export_sim.restore_or_build(
+        tmp_path / "saved", "nominal", 1, "Europe/London", now, time(16, 0)
+    )
+
+    assert restored is False
+    assert plant.now.time() == time(16, 0)
+    assert float(plant.published().pv_today.state) > 0

@@ -28,7 +28,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.discovery import async_load_platform
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
@@ -40,7 +40,8 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from sim import Command, Plant, SetDuration, apply_command
-from sim.bridge import reported_since, sensor_states
+from sim.bridge import EntityState, reported_since, sensor_states
+from sim.clock import local_midnight
 from sim.scenarios import SCENARIO_NAMES
 from sim.vendors import VENDOR_KEYS, VendorError, VendorSim, vendor_sim
 
@@ -68,6 +69,7 @@ LOGGER: Final = logging.getLogger(__package__)
 CONF_SCENARIO: Final = "scenario"
 CONF_SEED: Final = "seed"
 CONF_SPEED: Final = "speed"
+CONF_CLOCK: Final = "clock"
 CONF_PROFILE: Final = "profile"
 DEFAULT_PROFILE: Final = "generic"
 # Sent after every change of the vendor's states: its platform entities re-read them.
@@ -93,6 +95,8 @@ CONFIG_SCHEMA: Final = vol.Schema(
                 vol.Optional(CONF_PROFILE, default=DEFAULT_PROFILE): vol.In(
                     VENDOR_KEYS
                 ),
+                # A new plant's local time of day (default: Home Assistant's).
+                vol.Optional(CONF_CLOCK): cv.time,
             }
         )
     },
@@ -112,6 +116,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         conf[CONF_SEED],
         str(hass.config.time_zone),
         now,
+        conf.get(CONF_CLOCK),
     )
     running = plant.published().controls.enabled
     vendor = await hass.async_add_executor_job(
@@ -184,6 +189,26 @@ def async_register_vendor(
 # The simulated day ends with Home Assistant's: a fast one holds just before its
 # midnight (meters still reporting) until Home Assistant's midnight, so daily
 # counters reset when Home Assistant expects them to.
+def counter_attributes(
+    state: EntityState, day_start: datetime, now: datetime
+) -> dict[str, Any]:
+    """Return a state's attributes; a daily counter says which local midnight reset it.
+
+    The simulated day is Home Assistant's (it holds before its own midnight until
+    Home Assistant's), but its clock may run ahead: a counter counted since the
+    simulated midnight would otherwise look too high to be today's in the small
+    hours. A value reported before the simulated day began is yesterday's.
+    """
+    if state.attributes.get("state_class") != "total_increasing":
+        return state.attributes
+    today = now.date()
+    reset_day = today if state.reported_at >= day_start else today - timedelta(days=1)
+    return state.attributes | {
+        "state_class": "total",
+        "last_reset": dt_util.start_of_local_day(reset_day).isoformat(),
+    }
+
+
 class SimulatedPlant:
     """Step a plant by `speed` simulated seconds per real second; mirror it both ways."""
 
@@ -354,8 +379,10 @@ class SimulatedPlant:
             if self._holding
             else reported_since(published, self._reported)
         )
+        day_start = local_midnight(self._plant.day, self._plant.tz)
         for state in states:
-            self._hass.states.async_set(state.entity_id, state.state, state.attributes)
+            attributes = counter_attributes(state, day_start, dt_util.now())
+            self._hass.states.async_set(state.entity_id, state.state, attributes)
             self._reported[state.entity_id] = state.reported_at
         self._async_write_clock()
         self._async_write_vendor()

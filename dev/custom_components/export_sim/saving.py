@@ -75,17 +75,27 @@ def load_saved(path: Path) -> Saved | None:
 
 
 def restore_or_build(
-    path: Path, scenario: str, seed: int, timezone: str, now: datetime
+    path: Path,
+    scenario: str,
+    seed: int,
+    timezone: str,
+    now: datetime,
+    clock: time | None = None,
 ) -> tuple[Plant, bool]:
-    """Return the saved plant moved on to now (same scenario and seed), else a new one."""
+    """Return the saved plant moved on to now (same scenario and seed), else a new one.
+
+    `clock`: the local time of day a new plant starts at, and a restored one is
+    at least at (default: now's).
+    """
+    start = now.time() if clock is None else clock
     saved = load_saved(path)
     if saved is None or (saved.scenario, saved.seed) != (scenario, seed):
-        return build_plant(scenario, seed, timezone, now.time()), False
+        return build_plant(scenario, seed, timezone, start), False
     plant = saved.plant
     if saved.real_day != now.date():
         # Home Assistant's day ended while it was down: so does the simulated one.
         plant.step(seconds_to_midnight(plant))
-    catch_up(plant, now.time())
+    catch_up(plant, start)
     return plant, True
 
 
